@@ -1,0 +1,100 @@
+//! Per-backend, per-operation metrics, registered on a registry the caller injects.
+
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
+
+use crate::{AccelError, Op, Result};
+
+/// The dispatcher's metrics. Labels: `backend` (a backend id, `kind:device`) and `op`.
+#[derive(Clone, Debug)]
+pub struct AccelMetrics {
+    /// Calls completed by a backend.
+    pub calls: IntCounterVec,
+    /// Items processed (signatures, leaves, points, elements).
+    pub items: IntCounterVec,
+    /// Device faults.
+    pub failures: IntCounterVec,
+    /// Calls redone on the CPU after a device fault or a failed audit; `backend` is the device.
+    pub fallbacks: IntCounterVec,
+    /// Audited calls, and audits whose device result differed from the CPU's.
+    pub audits: IntCounterVec,
+    /// Audits that found a device result different from the CPU's.
+    pub audit_mismatches: IntCounterVec,
+    /// Call latency in seconds.
+    pub latency: HistogramVec,
+}
+
+impl AccelMetrics {
+    /// Creates the metrics and registers them on `registry`.
+    pub fn register(registry: &Registry) -> Result<Self> {
+        let counter = |name: &str, help: &str| -> Result<IntCounterVec> {
+            let c = IntCounterVec::new(Opts::new(name, help), &["backend", "op"])
+                .map_err(metrics_error)?;
+            registry
+                .register(Box::new(c.clone()))
+                .map_err(metrics_error)?;
+            Ok(c)
+        };
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "ramjet_accel_latency_seconds",
+                "Latency of accelerated calls",
+            )
+            .buckets(prometheus::exponential_buckets(1e-5, 4.0, 12).map_err(metrics_error)?),
+            &["backend", "op"],
+        )
+        .map_err(metrics_error)?;
+        registry
+            .register(Box::new(latency.clone()))
+            .map_err(metrics_error)?;
+        Ok(Self {
+            calls: counter(
+                "ramjet_accel_calls_total",
+                "Calls completed per backend and operation",
+            )?,
+            items: counter(
+                "ramjet_accel_items_total",
+                "Items processed per backend and operation",
+            )?,
+            failures: counter(
+                "ramjet_accel_failures_total",
+                "Device faults per backend and operation",
+            )?,
+            fallbacks: counter(
+                "ramjet_accel_fallbacks_total",
+                "Calls redone on the CPU after a device fault or failed audit",
+            )?,
+            audits: counter(
+                "ramjet_accel_audits_total",
+                "Device results checked against the CPU",
+            )?,
+            audit_mismatches: counter(
+                "ramjet_accel_audit_mismatches_total",
+                "Device results that differed from the CPU's",
+            )?,
+            latency,
+        })
+    }
+
+    pub(crate) fn completed(&self, backend: &str, op: Op, items: usize, seconds: f64) {
+        let labels = [backend, op.name()];
+        self.calls.with_label_values(&labels).inc();
+        self.items.with_label_values(&labels).inc_by(items as u64);
+        self.latency.with_label_values(&labels).observe(seconds);
+    }
+
+    /// Calls completed by `backend` for `op` so far.
+    pub fn calls_of(&self, backend: &str, op: Op) -> u64 {
+        self.calls.with_label_values(&[backend, op.name()]).get()
+    }
+
+    /// Fallbacks from `backend` for `op` so far.
+    pub fn fallbacks_of(&self, backend: &str, op: Op) -> u64 {
+        self.fallbacks
+            .with_label_values(&[backend, op.name()])
+            .get()
+    }
+}
+
+fn metrics_error(e: prometheus::Error) -> AccelError {
+    AccelError::Metrics(e.to_string())
+}
