@@ -1,2 +1,44 @@
-//! x
-fn main() {}
+//! `ramjet-bench`: measures ramjet's CPU backend against the libraries a user would pick instead,
+//! prints a summary table and writes `results.json`, `results.md` and `ratios.svg`.
+//!
+//! ```text
+//! ramjet-bench [--quick] [--out DIR] [--only OP[,OP]] [--repeats N]
+//! ```
+
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::Parser;
+use ramjet_bench::cli::Args;
+use ramjet_bench::output::{format, summary};
+
+fn main() -> Result<()> {
+    let started = Instant::now();
+    let args = Args::parse();
+    let progress = ramjet_bench::progress_bar();
+    let outcome = ramjet_bench::run_and_write(&args, &progress);
+    progress.finish_and_clear();
+    let (report, paths) = outcome?;
+
+    print!("{}", summary::table(&report));
+    let with_target: Vec<_> = report.rows.iter().filter_map(|r| r.reached).collect();
+    println!(
+        "\ntargets reached: {} of {}",
+        with_target.iter().filter(|&&r| r).count(),
+        with_target.len()
+    );
+    for note in report.notes.iter().filter(|n| n.starts_with("WARNING")) {
+        println!("{note}");
+    }
+    println!(
+        "results: {}, {}, {}",
+        paths.json.display(),
+        paths.markdown.display(),
+        paths.ratio_chart.display()
+    );
+    println!(
+        "elapsed: {}",
+        format::seconds(started.elapsed().as_secs_f64())
+    );
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! The command line of `ramjet-bench`.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use ramjet_accel::Op;
+
+use crate::plan::{self, Preset};
+
+/// Measures ramjet's CPU backend against the libraries a user would pick instead, and writes
+/// `results.json`, `results.md` and `ratios.svg`.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "ramjet-bench", version)]
+pub struct Args {
+    /// Smaller sizes and fewer repeats: the whole run in well under two minutes on two cores.
+    #[arg(long)]
+    pub quick: bool,
+
+    /// Directory for the results (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "bench-results")]
+    pub out: PathBuf,
+
+    /// Only these operations (ed25519_verify, merkle_sha256, merkle_poseidon, msm_g1, msm_g2,
+    /// ntt), comma-separated.
+    #[arg(long, value_name = "OP[,OP]", value_delimiter = ',', value_parser = plan::parse_op)]
+    pub only: Option<Vec<Op>>,
+
+    /// Measured runs per implementation in every case, instead of the preset's.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeats: Option<u32>,
+
+    /// Size preset (full, quick, smoke), overriding --quick; `smoke` is for tests.
+    #[arg(long, value_name = "PRESET", hide = true)]
+    pub sizes: Option<Preset>,
+}
+
+impl Args {
+    /// The size preset: `--sizes` if given, else quick or full.
+    pub fn preset(&self) -> Preset {
+        self.sizes.unwrap_or(if self.quick {
+            Preset::Quick
+        } else {
+            Preset::Full
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_parse() {
+        let args = Args::try_parse_from([
+            "ramjet-bench",
+            "--quick",
+            "--only",
+            "msm_g1,ntt",
+            "--repeats",
+            "4",
+            "--out",
+            "x",
+        ])
+        .unwrap();
+        assert_eq!(args.preset(), Preset::Quick);
+        assert_eq!(args.only, Some(vec![Op::MsmG1, Op::Ntt]));
+        assert_eq!(args.repeats, Some(4));
+        assert_eq!(args.out, PathBuf::from("x"));
+
+        let args = Args::try_parse_from(["ramjet-bench", "--quick", "--sizes", "smoke"]).unwrap();
+        assert_eq!(args.preset(), Preset::Smoke);
+        assert_eq!(
+            Args::try_parse_from(["ramjet-bench"]).unwrap().out,
+            PathBuf::from("bench-results")
+        );
+    }
+
+    #[test]
+    fn bad_flags_are_refused() {
+        assert!(Args::try_parse_from(["ramjet-bench", "--only", "fft"]).is_err());
+        assert!(Args::try_parse_from(["ramjet-bench", "--repeats", "0"]).is_err());
+        assert!(Args::try_parse_from(["ramjet-bench", "--sizes", "huge"]).is_err());
+    }
+}

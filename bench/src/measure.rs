@@ -1,0 +1,177 @@
+//! Timing: implementations of one case run in alternation, warm-up first, and their samples are
+//! summarised by median and minimum.
+
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+
+/// One timed run: how long the operation took, and a short description of its result, computed
+/// outside the timed region, so that the implementations of a case can be checked to agree.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// Wall-clock time of the operation alone.
+    pub elapsed: Duration,
+    /// What the run produced (a root, a point, "all 1024 valid"...).
+    pub fingerprint: String,
+}
+
+/// Something measured: a name and a closure that prepares its input, times the operation and
+/// returns the [`Sample`].
+pub struct Contender<'a> {
+    /// Implementation label, as written in the results.
+    pub implementation: String,
+    run: Box<dyn FnMut() -> Result<Sample> + 'a>,
+}
+
+impl<'a> Contender<'a> {
+    /// A contender from its label and its timed closure.
+    pub fn new(
+        implementation: impl Into<String>,
+        run: impl FnMut() -> Result<Sample> + 'a,
+    ) -> Self {
+        Self {
+            implementation: implementation.into(),
+            run: Box::new(run),
+        }
+    }
+}
+
+/// Every sample of one implementation in one case.
+#[derive(Debug, Clone)]
+pub struct Measurement {
+    /// Implementation label.
+    pub implementation: String,
+    /// The measured durations, in run order.
+    pub samples: Vec<Duration>,
+    /// The result description of the warm-up run.
+    pub fingerprint: String,
+}
+
+impl Measurement {
+    /// Median of the samples (mean of the middle two for an even count).
+    pub fn median(&self) -> Duration {
+        median(&self.samples)
+    }
+
+    /// Fastest sample.
+    pub fn min(&self) -> Duration {
+        self.samples.iter().copied().min().unwrap_or_default()
+    }
+}
+
+/// Median of `samples` (zero for none).
+pub fn median(samples: &[Duration]) -> Duration {
+    let mut sorted = samples.to_vec();
+    sorted.sort_unstable();
+    match sorted.len() {
+        0 => Duration::ZERO,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2,
+    }
+}
+
+/// Runs every contender `warmups` times untimed, then `repeats` measured rounds. Within a round
+/// each contender runs once; odd rounds run them in reverse order, so that a slow drift of the
+/// machine (heat, other load) weighs on all of them alike.
+///
+/// `step` is called before each run with the contender's label and the round (`None` for
+/// warm-up). Fails if a contender fails or if its results change from run to run.
+pub fn alternate(
+    contenders: &mut [Contender<'_>],
+    warmups: usize,
+    repeats: usize,
+    mut step: impl FnMut(&str, Option<usize>),
+) -> Result<Vec<Measurement>> {
+    let mut measurements: Vec<Measurement> = contenders
+        .iter()
+        .map(|c| Measurement {
+            implementation: c.implementation.clone(),
+            samples: Vec::with_capacity(repeats),
+            fingerprint: String::new(),
+        })
+        .collect();
+    for _ in 0..warmups {
+        for (contender, measurement) in contenders.iter_mut().zip(&mut measurements) {
+            step(&contender.implementation, None);
+            measurement.fingerprint = (contender.run)()?.fingerprint;
+        }
+    }
+    for round in 0..repeats {
+        let mut order: Vec<usize> = (0..contenders.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for index in order {
+            let contender = &mut contenders[index];
+            step(&contender.implementation, Some(round));
+            let sample = (contender.run)()?;
+            let measurement = &mut measurements[index];
+            if warmups > 0 && sample.fingerprint != measurement.fingerprint {
+                bail!(
+                    "{} gave `{}` after `{}` on the same input",
+                    contender.implementation,
+                    sample.fingerprint,
+                    measurement.fingerprint
+                );
+            }
+            measurement.fingerprint = sample.fingerprint;
+            measurement.samples.push(sample.elapsed);
+        }
+    }
+    Ok(measurements)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(v: u64) -> Duration {
+        Duration::from_millis(v)
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[ms(5), ms(1), ms(3)]), ms(3));
+        assert_eq!(
+            median(&[ms(4), ms(1), ms(3), ms(2)]),
+            Duration::from_micros(2500)
+        );
+        assert_eq!(median(&[]), Duration::ZERO);
+    }
+
+    #[test]
+    fn rounds_alternate_and_reverse() {
+        let log = std::cell::RefCell::new(Vec::new());
+        let mut contenders: Vec<Contender<'_>> = ["a", "b"]
+            .into_iter()
+            .map(|name| {
+                let log = &log;
+                Contender::new(name, move || {
+                    log.borrow_mut().push(name);
+                    Ok(Sample {
+                        elapsed: ms(1),
+                        fingerprint: "same".into(),
+                    })
+                })
+            })
+            .collect();
+        let measured = alternate(&mut contenders, 1, 3, |_, _| {}).unwrap();
+        drop(contenders);
+        assert_eq!(log.into_inner(), ["a", "b", "a", "b", "b", "a", "a", "b"]);
+        assert!(measured.iter().all(|m| m.samples.len() == 3));
+        assert_eq!(measured[1].min(), ms(1));
+    }
+
+    #[test]
+    fn a_changing_result_is_an_error() {
+        let mut calls = 0;
+        let mut contenders = [Contender::new("flaky", move || {
+            calls += 1;
+            Ok(Sample {
+                elapsed: ms(1),
+                fingerprint: calls.to_string(),
+            })
+        })];
+        assert!(alternate(&mut contenders, 1, 2, |_, _| {}).is_err());
+    }
+}

@@ -1,0 +1,162 @@
+//! `ratios.svg`: a hand-written horizontal bar chart of the ratios, one bar per row, with a line
+//! at parity (1.0) and each row's target marked.
+
+use std::fmt::Write;
+
+use super::format;
+use crate::report::Row;
+
+const WIDTH: f64 = 960.0;
+const LABEL_WIDTH: f64 = 360.0;
+const PLOT_LEFT: f64 = LABEL_WIDTH + 10.0;
+const PLOT_RIGHT: f64 = WIDTH - 70.0;
+const TOP: f64 = 56.0;
+const BAND: f64 = 30.0;
+const BAR: f64 = 18.0;
+const BOTTOM: f64 = 70.0;
+
+const REACHED: &str = "#2e7d32";
+const MISSED: &str = "#c62828";
+const NO_TARGET: &str = "#78909c";
+
+/// The chart as a standalone SVG document.
+pub fn ratio_chart(rows: &[Row]) -> String {
+    let scale_max = scale_max(rows);
+    let x = |ratio: f64| {
+        PLOT_LEFT + (PLOT_RIGHT - PLOT_LEFT) * (ratio.clamp(0.0, scale_max) / scale_max)
+    };
+    let plot_bottom = TOP + BAND * rows.len() as f64;
+    let height = plot_bottom + BOTTOM;
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">
+<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="white"/>
+<text x="{}" y="24" font-size="16" font-weight="bold" text-anchor="middle">ramjet CPU backend: speed-up over each baseline (baseline median / ramjet median)</text>"#,
+        WIDTH / 2.0
+    );
+
+    // Grid and axis labels.
+    let step = tick_step(scale_max);
+    let mut tick = 0.0;
+    while tick <= scale_max + 1e-9 {
+        let tx = x(tick);
+        let _ = writeln!(
+            svg,
+            r##"<line class="grid" x1="{tx:.1}" y1="{TOP}" x2="{tx:.1}" y2="{plot_bottom}" stroke="#e0e0e0"/>
+<text x="{tx:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
+            plot_bottom + 16.0,
+            format::ratio(tick)
+        );
+        tick += step;
+    }
+
+    for (i, row) in rows.iter().enumerate() {
+        let band_top = TOP + BAND * i as f64;
+        let bar_top = band_top + (BAND - BAR) / 2.0;
+        let middle = band_top + BAND / 2.0 + 4.0;
+        let drawn = if row.ratio.is_finite() {
+            row.ratio
+        } else {
+            0.0
+        };
+        let colour = match row.reached {
+            Some(true) => REACHED,
+            Some(false) => MISSED,
+            None => NO_TARGET,
+        };
+        let label = format!(
+            "{} {} vs {}",
+            row.op,
+            format::size(row.size),
+            row.baseline.implementation
+        );
+        let _ = writeln!(
+            svg,
+            r#"<text x="{LABEL_WIDTH}" y="{middle:.1}" text-anchor="end">{}</text>
+<rect class="bar" x="{PLOT_LEFT}" y="{bar_top:.1}" width="{:.1}" height="{BAR}" fill="{colour}"><title>{}: {} ({})</title></rect>
+<text x="{:.1}" y="{middle:.1}">{}</text>"#,
+            escape(&label),
+            x(drawn) - PLOT_LEFT,
+            escape(&label),
+            format::ratio(row.ratio),
+            row.status(),
+            x(drawn) + 4.0,
+            format::ratio(row.ratio)
+        );
+        if let Some(target) = row.target {
+            let tx = x(target);
+            let _ = writeln!(
+                svg,
+                r##"<line class="target" x1="{tx:.1}" y1="{:.1}" x2="{tx:.1}" y2="{:.1}" stroke="#000" stroke-width="3"><title>target {}</title></line>"##,
+                band_top + 2.0,
+                band_top + BAND - 2.0,
+                format::ratio(target)
+            );
+        }
+    }
+
+    let parity = x(1.0);
+    let _ = writeln!(
+        svg,
+        r##"<line class="parity" x1="{parity:.1}" y1="{:.1}" x2="{parity:.1}" y2="{plot_bottom}" stroke="#000" stroke-dasharray="6 4"/>
+<text x="{parity:.1}" y="{:.1}" text-anchor="middle">parity</text>"##,
+        TOP - 6.0,
+        TOP - 10.0
+    );
+
+    let legend_y = plot_bottom + 44.0;
+    let mut lx = PLOT_LEFT;
+    for (colour, text) in [
+        (REACHED, "target reached"),
+        (MISSED, "target missed"),
+        (NO_TARGET, "no target"),
+    ] {
+        let _ = writeln!(
+            svg,
+            r#"<rect x="{lx}" y="{:.1}" width="14" height="14" fill="{colour}"/>
+<text x="{}" y="{legend_y:.1}">{text}</text>"#,
+            legend_y - 11.0,
+            lx + 20.0
+        );
+        lx += 130.0;
+    }
+    let _ = writeln!(
+        svg,
+        r##"<line x1="{lx}" y1="{:.1}" x2="{lx}" y2="{:.1}" stroke="#000" stroke-width="3"/>
+<text x="{}" y="{legend_y:.1}">target</text>
+</svg>"##,
+        legend_y - 12.0,
+        legend_y + 3.0,
+        lx + 8.0
+    );
+    svg
+}
+
+/// The axis end: the largest ratio or target (at least parity), with 10% room, rounded up to a
+/// half.
+fn scale_max(rows: &[Row]) -> f64 {
+    let largest = rows
+        .iter()
+        .flat_map(|r| [Some(r.ratio), r.target])
+        .flatten()
+        .filter(|v| v.is_finite())
+        .fold(1.0_f64, f64::max);
+    (largest * 1.1 * 2.0).ceil() / 2.0
+}
+
+/// Grid spacing giving at most about ten lines.
+fn tick_step(scale_max: f64) -> f64 {
+    [0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0]
+        .into_iter()
+        .find(|step| scale_max / step <= 10.0)
+        .unwrap_or(scale_max / 10.0)
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
