@@ -12,7 +12,11 @@ use crate::Result;
 
 /// Writes the table of backends: kind, device, memory, threads or compute units, features.
 pub fn write_table(out: &mut impl Write, backends: &[Arc<dyn Backend>]) -> Result<()> {
-    writeln!(out, "{:<6} {:<40} {:>10} {:>8}  {:<8} FEATURES", "KIND", "DEVICE", "MEMORY", "THREADS", "EMULATED")?;
+    writeln!(
+        out,
+        "{:<6} {:<40} {:>10} {:>8}  {:<8} FEATURES",
+        "KIND", "DEVICE", "MEMORY", "THREADS", "EMULATED"
+    )?;
     for b in backends {
         let info = b.info();
         writeln!(
@@ -20,7 +24,9 @@ pub fn write_table(out: &mut impl Write, backends: &[Arc<dyn Backend>]) -> Resul
             "{:<6} {:<40} {:>10} {:>8}  {:<8} {}",
             info.kind.to_string(),
             info.device,
-            info.memory_bytes.map(human_bytes).unwrap_or_else(|| "unknown".into()),
+            info.memory_bytes
+                .map(human_bytes)
+                .unwrap_or_else(|| "unknown".into()),
             info.compute_units,
             if info.emulated { "yes" } else { "no" },
             info.features.join(",")
@@ -37,13 +43,22 @@ pub fn to_json(backends: &[Arc<dyn Backend>]) -> serde_json::Value {
 
 /// Measures every operation on every backend with a progress bar on stderr, saves the profile at
 /// `path` and returns it.
-pub fn calibrate(backends: &[Arc<dyn Backend>], effort: Effort, path: &Path) -> Result<CalibrationProfile> {
-    let total: usize = backends.iter().map(|b| Op::ALL.iter().filter(|&&op| b.supports(op)).count()).sum();
+pub fn calibrate(
+    backends: &[Arc<dyn Backend>],
+    effort: Effort,
+    path: &Path,
+) -> Result<CalibrationProfile> {
+    let total: usize = backends
+        .iter()
+        .map(|b| Op::ALL.iter().filter(|&&op| b.supports(op)).count())
+        .sum();
     let bar = ProgressBar::new(total as u64);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} calibrating [{bar:30}] {pos}/{len} {msg} ({elapsed})")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} calibrating [{bar:30}] {pos}/{len} {msg} ({elapsed})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar.set_message("starting");
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
@@ -51,7 +66,10 @@ pub fn calibrate(backends: &[Arc<dyn Backend>], effort: Effort, path: &Path) -> 
         bar.set_position(step.done as u64);
         match &step.outcome {
             Ok(_) => bar.set_message(format!("{} {}", step.op, step.backend)),
-            Err(e) => bar.println(format!("{} on {} failed: {e} (defaults will apply)", step.op, step.backend)),
+            Err(e) => bar.println(format!(
+                "{} on {} failed: {e} (defaults will apply)",
+                step.op, step.backend
+            )),
         }
     });
     bar.finish_with_message("done");
@@ -61,7 +79,11 @@ pub fn calibrate(backends: &[Arc<dyn Backend>], effort: Effort, path: &Path) -> 
 
 /// Writes a profile as a table: per backend and operation, the fitted latency and throughput.
 pub fn write_profile(out: &mut impl Write, profile: &CalibrationProfile) -> Result<()> {
-    writeln!(out, "{:<40} {:<16} {:>12} {:>16}", "BACKEND", "OPERATION", "LATENCY", "THROUGHPUT")?;
+    writeln!(
+        out,
+        "{:<40} {:<16} {:>12} {:>16}",
+        "BACKEND", "OPERATION", "LATENCY", "THROUGHPUT"
+    )?;
     for (backend, ops) in &profile.costs {
         for (op, cost) in ops {
             writeln!(

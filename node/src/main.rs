@@ -39,11 +39,19 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RAMJET_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RAMJET_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Devices { calibrate, quick, profile, json } => {
+        Command::Devices {
+            calibrate,
+            quick,
+            profile,
+            json,
+        } => {
             let backends = detect_backends();
             let mut out = std::io::stdout().lock();
             if json {

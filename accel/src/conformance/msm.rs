@@ -170,7 +170,7 @@ fn check<G: Group>(backend: &dyn Backend, large: usize, seed: u64, report: &mut 
     compare::<G>(
         backend,
         "only points at infinity",
-        &vec![G::Affine::zero(); 9],
+        &[G::Affine::zero(); 9],
         &scalars[..9],
         report,
     );

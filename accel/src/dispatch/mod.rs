@@ -46,6 +46,13 @@ struct DeviceSlot {
     health: Mutex<Health>,
 }
 
+impl DeviceSlot {
+    fn degraded_at(&self, now: Instant) -> bool {
+        let health = self.health.lock().expect("health lock");
+        health.degraded_until.is_some_and(|t| t > now)
+    }
+}
+
 #[derive(Default)]
 struct Health {
     degraded_until: Option<Instant>,
@@ -221,16 +228,9 @@ impl Accelerator {
             info: self.cpu.info().clone(),
             degraded: false,
         }];
-        all.extend(self.devices.iter().map(|d| {
-            BackendStatus {
-                info: d.backend.info().clone(),
-                degraded: d
-                    .health
-                    .lock()
-                    .expect("health lock")
-                    .degraded_until
-                    .is_some_and(|t| t > now),
-            }
+        all.extend(self.devices.iter().map(|d| BackendStatus {
+            info: d.backend.info().clone(),
+            degraded: d.degraded_at(now),
         }));
         all
     }
@@ -245,15 +245,7 @@ impl Accelerator {
 
     fn route(&self, op: Op, items: usize) -> Route {
         let now = Instant::now();
-        let usable = |d: &DeviceSlot| {
-            d.backend.supports(op)
-                && !d
-                    .health
-                    .lock()
-                    .expect("health lock")
-                    .degraded_until
-                    .is_some_and(|t| t > now)
-        };
+        let usable = |d: &DeviceSlot| d.backend.supports(op) && !d.degraded_at(now);
         if let Some(forced) = self.forced {
             return match forced {
                 Route::Device(i) if usable(&self.devices[i]) => forced,
@@ -335,9 +327,10 @@ impl Accelerator {
     fn audit_due(&self) -> bool {
         match self.audit {
             AuditPolicy::Off => false,
-            AuditPolicy::OneIn(n) => {
-                self.audit_counter.fetch_add(1, Ordering::Relaxed) % n.max(1) == 0
-            }
+            AuditPolicy::OneIn(n) => self
+                .audit_counter
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(n.max(1)),
         }
     }
 

@@ -209,7 +209,7 @@ fn calibration_profiles_round_trip_and_reject_bad_values() {
     let path = dir.path().join("sub/calibration.json");
     let cpu: Arc<dyn Backend> = ramjet_accel::CpuBackend::shared();
     let profile = ramjet_accel::calibrate::calibrate(
-        &[cpu.clone()],
+        std::slice::from_ref(&cpu),
         ramjet_accel::calibrate::Effort::Quick,
         |_| {},
     );

@@ -11,7 +11,11 @@ fn ramjet() -> Command {
 #[test]
 fn devices_lists_the_cpu() {
     let out = ramjet().arg("devices").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("KIND"), "{text}");
     assert!(text.lines().any(|l| l.starts_with("cpu ")), "{text}");
@@ -35,11 +39,18 @@ fn calibrate_writes_a_profile_the_dispatcher_reads() {
         .arg(&path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let profile = CalibrationProfile::load(&path).unwrap();
     let (_, ops) = profile.costs.iter().next().expect("the CPU was calibrated");
     assert_eq!(ops.len(), Op::ALL.len());
-    assert!(ops.values().all(|c| c.items_per_sec > 0.0 && c.latency_us >= 0.0));
+    assert!(
+        ops.values()
+            .all(|c| c.items_per_sec > 0.0 && c.latency_us >= 0.0)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("calibration profile written to"), "{text}");
 }
