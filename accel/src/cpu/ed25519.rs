@@ -120,13 +120,34 @@ fn batch_equation_holds(items: &[Decoded]) -> bool {
         b_coefficient += z * item.s;
         scalars.push(z);
         points.push(item.r);
-        scalars.push(z * item.k);
+        scalars.push(-(z * item.k));
         points.push(item.minus_a);
     }
-    // Σ zR + Σ zk(−A) − (Σ zs)B must be a small-order point.
+    // Σ zR + Σ zkA − (Σ zs)B must be a small-order point (−zk times −A is zkA).
     scalars.push(-b_coefficient);
     points.push(ED25519_BASEPOINT_POINT);
     EdwardsPoint::vartime_multiscalar_mul(scalars, points)
         .mul_by_cofactor()
         .is_identity()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Valid signatures satisfy the batch equation itself: a wrong equation would still give the
+    /// right verdicts (every batch bisected down to single checks), only far slower.
+    #[test]
+    fn the_batch_equation_holds_for_valid_signatures_and_fails_for_a_bad_one() {
+        let batch = crate::inputs::sig_batch(40, 11);
+        let decoded: Vec<Decoded> = (0..batch.len()).filter_map(|i| decode(&batch, i)).collect();
+        assert_eq!(decoded.len(), 40);
+        assert!(batch_equation_holds(&decoded));
+        let mut broken = decoded;
+        broken[17].s += Scalar::ONE;
+        assert!(!batch_equation_holds(&broken));
+        let mut valid = Vec::new();
+        verify_group(&broken, &mut valid);
+        assert_eq!(valid, (0..40).filter(|&i| i != 17).collect::<Vec<_>>());
+    }
 }

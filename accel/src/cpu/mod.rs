@@ -4,6 +4,7 @@ mod ed25519;
 mod msm;
 mod ntt;
 pub(crate) mod poseidon;
+mod sha256_ni;
 pub(crate) mod sha256_tree;
 
 use std::sync::Arc;

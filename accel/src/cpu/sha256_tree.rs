@@ -2,13 +2,15 @@
 //!
 //! 32-byte leaves and inner nodes have fixed-size messages (`0x00 ‖ leaf` is 33 bytes, one block;
 //! `0x01 ‖ left ‖ right` is 65 bytes, two blocks), so their padded blocks are laid out directly and
-//! fed to `sha2`'s block function, which uses SHA-NI where the CPU has it. Byte-string leaves of
+//! compressed directly: two messages at a time with SHA-NI where the CPU has it
+//! ([`sha256_ni`]), else with `sha2`'s block function. Byte-string leaves of
 //! other lengths go through the ordinary hasher.
 
 use rayon::prelude::*;
 use sha2::block_api::compress256;
 use sha2::{Digest, Sha256};
 
+use super::sha256_ni;
 use crate::{MerkleLeaves, MerkleTree};
 
 /// SHA-256's initial state.
@@ -21,6 +23,8 @@ const PARALLEL_FROM: usize = 2048;
 const TASK: usize = 1024;
 
 /// Builds every level of the tree over `leaves`.
+///
+/// Nodes are hashed in pairs: with SHA-NI, two messages go through the SHA unit at once.
 pub(crate) fn build(leaves: MerkleLeaves<'_>) -> MerkleTree<[u8; 32]> {
     if leaves.is_empty() {
         return MerkleTree {
@@ -38,12 +42,15 @@ pub(crate) fn build(leaves: MerkleLeaves<'_>) -> MerkleTree<[u8; 32]> {
     while levels.last().expect("non-empty").len() > 1 {
         let below = levels.last().expect("non-empty");
         let mut level = vec![[0u8; 32]; below.len().div_ceil(2)];
-        for_each_node(&mut level, |i, out| {
-            *out = match below.get(2 * i + 1) {
-                Some(right) => node_hash(&below[2 * i], right),
-                None => below[2 * i],
-            }
-        });
+        let pairs = below.len() / 2;
+        for_each_pair(
+            &mut level[..pairs],
+            |i| node_blocks(&below[2 * i], &below[2 * i + 1]),
+            |i| node_hash(&below[2 * i], &below[2 * i + 1]),
+        );
+        if below.len() % 2 == 1 {
+            level[pairs] = below[below.len() - 1];
+        }
         levels.push(level);
     }
     MerkleTree { levels }
@@ -63,6 +70,41 @@ fn for_each_node(out: &mut [[u8; 32]], f: impl Fn(usize, &mut [u8; 32]) + Sync) 
     }
 }
 
+/// Fills `out[i]` with the SHA-256 of the padded blocks `blocks(i)` (the same count for every
+/// `i`), two at a time with SHA-NI, in parallel for large levels. `single(i)` hashes one node
+/// where no second lane is available.
+fn for_each_pair<const B: usize>(
+    out: &mut [[u8; 32]],
+    blocks: impl Fn(usize) -> [[u8; 64]; B] + Sync,
+    single: impl Fn(usize) -> [u8; 32] + Sync,
+) {
+    if !sha256_ni::available() {
+        return for_each_node(out, |i, o| *o = single(i));
+    }
+    let hash_chunk = |first: usize, chunk: &mut [[u8; 32]]| {
+        let last_index = first + chunk.len() - 1;
+        let mut pairs = chunk.chunks_exact_mut(2);
+        for (p, pair) in (&mut pairs).enumerate() {
+            let i = first + 2 * p;
+            let (a, b) = (blocks(i), blocks(i + 1));
+            let mut states = [H0; 2];
+            sha256_ni::compress_x2(&mut states, [&a, &b]);
+            pair[0] = state_bytes(&states[0]);
+            pair[1] = state_bytes(&states[1]);
+        }
+        if let [last] = pairs.into_remainder() {
+            *last = single(last_index);
+        }
+    };
+    if out.len() < PARALLEL_FROM {
+        hash_chunk(0, out);
+    } else {
+        out.par_chunks_mut(TASK)
+            .enumerate()
+            .for_each(|(c, chunk)| hash_chunk(c * TASK, chunk));
+    }
+}
+
 /// `SHA-256(0x00 ‖ leaf)` for any leaf.
 pub(crate) fn leaf_hash(leaf: &[u8]) -> [u8; 32] {
     if let Ok(leaf) = <&[u8; 32]>::try_from(leaf) {
@@ -75,19 +117,17 @@ pub(crate) fn leaf_hash(leaf: &[u8]) -> [u8; 32] {
         .into()
 }
 
-/// `SHA-256(0x00 ‖ leaf)` for a 32-byte leaf: one padded block.
-fn leaf_hash32(leaf: &[u8; 32]) -> [u8; 32] {
+/// The padded block of `0x00 ‖ leaf` (33 bytes).
+fn leaf_block(leaf: &[u8; 32]) -> [[u8; 64]; 1] {
     let mut block = [0u8; 64];
     block[1..33].copy_from_slice(leaf);
     block[33] = 0x80;
     block[56..].copy_from_slice(&(33u64 * 8).to_be_bytes());
-    let mut state = H0;
-    compress256(&mut state, &[block]);
-    state_bytes(&state)
+    [block]
 }
 
-/// `SHA-256(0x01 ‖ left ‖ right)`: two padded blocks.
-pub(crate) fn node_hash(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+/// The two padded blocks of `0x01 ‖ left ‖ right` (65 bytes).
+fn node_blocks(left: &[u8; 32], right: &[u8; 32]) -> [[u8; 64]; 2] {
     let mut blocks = [[0u8; 64]; 2];
     blocks[0][0] = 0x01;
     blocks[0][1..33].copy_from_slice(left);
@@ -95,8 +135,20 @@ pub(crate) fn node_hash(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
     blocks[1][0] = right[31];
     blocks[1][1] = 0x80;
     blocks[1][56..].copy_from_slice(&(65u64 * 8).to_be_bytes());
+    blocks
+}
+
+/// `SHA-256(0x00 ‖ leaf)` for a 32-byte leaf.
+fn leaf_hash32(leaf: &[u8; 32]) -> [u8; 32] {
     let mut state = H0;
-    compress256(&mut state, &blocks);
+    compress256(&mut state, &leaf_block(leaf));
+    state_bytes(&state)
+}
+
+/// `SHA-256(0x01 ‖ left ‖ right)`.
+fn node_hash(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+    let mut state = H0;
+    compress256(&mut state, &node_blocks(left, right));
     state_bytes(&state)
 }
 
@@ -106,4 +158,33 @@ fn state_bytes(state: &[u32; 8]) -> [u8; 32] {
         chunk.copy_from_slice(&word.to_be_bytes());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SHA-NI pair path and the portable path agree on random blocks of one and two blocks.
+    #[test]
+    fn sha_ni_pairs_match_the_portable_compression() {
+        if !sha256_ni::available() {
+            eprintln!("skipped: this CPU has no SHA-NI");
+            return;
+        }
+        let leaves = crate::inputs::digests(64, 3);
+        for pair in leaves.chunks_exact(2) {
+            let mut states = [H0; 2];
+            sha256_ni::compress_x2(&mut states, [&leaf_block(&pair[0]), &leaf_block(&pair[1])]);
+            assert_eq!(state_bytes(&states[0]), leaf_hash32(&pair[0]));
+            assert_eq!(state_bytes(&states[1]), leaf_hash32(&pair[1]));
+            let mut states = [H0; 2];
+            let (a, b) = (
+                node_blocks(&pair[0], &pair[1]),
+                node_blocks(&pair[1], &pair[0]),
+            );
+            sha256_ni::compress_x2(&mut states, [&a, &b]);
+            assert_eq!(state_bytes(&states[0]), node_hash(&pair[0], &pair[1]));
+            assert_eq!(state_bytes(&states[1]), node_hash(&pair[1], &pair[0]));
+        }
+    }
 }
