@@ -63,6 +63,7 @@ impl From<&Args> for RunConfig {
 /// Runs every case of `config`, reporting progress on `progress`.
 pub fn run(config: &RunConfig, progress: &ProgressBar) -> Result<Report> {
     let started = Instant::now();
+    let load_average_at_start = machine::load_average();
     let backend = CpuBackend::new();
     let warmups = config.preset.warmups();
     let cases = plan::cases(config.preset, config.only.as_deref(), config.repeats);
@@ -76,13 +77,21 @@ pub fn run(config: &RunConfig, progress: &ProgressBar) -> Result<Report> {
         rows.extend(workloads::measure_case(&backend, case, warmups, progress)?);
     }
     let machine = Machine::detect(backend.info());
-    let notes = report::notes(&rows, machine.rayon_threads);
+    let mut notes = report::notes(&rows, machine.rayon_threads);
+    if let Some(load) = load_average_at_start.filter(|&l| l > 0.5) {
+        notes.push(format!(
+            "WARNING: the 1-minute load average was {load:.2} when the run started: other \
+             processes shared the {} threads, so the timings are noisier than on an idle host.",
+            machine.threads
+        ));
+    }
     Ok(Report {
         mode: config.preset.name().to_owned(),
         timestamp_utc: machine::utc_now(),
         elapsed_s: started.elapsed().as_secs_f64(),
         machine,
         commit: Commit::detect(),
+        load_average_at_start,
         rows,
         notes,
     })

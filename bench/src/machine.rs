@@ -69,6 +69,16 @@ impl Machine {
     }
 }
 
+/// The 1-minute load average, from `/proc/loadavg` where there is one.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// Distinct (physical id, core id) pairs in `/proc/cpuinfo`.
 fn physical_cores(cpuinfo: &str) -> Option<usize> {
     let mut cores = HashSet::new();

@@ -19,6 +19,9 @@ pub struct Report {
     pub machine: Machine,
     /// The source the runner was built from.
     pub commit: Commit,
+    /// The host's 1-minute load average when the run started, where known: well above 0 means
+    /// other processes shared the cores and the timings are noisy.
+    pub load_average_at_start: Option<f64>,
     /// One row per (operation, size, baseline).
     pub rows: Vec<Row>,
     /// What a reader must know to read the rows right.

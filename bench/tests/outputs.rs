@@ -62,6 +62,7 @@ fn known_report() -> Report {
             hash: "0123456789abcdef0123456789abcdef01234567".to_owned(),
             dirty: Some(true),
         },
+        load_average_at_start: Some(0.1),
         notes: ramjet_bench::report::notes(&rows, 2),
         rows,
     }

@@ -187,6 +187,25 @@ fn check<G: Group>(backend: &dyn Backend, large: usize, seed: u64, report: &mut 
             &s,
             report,
         );
+        // Scalars just below r: arkworks computes −(r − s)·P when r − s fits in 64 bits, which
+        // differs from s·P outside the subgroup; the contract follows the reference.
+        let near_r: Vec<Fr> = (0..outside.len() as u64)
+            .map(|i| -Fr::from(1 + i * 0x1_0000_0001))
+            .chain([
+                Fr::from(u64::MAX),
+                -Fr::from(u64::MAX),
+                Fr::from(2u64).pow([64]),
+                -Fr::from(2u64).pow([64]),
+            ])
+            .collect();
+        let points: Vec<G::Affine> = outside.iter().cycle().take(near_r.len()).copied().collect();
+        compare::<G>(
+            backend,
+            "points outside the subgroup with scalars near r and 2^64",
+            &points,
+            &near_r,
+            report,
+        );
     }
 
     // Resident bases: validated once, reused with different scalars.

@@ -30,9 +30,13 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(out, "- **Time (UTC):** {}", report.timestamp_utc);
     let _ = writeln!(
         out,
-        "- **Mode:** {} ({:.1} s of measurement)\n",
+        "- **Mode:** {} ({:.1} s of measurement)",
         report.mode, report.elapsed_s
     );
+    if let Some(load) = report.load_average_at_start {
+        let _ = writeln!(out, "- **Load average at start:** {load:.2}");
+    }
+    let _ = writeln!(out);
     let _ = writeln!(out, "| {} |", COLUMNS.join(" | "));
     let _ = writeln!(out, "|{}", "---|".repeat(COLUMNS.len()));
     for row in &report.rows {

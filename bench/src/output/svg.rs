@@ -76,13 +76,13 @@ pub fn ratio_chart(rows: &[Row]) -> String {
             svg,
             r#"<text x="{LABEL_WIDTH}" y="{middle:.1}" text-anchor="end">{}</text>
 <rect class="bar" x="{PLOT_LEFT}" y="{bar_top:.1}" width="{:.1}" height="{BAR}" fill="{colour}"><title>{}: {} ({})</title></rect>
-<text x="{:.1}" y="{middle:.1}">{}</text>"#,
+<text class="value" x="{:.1}" y="{middle:.1}">{}</text>"#,
             escape(&label),
             x(drawn) - PLOT_LEFT,
             escape(&label),
             format::ratio(row.ratio),
             row.status(),
-            x(drawn) + 4.0,
+            value_x(x(drawn), row.target.map(x)),
             format::ratio(row.ratio)
         );
         if let Some(target) = row.target {
@@ -132,6 +132,15 @@ pub fn ratio_chart(rows: &[Row]) -> String {
         lx + 8.0
     );
     svg
+}
+
+/// Where a bar's value label starts: just after the bar, or after the target mark when the mark
+/// would run through the label.
+fn value_x(bar_end: f64, target_x: Option<f64>) -> f64 {
+    match target_x {
+        Some(t) if t >= bar_end - 4.0 && t <= bar_end + 48.0 => t + 6.0,
+        _ => bar_end + 6.0,
+    }
 }
 
 /// The axis end: the largest ratio or target (at least parity), with 10% room, rounded up to a
