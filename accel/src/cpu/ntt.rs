@@ -488,7 +488,13 @@ fn column_stage_blocked<const BLOCK: usize>(
 
 /// Four-step stage 2: row at position `ρ` holds `Y[k1 = rev(ρ), ·]`; multiply
 /// entry `j2` by `start·(step·ω^k1)^j2`, then size-`C` DIF in place.
-fn row_stage(values: &mut [Fr], log_rows: u32, cols: usize, dir: &DirectionTables, s: &Scalings) {
+fn row_stage(
+    values: &mut [Fr],
+    log_rows: u32,
+    cols: usize,
+    dir: &DirectionTables,
+    s: &Scalings<'_>,
+) {
     if let Some(table) = s.step_table {
         values
             .par_chunks_exact_mut(cols)
