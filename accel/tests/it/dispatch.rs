@@ -6,8 +6,8 @@ use std::sync::atomic::Ordering;
 
 use ramjet_accel::curve::Fr;
 use ramjet_accel::{
-    Accelerator, AuditPolicy, Backend, CalibrationProfile, CostModel, MerkleLeaves, NttDirection,
-    Op, OpCost, inputs, reference,
+    Accelerator, AcceleratorBuilder, AuditPolicy, Backend, CalibrationProfile, CostModel,
+    MerkleLeaves, NttDirection, Op, OpCost, inputs, reference,
 };
 
 use crate::test_backends::FlakyDevice;
@@ -26,6 +26,13 @@ fn device_favoured(device: &dyn Backend) -> CostModel {
         );
     }
     CostModel::from_profile(profile)
+}
+
+/// A dispatcher holding `device`, with a profile that routes every operation it supports to it.
+fn device_first(device: &Arc<FlakyDevice>) -> AcceleratorBuilder {
+    Accelerator::builder()
+        .device(device.clone())
+        .cost_model(device_favoured(&**device))
 }
 
 #[test]
@@ -50,9 +57,7 @@ fn small_batches_stay_on_the_cpu_and_large_ones_go_to_the_device() {
 fn a_device_fault_falls_back_to_the_cpu_and_degrades_the_device() {
     let device = FlakyDevice::failing(1);
     let registry = prometheus::Registry::new();
-    let accel = Accelerator::builder()
-        .device(device.clone())
-        .cost_model(device_favoured(&*device))
+    let accel = device_first(&device)
         .metrics_registry(&registry)
         .build()
         .unwrap();
@@ -90,11 +95,7 @@ fn a_device_fault_falls_back_to_the_cpu_and_degrades_the_device() {
 #[test]
 fn a_failed_ntt_leaves_the_callers_buffer_to_the_cpu_result() {
     let device = FlakyDevice::failing(0);
-    let accel = Accelerator::builder()
-        .device(device.clone())
-        .cost_model(device_favoured(&*device))
-        .build()
-        .unwrap();
+    let accel = device_first(&device).build().unwrap();
     let input = inputs::scalars(256, 3);
     let mut values = input.clone();
     accel.ntt(&mut values, NttDirection::Forward, None).unwrap();
@@ -110,11 +111,7 @@ fn a_failed_ntt_leaves_the_callers_buffer_to_the_cpu_result() {
 #[test]
 fn input_errors_are_returned_not_retried() {
     let device = FlakyDevice::failing(0);
-    let accel = Accelerator::builder()
-        .device(device.clone())
-        .cost_model(device_favoured(&*device))
-        .build()
-        .unwrap();
+    let accel = device_first(&device).build().unwrap();
     let mut values = vec![Fr::from(1u64); 3];
     // The device's NTT always fails, but the size is checked first by the CPU path as well.
     let err = accel
@@ -139,9 +136,7 @@ fn input_errors_are_returned_not_retried() {
 #[test]
 fn the_audit_catches_a_device_giving_wrong_answers() {
     let device = FlakyDevice::lying();
-    let accel = Accelerator::builder()
-        .device(device.clone())
-        .cost_model(device_favoured(&*device))
+    let accel = device_first(&device)
         .audit(AuditPolicy::OneIn(1))
         .build()
         .unwrap();
@@ -166,11 +161,7 @@ fn the_audit_catches_a_device_giving_wrong_answers() {
 #[test]
 fn resident_bases_are_uploaded_once_per_device_and_checked_for_ownership() {
     let device = FlakyDevice::failing(0);
-    let accel = Accelerator::builder()
-        .device(device.clone())
-        .cost_model(device_favoured(&*device))
-        .build()
-        .unwrap();
+    let accel = device_first(&device).build().unwrap();
     let bases = inputs::g1_points(64, 9);
     let shared = accel.resident_g1(bases.clone()).unwrap();
     for round in 0..3 {
