@@ -142,6 +142,17 @@ impl CostModel {
         Self { profile }
     }
 
+    /// The profile at `path` if there is a file there, defaults if there is none. A file that
+    /// exists but cannot be read or parsed is an error, not silently ignored.
+    pub fn load_or_defaults(path: &Path) -> Result<Self> {
+        if path.exists() {
+            CalibrationProfile::load(path).map(Self::from_profile)
+        } else {
+            tracing::info!(path = %path.display(), "no calibration profile; using default costs");
+            Ok(Self::defaults())
+        }
+    }
+
     /// The cost used for `op` on `backend`.
     pub fn cost(&self, backend: &DeviceInfo, op: Op) -> OpCost {
         self.profile

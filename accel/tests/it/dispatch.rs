@@ -207,6 +207,11 @@ fn calibration_profiles_round_trip_and_reject_bad_values() {
     assert_eq!(profile.costs[&cpu.info().id()].len(), Op::ALL.len());
     profile.save(&path).unwrap();
     assert_eq!(CalibrationProfile::load(&path).unwrap(), profile);
+    // The dispatcher's cost model uses the measured figures, not the defaults.
+    let model = CostModel::load_or_defaults(&path).unwrap();
+    let measured = profile.costs[&cpu.info().id()][&Op::Ntt];
+    assert_eq!(model.cost(cpu.info(), Op::Ntt), measured);
+    assert_ne!(CostModel::defaults().cost(cpu.info(), Op::Ntt), measured);
 
     std::fs::write(
         &path,
@@ -215,6 +220,11 @@ fn calibration_profiles_round_trip_and_reject_bad_values() {
     .unwrap();
     let err = CalibrationProfile::load(&path).unwrap_err();
     assert!(err.to_string().contains("latency must be"), "{err}");
+    assert!(
+        CostModel::load_or_defaults(&path).is_err(),
+        "a broken profile is an error"
+    );
+    assert!(CostModel::load_or_defaults(&dir.path().join("absent.json")).is_ok());
     std::fs::write(&path, r#"{"version":7,"costs":{}}"#).unwrap();
     assert!(
         CalibrationProfile::load(&path)
