@@ -20,6 +20,7 @@
 //! sizes, for day-to-day regression tracking.
 
 pub mod cli;
+mod error;
 pub mod machine;
 pub mod measure;
 pub mod output;
@@ -29,7 +30,7 @@ mod workloads;
 
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+pub use error::{BenchError, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ramjet_accel::{Backend, CpuBackend, Op};
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Result, bail};
+use crate::{BenchError, Result};
 
 /// One timed run: how long the operation took, and a short description of its result, computed
 /// outside the timed region, so that the implementations of a case can be checked to agree.
@@ -107,12 +107,11 @@ pub fn alternate(
             let sample = (contender.run)()?;
             let measurement = &mut measurements[index];
             if warmups > 0 && sample.fingerprint != measurement.fingerprint {
-                bail!(
-                    "{} gave `{}` after `{}` on the same input",
-                    contender.implementation,
-                    sample.fingerprint,
-                    measurement.fingerprint
-                );
+                return Err(BenchError::Unstable {
+                    implementation: contender.implementation.clone(),
+                    now: sample.fingerprint,
+                    before: measurement.fingerprint.clone(),
+                });
             }
             measurement.fingerprint = sample.fingerprint;
             measurement.samples.push(sample.elapsed);

@@ -7,7 +7,7 @@ pub mod svg;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use crate::{BenchError, Result};
 
 use crate::report::Report;
 
@@ -24,22 +24,29 @@ pub struct OutputPaths {
 
 /// `report` as pretty-printed JSON.
 pub fn json(report: &Report) -> Result<String> {
-    serde_json::to_string_pretty(report).context("serialising the results")
+    Ok(serde_json::to_string_pretty(report)?)
 }
 
 /// Writes every output of `report` into `dir`, creating it if needed.
 pub fn write_all(report: &Report, dir: &Path) -> Result<OutputPaths> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|source| write_error(dir, source))?;
     let paths = OutputPaths {
         json: dir.join("results.json"),
         markdown: dir.join("results.md"),
         ratio_chart: dir.join("ratios.svg"),
     };
     let write = |path: &Path, text: String| {
-        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+        std::fs::write(path, text).map_err(|source| write_error(path, source))
     };
     write(&paths.json, json(report)? + "\n")?;
     write(&paths.markdown, markdown::render(report))?;
     write(&paths.ratio_chart, svg::ratio_chart(&report.rows))?;
     Ok(paths)
+}
+
+fn write_error(path: &Path, source: std::io::Error) -> BenchError {
+    BenchError::Write {
+        path: path.to_owned(),
+        source,
+    }
 }

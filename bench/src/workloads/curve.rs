@@ -2,7 +2,6 @@
 
 use std::fmt::Display;
 
-use anyhow::{Context, anyhow};
 use ark_ec::{CurveGroup, VariableBaseMSM};
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
 use ramjet_accel::curve::Fr;
@@ -10,6 +9,7 @@ use ramjet_accel::{Backend, CpuBackend, NttDirection};
 
 use super::{RAMJET_CPU, timed};
 use crate::measure::{Contender, Sample};
+use crate::{BenchError, Result};
 
 /// arkworks' `VariableBaseMSM::msm`.
 pub(crate) const ARKWORKS_MSM: &str = "arkworks msm";
@@ -38,7 +38,10 @@ where
         }),
         Contender::new(ARKWORKS_MSM, move || {
             let (elapsed, sum) = timed(|| G::msm(bases, scalars));
-            let sum = sum.map_err(|len| anyhow!("arkworks msm: {len} bases vs scalars"))?;
+            let sum = sum.map_err(|len| BenchError::Baseline {
+                implementation: ARKWORKS_MSM.to_owned(),
+                reason: format!("{len} bases vs scalars"),
+            })?;
             Ok(Sample {
                 elapsed,
                 fingerprint: sum.into_affine().to_string(),
@@ -49,12 +52,12 @@ where
 
 /// A forward NTT of `values`. Each run copies `values` into its own buffer first, untimed, so
 /// that every run transforms the same input.
-pub(crate) fn ntt<'a>(
-    backend: &'a CpuBackend,
-    values: &'a [Fr],
-) -> anyhow::Result<Vec<Contender<'a>>> {
-    let domain = Radix2EvaluationDomain::<Fr>::new(values.len())
-        .with_context(|| format!("no radix-2 domain of size {}", values.len()))?;
+pub(crate) fn ntt<'a>(backend: &'a CpuBackend, values: &'a [Fr]) -> Result<Vec<Contender<'a>>> {
+    let domain =
+        Radix2EvaluationDomain::<Fr>::new(values.len()).ok_or_else(|| BenchError::Baseline {
+            implementation: ARKWORKS_FFT.to_owned(),
+            reason: format!("no radix-2 domain of size {}", values.len()),
+        })?;
     let mut ramjet_buffer = values.to_vec();
     let mut arkworks_buffer = values.to_vec();
     Ok(vec![

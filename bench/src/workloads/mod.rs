@@ -8,7 +8,7 @@ pub(crate) mod signatures;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use crate::Result;
 use indicatif::ProgressBar;
 use ramjet_accel::{Backend, CpuBackend, Op, inputs};
 
