@@ -185,18 +185,20 @@ fn signed_digits_reconstruct_scalar() {
             signed_digits(bigint.as_ref(), &vec![c; windows], &mut digits);
             let half = 1i32 << (c - 1);
             assert!(digits.iter().all(|d| (-half..=half).contains(d)));
-            let mut acc = Fr::zero();
-            for &d in digits.iter().rev() {
-                acc *= Fr::from(1u64 << c);
-                acc += if d < 0 {
-                    -Fr::from(d.unsigned_abs() as u64)
-                } else {
-                    Fr::from(d as u64)
-                };
-            }
-            assert_eq!(acc, s);
+            assert_eq!(rebuild(&digits, &vec![c; windows]), s);
         }
     }
+}
+
+/// `Σ digits[i] · 2^(widths[0] + … + widths[i-1])`: the scalar the signed digits stand for.
+fn rebuild(digits: &[i32], widths: &[usize]) -> Fr {
+    let mut acc = Fr::zero();
+    for (&d, &w) in digits.iter().zip(widths).rev() {
+        acc *= Fr::from(1u64 << w);
+        let magnitude = Fr::from(d.unsigned_abs() as u64);
+        acc += if d < 0 { -magnitude } else { magnitude };
+    }
+    acc
 }
 
 #[test]
@@ -217,17 +219,10 @@ fn uneven_window_widths_reconstruct_scalar() {
             assert!(*widest <= c && widest - narrowest <= 1);
             let mut digits = vec![0; widths.len()];
             signed_digits(bigint.as_ref(), &widths, &mut digits);
-            let mut acc = Fr::zero();
-            for (&d, &w) in digits.iter().zip(&widths).rev() {
+            for (&d, &w) in digits.iter().zip(&widths) {
                 assert!(d.unsigned_abs() <= 1 << (w - 1));
-                acc *= Fr::from(1u64 << w);
-                acc += if d < 0 {
-                    -Fr::from(d.unsigned_abs() as u64)
-                } else {
-                    Fr::from(d as u64)
-                };
             }
-            assert_eq!(acc, s);
+            assert_eq!(rebuild(&digits, &widths), s);
         }
     }
 }
