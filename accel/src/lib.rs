@@ -41,7 +41,7 @@ pub use dispatch::{
     CostModel, OpCost, SharedBases,
 };
 pub use error::{AccelError, Result};
-pub use merkle::{MerkleLeaves, MerkleTree, PackedLeaves, level_sizes};
+pub use merkle::{MerkleLeaves, MerkleTree, PackedLeaves};
 pub use op::{NttDirection, Op};
 pub use sig_batch::{SigBatch, Verdicts};
 

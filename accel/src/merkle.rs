@@ -36,10 +36,16 @@ impl MerkleLeaves<'_> {
 }
 
 /// Byte-string leaves packed in one buffer: leaf `i` is `data[offsets[i]..offsets[i + 1]]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackedLeaves {
     data: Vec<u8>,
     offsets: Vec<usize>,
+}
+
+impl Default for PackedLeaves {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl PackedLeaves {
@@ -66,16 +72,13 @@ impl PackedLeaves {
 
     /// Appends a leaf.
     pub fn push(&mut self, leaf: &[u8]) {
-        if self.offsets.is_empty() {
-            self.offsets.push(0);
-        }
         self.data.extend_from_slice(leaf);
         self.offsets.push(self.data.len());
     }
 
     /// Number of leaves.
     pub fn len(&self) -> usize {
-        self.offsets.len().saturating_sub(1)
+        self.offsets.len() - 1
     }
 
     /// True if there are no leaves.
@@ -128,15 +131,4 @@ impl<T: Copy> MerkleTree<T> {
         }
         path
     }
-}
-
-/// Number of nodes in each level of a tree over `leaves` leaves (odd last nodes move up).
-pub fn level_sizes(leaves: usize) -> Vec<usize> {
-    let mut sizes = vec![leaves.max(1)];
-    let mut n = leaves;
-    while n > 1 {
-        n = n.div_ceil(2);
-        sizes.push(n);
-    }
-    sizes
 }

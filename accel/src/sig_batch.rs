@@ -6,7 +6,7 @@ use crate::{AccelError, Result};
 /// buffers so that a device backend can upload the whole batch in a few copies.
 ///
 /// Message `i` is `messages[offsets[i]..offsets[i + 1]]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigBatch {
     keys: Vec<[u8; 32]>,
     signatures: Vec<[u8; 64]>,
@@ -14,13 +14,16 @@ pub struct SigBatch {
     offsets: Vec<usize>,
 }
 
+impl Default for SigBatch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl SigBatch {
     /// An empty batch.
     pub fn new() -> Self {
-        Self {
-            offsets: vec![0],
-            ..Self::default()
-        }
+        Self::with_capacity(0, 0)
     }
 
     /// An empty batch with room for `items` signatures over `message_bytes` bytes of messages.
@@ -67,9 +70,6 @@ impl SigBatch {
 
     /// Appends one item.
     pub fn push(&mut self, key: [u8; 32], signature: [u8; 64], message: &[u8]) {
-        if self.offsets.is_empty() {
-            self.offsets.push(0);
-        }
         self.keys.push(key);
         self.signatures.push(signature);
         self.messages.extend_from_slice(message);
@@ -118,11 +118,7 @@ impl SigBatch {
 
     /// Message offsets, `len() + 1` of them, starting at 0.
     pub fn message_offsets(&self) -> &[usize] {
-        if self.offsets.is_empty() {
-            &[0]
-        } else {
-            &self.offsets
-        }
+        &self.offsets
     }
 }
 
