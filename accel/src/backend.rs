@@ -59,6 +59,32 @@ impl DeviceInfo {
     }
 }
 
+/// Host-device traffic of a backend since it was made: what a device backend uploads and reads
+/// back. Host-only backends move nothing and report zeros.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferStats {
+    /// Host-to-device copies.
+    pub uploads: u64,
+    /// Bytes copied host-to-device.
+    pub upload_bytes: u64,
+    /// Device-to-host copies.
+    pub readbacks: u64,
+    /// Bytes copied device-to-host.
+    pub readback_bytes: u64,
+}
+
+impl TransferStats {
+    /// What happened between `earlier` and `self` (counters only grow).
+    pub fn since(&self, earlier: &TransferStats) -> TransferStats {
+        TransferStats {
+            uploads: self.uploads.saturating_sub(earlier.uploads),
+            upload_bytes: self.upload_bytes.saturating_sub(earlier.upload_bytes),
+            readbacks: self.readbacks.saturating_sub(earlier.readbacks),
+            readback_bytes: self.readback_bytes.saturating_sub(earlier.readback_bytes),
+        }
+    }
+}
+
 /// Bases of an MSM: either borrowed host memory, validated on every call, or resident bases made
 /// once by [`Backend::make_resident_g1`] / [`Backend::make_resident_g2`].
 #[derive(Debug, Clone, Copy)]
@@ -181,6 +207,12 @@ pub trait Backend: Send + Sync {
     /// In-place NTT of `values` (natural order in and out), over the coset `offset * <w>` if an
     /// offset is given.
     fn ntt(&self, values: &mut [Fr], direction: NttDirection, coset: Option<Fr>) -> Result<()>;
+
+    /// Host-device traffic so far (monotonic counters); zeros for host-only backends. The
+    /// dispatcher exports it as `ramjet_accel_upload*` / `ramjet_accel_readback*` metrics.
+    fn transfers(&self) -> TransferStats {
+        TransferStats::default()
+    }
 
     /// Validates G1 bases once and keeps them (on the device, for device backends).
     fn make_resident_g1(&self, bases: Arc<[G1Affine]>) -> Result<ResidentBases<G1Affine>> {

@@ -34,7 +34,9 @@ pub mod validate;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
-pub use backend::{Backend, BackendKind, DeviceInfo, MsmBases, ResidentBases, unsupported};
+pub use backend::{
+    Backend, BackendKind, DeviceInfo, MsmBases, ResidentBases, TransferStats, unsupported,
+};
 pub use cpu::CpuBackend;
 pub use dispatch::{
     AccelMetrics, Accelerator, AcceleratorBuilder, AuditPolicy, BackendStatus, CalibrationProfile,

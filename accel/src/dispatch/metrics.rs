@@ -2,7 +2,7 @@
 
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
 
-use crate::{AccelError, Op, Result};
+use crate::{AccelError, Op, Result, TransferStats};
 
 /// The dispatcher's metrics. Labels: `backend` (a backend id, `kind:device`) and `op`.
 #[derive(Clone, Debug)]
@@ -21,19 +21,27 @@ pub struct AccelMetrics {
     pub audit_mismatches: IntCounterVec,
     /// Call latency in seconds.
     pub latency: HistogramVec,
+    /// Host-to-device copies per device backend (label `backend` only).
+    pub uploads: IntCounterVec,
+    /// Bytes copied host-to-device per device backend.
+    pub upload_bytes: IntCounterVec,
+    /// Device-to-host copies per device backend.
+    pub readbacks: IntCounterVec,
+    /// Bytes copied device-to-host per device backend.
+    pub readback_bytes: IntCounterVec,
 }
 
 impl AccelMetrics {
     /// Creates the metrics and registers them on `registry`.
     pub fn register(registry: &Registry) -> Result<Self> {
-        let counter = |name: &str, help: &str| -> Result<IntCounterVec> {
-            let c = IntCounterVec::new(Opts::new(name, help), &["backend", "op"])
-                .map_err(metrics_error)?;
+        let counter_with = |name: &str, help: &str, labels: &[&str]| -> Result<IntCounterVec> {
+            let c = IntCounterVec::new(Opts::new(name, help), labels).map_err(metrics_error)?;
             registry
                 .register(Box::new(c.clone()))
                 .map_err(metrics_error)?;
             Ok(c)
         };
+        let counter = |name: &str, help: &str| counter_with(name, help, &["backend", "op"]);
         let latency = HistogramVec::new(
             HistogramOpts::new(
                 "ramjet_accel_latency_seconds",
@@ -72,6 +80,26 @@ impl AccelMetrics {
                 "Device results that differed from the CPU's",
             )?,
             latency,
+            uploads: counter_with(
+                "ramjet_accel_uploads_total",
+                "Host-to-device copies per device backend",
+                &["backend"],
+            )?,
+            upload_bytes: counter_with(
+                "ramjet_accel_upload_bytes_total",
+                "Bytes copied host-to-device per device backend",
+                &["backend"],
+            )?,
+            readbacks: counter_with(
+                "ramjet_accel_readbacks_total",
+                "Device-to-host copies per device backend",
+                &["backend"],
+            )?,
+            readback_bytes: counter_with(
+                "ramjet_accel_readback_bytes_total",
+                "Bytes copied device-to-host per device backend",
+                &["backend"],
+            )?,
         })
     }
 
@@ -80,6 +108,18 @@ impl AccelMetrics {
         self.calls.with_label_values(&labels).inc();
         self.items.with_label_values(&labels).inc_by(items as u64);
         self.latency.with_label_values(&labels).observe(seconds);
+    }
+
+    pub(crate) fn transferred(&self, backend: &str, delta: &TransferStats) {
+        let labels = [backend];
+        self.uploads.with_label_values(&labels).inc_by(delta.uploads);
+        self.upload_bytes
+            .with_label_values(&labels)
+            .inc_by(delta.upload_bytes);
+        self.readbacks.with_label_values(&labels).inc_by(delta.readbacks);
+        self.readback_bytes
+            .with_label_values(&labels)
+            .inc_by(delta.readback_bytes);
     }
 
     /// Calls completed by `backend` for `op` so far.

@@ -23,7 +23,7 @@ use prometheus::Registry;
 
 use crate::{
     AccelError, Backend, CpuBackend, DeviceInfo, MerkleLeaves, MerkleTree, MsmBases, NttDirection,
-    Op, ResidentBases, Result, SigBatch, Verdicts,
+    Op, ResidentBases, Result, SigBatch, TransferStats, Verdicts,
 };
 
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
@@ -44,6 +44,8 @@ struct DeviceSlot {
     backend: Arc<dyn Backend>,
     id: String,
     health: Mutex<Health>,
+    /// The backend's transfer counters when the metrics were last brought up to date.
+    transfers_seen: Mutex<TransferStats>,
 }
 
 impl DeviceSlot {
@@ -124,6 +126,7 @@ impl AcceleratorBuilder {
                 id: backend.info().id(),
                 backend,
                 health: Mutex::new(Health::default()),
+                transfers_seen: Mutex::new(TransferStats::default()),
             })
             .collect();
         let cpu_id = self.cpu.info().id();
@@ -275,7 +278,9 @@ impl Accelerator {
             return self.timed(&self.cpu_id, op, items, || call(&*self.cpu, Route::Cpu));
         };
         let slot = &self.devices[i];
-        match self.timed(&slot.id, op, items, || call(&*slot.backend, route)) {
+        let outcome = self.timed(&slot.id, op, items, || call(&*slot.backend, route));
+        self.record_transfers(slot);
+        match outcome {
             Ok(result) => {
                 slot.health.lock().expect("health lock").consecutive_faults = 0;
                 if !self.audit_due() {
@@ -322,6 +327,13 @@ impl Accelerator {
         self.metrics
             .completed(id, op, items, start.elapsed().as_secs_f64());
         Ok(result)
+    }
+
+    fn record_transfers(&self, slot: &DeviceSlot) {
+        let mut seen = slot.transfers_seen.lock().expect("transfers lock");
+        let now = slot.backend.transfers();
+        self.metrics.transferred(&slot.id, &now.since(&seen));
+        *seen = now;
     }
 
     fn audit_due(&self) -> bool {
