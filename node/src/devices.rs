@@ -35,10 +35,18 @@ pub fn write_table(out: &mut impl Write, backends: &[Arc<dyn Backend>]) -> Resul
     Ok(())
 }
 
-/// The backends as JSON (for scripts).
-pub fn to_json(backends: &[Arc<dyn Backend>]) -> serde_json::Value {
+/// Writes why devices were skipped or not found, one `note:` line each.
+pub fn write_notes(out: &mut impl Write, notes: &[String]) -> Result<()> {
+    for note in notes {
+        writeln!(out, "note: {note}")?;
+    }
+    Ok(())
+}
+
+/// The backends, and the notes on devices skipped or not found, as JSON (for scripts).
+pub fn to_json(backends: &[Arc<dyn Backend>], notes: &[String]) -> serde_json::Value {
     let infos: Vec<&DeviceInfo> = backends.iter().map(|b| b.info()).collect();
-    serde_json::json!({ "backends": infos })
+    serde_json::json!({ "backends": infos, "notes": notes })
 }
 
 /// Measures every operation on every backend with a progress bar on stderr, saves the profile at

@@ -4,7 +4,8 @@
 //! observations, trust, network, storage, contracts, API). Today it holds the operator commands
 //! that work on the accelerator:
 //!
-//! - [`devices`]: `ramjet devices` lists the backends found on this machine, and with
+//! - [`devices`]: `ramjet devices` lists the backends found on this machine (the CPU, and each
+//!   GPU adapter `ramjet-kernels` can open, lavapipe marked emulated), and with
 //!   `--calibrate` measures each operation on each backend and writes the calibration profile that
 //!   the dispatcher ([`ramjet_accel::Accelerator`]) reads.
 //!
@@ -20,8 +21,31 @@ use std::sync::Arc;
 
 use ramjet_accel::Backend;
 
-/// Every backend usable on this machine, the CPU first. Device backends (GPU, FPGA) are added
-/// here as their crates land.
+/// The backends found on this machine, and why some devices gave none.
+pub struct Detected {
+    /// Every usable backend, the CPU first.
+    pub backends: Vec<Arc<dyn Backend>>,
+    /// Devices skipped, or why none were found, in words (e.g. "no wgpu adapter found").
+    pub notes: Vec<String>,
+}
+
+/// Every backend usable on this machine, the CPU first, then the GPU backends of
+/// `ramjet-kernels` (one per usable adapter, lavapipe included and marked emulated).
+pub fn detect() -> Detected {
+    let gpus = ramjet_kernels::detect_all();
+    let mut backends = vec![ramjet_accel::CpuBackend::shared()];
+    backends.extend(gpus.backends);
+    Detected {
+        backends,
+        notes: gpus.notes,
+    }
+}
+
+/// [`detect`]'s backends; its notes are logged.
 pub fn detect_backends() -> Vec<Arc<dyn Backend>> {
-    vec![ramjet_accel::CpuBackend::shared()]
+    let found = detect();
+    for note in &found.notes {
+        tracing::info!("{note}");
+    }
+    found.backends
 }

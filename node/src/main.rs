@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use ramjet_accel::CalibrationProfile;
 use ramjet_accel::calibrate::Effort;
-use ramjet_node::{detect_backends, devices};
+use ramjet_node::{Detected, detect, devices};
 
 /// ramjet: a hardware-accelerated proving and execution appliance.
 #[derive(Parser)]
@@ -52,13 +52,14 @@ fn main() -> anyhow::Result<()> {
             profile,
             json,
         } => {
-            let backends = detect_backends();
+            let Detected { backends, notes } = detect();
             let mut out = std::io::stdout().lock();
             if json {
-                serde_json::to_writer_pretty(&mut out, &devices::to_json(&backends))?;
+                serde_json::to_writer_pretty(&mut out, &devices::to_json(&backends, &notes))?;
                 println!();
             } else {
                 devices::write_table(&mut out, &backends)?;
+                devices::write_notes(&mut out, &notes)?;
             }
             if calibrate {
                 let path = profile.unwrap_or_else(CalibrationProfile::default_path);

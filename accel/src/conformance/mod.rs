@@ -228,3 +228,29 @@ pub(crate) fn edge_sizes(large: usize) -> Vec<usize> {
     sizes.dedup();
     sizes
 }
+
+/// Environment variable naming a file where [`skip`] also records skipped tests (`scripts/test`
+/// sets it and counts them as skipped, not passed).
+pub const SKIP_LOG_ENV: &str = "RAMJET_SKIP_LOG";
+
+/// Records that a test cannot run on this machine (no GPU adapter, no FPGA card): prints
+/// `SKIPPED: <test>: <reason>` on stderr and, when [`SKIP_LOG_ENV`] names a file, appends the
+/// same line to it. The test then returns without asserting anything about the device.
+pub fn skip(test: &str, reason: &str) {
+    use std::io::Write as _;
+    let line = format!("SKIPPED: {test}: {reason}");
+    eprintln!("{line}");
+    if let Some(path) = std::env::var_os(SKIP_LOG_ENV) {
+        let appended = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| writeln!(f, "{line}"));
+        if let Err(e) = appended {
+            eprintln!(
+                "could not record the skip in {}: {e}",
+                path.to_string_lossy()
+            );
+        }
+    }
+}

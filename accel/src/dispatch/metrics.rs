@@ -112,11 +112,15 @@ impl AccelMetrics {
 
     pub(crate) fn transferred(&self, backend: &str, delta: &TransferStats) {
         let labels = [backend];
-        self.uploads.with_label_values(&labels).inc_by(delta.uploads);
+        self.uploads
+            .with_label_values(&labels)
+            .inc_by(delta.uploads);
         self.upload_bytes
             .with_label_values(&labels)
             .inc_by(delta.upload_bytes);
-        self.readbacks.with_label_values(&labels).inc_by(delta.readbacks);
+        self.readbacks
+            .with_label_values(&labels)
+            .inc_by(delta.readbacks);
         self.readback_bytes
             .with_label_values(&labels)
             .inc_by(delta.readback_bytes);

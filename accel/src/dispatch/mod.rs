@@ -2,7 +2,9 @@
 //!
 //! Routing: among the CPU and the healthy devices that support the operation, the one with the
 //! lowest estimated time for this many items wins ([`CostModel`]); small batches therefore stay on
-//! the CPU. A device fault is answered by redoing the call on the CPU, counting a fallback and
+//! the CPU. Emulated devices (lavapipe, a simulated FPGA) are left out unless the builder allows
+//! them or forces one. After each device call, the device's transfer counters
+//! ([`crate::TransferStats`]) are added to the upload and read-back metrics. A device fault is answered by redoing the call on the CPU, counting a fallback and
 //! marking the device degraded for a back-off that doubles on each consecutive fault (1 s up to
 //! 5 min); after the back-off the device is tried again. With an [`AuditPolicy`], one device call
 //! in N is recomputed on the CPU and compared; a mismatch degrades the device for the longest
@@ -69,6 +71,7 @@ pub struct AcceleratorBuilder {
     audit: AuditPolicy,
     registry: Option<Registry>,
     forced: Option<String>,
+    allow_emulated: bool,
 }
 
 impl AcceleratorBuilder {
@@ -112,6 +115,14 @@ impl AcceleratorBuilder {
     /// supports to it, whatever the cost model says. Faults still fall back to the CPU.
     pub fn force(mut self, backend: impl Into<String>) -> Self {
         self.forced = Some(backend.into());
+        self
+    }
+
+    /// Lets the cost model route to emulated devices (lavapipe, a simulated FPGA). Off by default:
+    /// an emulated device runs on the host's own cores, so the cost model never picks it, whatever
+    /// a calibration says; [`force`](Self::force) still reaches it.
+    pub fn allow_emulated(mut self, allow: bool) -> Self {
+        self.allow_emulated = allow;
         self
     }
 
@@ -160,6 +171,7 @@ impl AcceleratorBuilder {
             metrics,
             registry,
             forced,
+            allow_emulated: self.allow_emulated,
         })
     }
 }
@@ -183,6 +195,7 @@ pub struct Accelerator {
     metrics: AccelMetrics,
     registry: Registry,
     forced: Option<Route>,
+    allow_emulated: bool,
 }
 
 /// Health of one backend as the dispatcher sees it.
@@ -204,6 +217,7 @@ impl Accelerator {
             audit: AuditPolicy::Off,
             registry: None,
             forced: None,
+            allow_emulated: false,
         }
     }
 
@@ -256,7 +270,12 @@ impl Accelerator {
             };
         }
         let mut best = (Route::Cpu, self.cost.seconds(self.cpu.info(), op, items));
-        for (i, d) in self.devices.iter().enumerate().filter(|(_, d)| usable(d)) {
+        let candidates = self
+            .devices
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| usable(d) && (self.allow_emulated || !d.backend.info().emulated));
+        for (i, d) in candidates {
             let t = self.cost.seconds(d.backend.info(), op, items);
             if t < best.1 {
                 best = (Route::Device(i), t);

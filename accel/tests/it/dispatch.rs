@@ -54,6 +54,24 @@ fn small_batches_stay_on_the_cpu_and_large_ones_go_to_the_device() {
 }
 
 #[test]
+fn emulated_devices_are_never_routed_by_cost_unless_allowed_or_forced() {
+    let device = FlakyDevice::emulated();
+    let big = 1 << 24;
+    // Even a profile claiming the emulated device is far faster does not route to it.
+    let accel = device_first(&device).build().unwrap();
+    let cpu_id = accel.backends()[0].info.id();
+    assert_eq!(accel.route_of(Op::MerkleSha256, big), cpu_id);
+    let allowed = device_first(&device).allow_emulated(true).build().unwrap();
+    assert_eq!(allowed.route_of(Op::MerkleSha256, big), device.info().id());
+    let forced = Accelerator::builder()
+        .device(device.clone())
+        .force(device.info().id())
+        .build()
+        .unwrap();
+    assert_eq!(forced.route_of(Op::MerkleSha256, 1), device.info().id());
+}
+
+#[test]
 fn a_device_fault_falls_back_to_the_cpu_and_degrades_the_device() {
     let device = FlakyDevice::failing(1);
     let registry = prometheus::Registry::new();

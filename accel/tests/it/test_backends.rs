@@ -172,6 +172,13 @@ impl FlakyDevice {
         Arc::new(Self::new(0, true, "lying"))
     }
 
+    /// A healthy device that says it is emulated on the CPU, as lavapipe does.
+    pub(crate) fn emulated() -> Arc<Self> {
+        let mut device = Self::new(0, false, "emulated");
+        device.info.emulated = true;
+        Arc::new(device)
+    }
+
     fn new(times: usize, lies: bool, name: &str) -> Self {
         Self {
             cpu: CpuBackend::new(),

@@ -134,6 +134,14 @@ impl Gpu {
         lost.get_or_insert_with(|| "Destroyed: device destroyed".to_owned());
     }
 
+    pub(super) fn memory_held(&self) -> u64 {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pool
+            .held()
+    }
+
     pub(super) fn transfers(&self) -> TransferStats {
         let t = &self.transfers;
         TransferStats {
@@ -236,7 +244,7 @@ impl Gpu {
             return;
         }
         // Copies are whole 4-byte words: pad a ragged tail with zeros.
-        if data.len() % 4 == 0 {
+        if data.len().is_multiple_of(4) {
             self.queue.write_buffer(buffer, 0, data);
         } else {
             let mut padded = data.to_vec();
@@ -315,26 +323,23 @@ impl Gpu {
         bytes: u64,
         work: impl FnOnce(&mut wgpu::CommandEncoder),
     ) -> Result<Vec<u8>> {
+        // Every call reads something back.
+        let staging = self.buffer(
+            state,
+            Slot::Readback,
+            bytes,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        )?;
         let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let internal = self.device.push_error_scope(wgpu::ErrorFilter::Internal);
-        let staging = if bytes > 0 {
-            Some(state.pool.get(
-                &self.device,
-                Slot::Readback,
-                bytes,
-                wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            ))
-        } else {
-            None
-        };
         let mut encoder = self
             .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("ramjet") });
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("ramjet"),
+            });
         work(&mut encoder);
-        if let Some(Ok(staging)) = &staging {
-            encoder.copy_buffer_to_buffer(result, from, staging, 0, bytes);
-        }
+        encoder.copy_buffer_to_buffer(result, from, &staging, 0, bytes);
         let submission = self.queue.submit([encoder.finish()]);
         let waited = self.device.poll(wgpu::PollType::Wait {
             submission_index: Some(submission),
@@ -346,20 +351,13 @@ impl Gpu {
             pollster::block_on(oom.pop()),
         ];
         self.check_lost()?;
-        let staging = match staging {
-            Some(s) => Some(s.map_err(|requested| self.out_of_memory(requested))?),
-            None => None,
-        };
-        for error in errors.into_iter().flatten() {
+        if let Some(error) = errors.into_iter().flatten().next() {
             return Err(match error {
                 wgpu::Error::OutOfMemory { .. } => self.out_of_memory(bytes),
                 other => self.device_error(other.to_string()),
             });
         }
         waited.map_err(|e| self.device_error(e.to_string()))?;
-        let Some(staging) = staging else {
-            return Ok(Vec::new());
-        };
         self.read_back(&staging, bytes)
     }
 

@@ -149,7 +149,14 @@ pub(super) fn sha256(gpu: &Gpu, leaves: MerkleLeaves<'_>) -> Result<MerkleTree<[
         gpu::dispatch(&mut pass, leaf, &bind_group, stride, 0, n as u32);
         let node = kernel.pipeline("node");
         for l in 1..levels.lens.len() {
-            gpu::dispatch(&mut pass, node, &bind_group, stride, l, levels.lens[l] as u32);
+            gpu::dispatch(
+                &mut pass,
+                node,
+                &bind_group,
+                stride,
+                l,
+                levels.lens[l] as u32,
+            );
         }
     })?;
     let nodes: Vec<[u8; 32]> = bytes
@@ -204,7 +211,14 @@ pub(super) fn poseidon(gpu: &Gpu, leaves: &[Fr]) -> Result<MerkleTree<Fr>> {
         let mut pass = encoder.begin_compute_pass(&Default::default());
         let node = kernel.pipeline("node");
         for l in 1..levels.lens.len() {
-            gpu::dispatch(&mut pass, node, &bind_group, stride, l - 1, levels.lens[l] as u32);
+            gpu::dispatch(
+                &mut pass,
+                node,
+                &bind_group,
+                stride,
+                l - 1,
+                levels.lens[l] as u32,
+            );
         }
     })?;
     let nodes = field::from_device(&bytes)
@@ -234,8 +248,12 @@ fn poseidon_constants(gpu: &Gpu, state: &mut gpu::State) -> Result<wgpu::Buffer>
     if !state.poseidon_loaded {
         let params = light_poseidon::parameters::bn254_x5::get_poseidon_parameters::<Fr>(3)
             .map_err(|e| gpu.device_error(format!("Poseidon parameters: {e}")))?;
-        if (params.width, params.full_rounds, params.partial_rounds, params.alpha)
-            != (WIDTH, FULL_ROUNDS, PARTIAL_ROUNDS, 5)
+        if (
+            params.width,
+            params.full_rounds,
+            params.partial_rounds,
+            params.alpha,
+        ) != (WIDTH, FULL_ROUNDS, PARTIAL_ROUNDS, 5)
         {
             return Err(gpu.device_error("Poseidon parameters differ from the kernel's"));
         }

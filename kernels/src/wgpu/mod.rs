@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ramjet_accel::{
-    Backend, BackendKind, DeviceInfo, MerkleLeaves, MerkleTree, MsmBases, NttDirection,
-    Op, Result, SigBatch, TransferStats, Verdicts, unsupported,
+    Backend, BackendKind, DeviceInfo, MerkleLeaves, MerkleTree, MsmBases, NttDirection, Op, Result,
+    SigBatch, TransferStats, Verdicts, unsupported,
 };
 
 use gpu::Gpu;
@@ -65,9 +65,9 @@ pub fn probe(options: &WgpuOptions) -> Probe {
     let mut probe = Probe::default();
     if adapters.is_empty() {
         probe.notes.push(format!(
-            "no wgpu adapter found for {:?} (no GPU driver, and no lavapipe: on Debian, \
+            "no wgpu adapter found for {} (no GPU driver, and no lavapipe: on Debian, \
              `apt-get install mesa-vulkan-drivers` provides it)",
-            options.backends
+            api_names(options.backends)
         ));
     }
     let mut seen: Vec<String> = Vec::new();
@@ -76,7 +76,9 @@ pub fn probe(options: &WgpuOptions) -> Probe {
         let emulated = info.device_type == wgpu::DeviceType::Cpu;
         let what = format!("{} ({:?}, {})", info.name, info.backend, info.driver);
         if emulated && !options.include_emulated {
-            probe.notes.push(format!("{what}: CPU-emulated, not requested"));
+            probe
+                .notes
+                .push(format!("{what}: CPU-emulated, not requested"));
             continue;
         }
         let downlevel = adapter.get_downlevel_capabilities();
@@ -95,7 +97,9 @@ pub fn probe(options: &WgpuOptions) -> Probe {
         let (device, queue) = match pollster::block_on(adapter.request_device(&request)) {
             Ok(pair) => pair,
             Err(e) => {
-                probe.notes.push(format!("{what}: cannot open a device: {e}"));
+                probe
+                    .notes
+                    .push(format!("{what}: cannot open a device: {e}"));
                 continue;
             }
         };
@@ -112,6 +116,25 @@ pub fn probe(options: &WgpuOptions) -> Probe {
         probe.backends.push(Arc::new(backend));
     }
     probe
+}
+
+/// The native graphics APIs in `backends`, in words.
+fn api_names(backends: wgpu::Backends) -> String {
+    let names: Vec<&str> = [
+        (wgpu::Backends::VULKAN, "Vulkan"),
+        (wgpu::Backends::METAL, "Metal"),
+        (wgpu::Backends::DX12, "DX12"),
+        (wgpu::Backends::GL, "OpenGL"),
+    ]
+    .into_iter()
+    .filter(|(api, _)| backends.contains(*api))
+    .map(|(_, name)| name)
+    .collect();
+    if names.is_empty() {
+        "no native graphics API".to_owned()
+    } else {
+        names.join(", ")
+    }
 }
 
 /// One wgpu adapter as a ramjet backend.
@@ -175,6 +198,11 @@ impl WgpuBackend {
         &self.adapter
     }
 
+    /// Bytes of device memory held in this backend's buffers, kept from call to call.
+    pub fn memory_held(&self) -> u64 {
+        self.gpu.memory_held()
+    }
+
     /// Destroys the device as a driver reset or an unplugged card would: every later call returns
     /// [`ramjet_accel::AccelError::DeviceLost`]. For fault drills and tests of the fallback path.
     pub fn simulate_device_loss(&self) {
@@ -227,4 +255,3 @@ impl std::fmt::Debug for WgpuBackend {
             .finish()
     }
 }
-

@@ -138,7 +138,10 @@ fn twiddles(gpu: &Gpu, state: &mut State, log: u32) -> Result<u32> {
     let half = 1usize << (log - 1);
     for (slot, w) in [
         (Slot::TwiddlesForward, root),
-        (Slot::TwiddlesInverse, root.inverse().expect("a root of unity")),
+        (
+            Slot::TwiddlesInverse,
+            root.inverse().expect("a root of unity"),
+        ),
     ] {
         let powers: Vec<Fr> = std::iter::successors(Some(Fr::one()), |p| Some(*p * w))
             .take(half)

@@ -70,7 +70,9 @@ impl BufferPool {
         if bytes > self.max_buffer {
             return Err(bytes);
         }
-        let size = bytes.next_power_of_two().clamp(256, self.max_buffer.max(bytes));
+        let size = bytes
+            .next_power_of_two()
+            .clamp(256, self.max_buffer.max(bytes));
         let others = self.held() - self.buffers.get(&slot).map_or(0, wgpu::Buffer::size);
         if self.budget.is_some_and(|budget| others + size > budget) {
             return Err(bytes);

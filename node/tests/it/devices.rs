@@ -45,12 +45,25 @@ fn calibrate_writes_a_profile_the_dispatcher_reads() {
         String::from_utf8_lossy(&out.stderr)
     );
     let profile = CalibrationProfile::load(&path).unwrap();
-    let (_, ops) = profile.costs.iter().next().expect("the CPU was calibrated");
+    let (_, ops) = profile
+        .costs
+        .iter()
+        .find(|(id, _)| id.starts_with("cpu:"))
+        .expect("the CPU was calibrated");
     assert_eq!(ops.len(), Op::ALL.len());
-    assert!(
-        ops.values()
-            .all(|c| c.items_per_sec > 0.0 && c.latency_us >= 0.0)
-    );
+    // Every backend found is calibrated on the operations it supports (a wgpu adapter: the
+    // Merkle trees and the NTT).
+    for (id, ops) in &profile.costs {
+        assert!(
+            ops.values()
+                .all(|c| c.items_per_sec > 0.0 && c.latency_us >= 0.0),
+            "{id}"
+        );
+        if id.starts_with("wgpu:") {
+            let names: Vec<_> = ops.keys().map(|op| op.name()).collect();
+            assert_eq!(names.len(), 3, "{id}: {names:?}");
+        }
+    }
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("calibration profile written to"), "{text}");
 }
@@ -68,4 +81,34 @@ fn calibrate_into_an_unwritable_place_says_where() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("profile.json"), "{err}");
+}
+
+#[test]
+fn devices_lists_wgpu_adapters_with_lavapipe_marked_emulated() {
+    let out = ramjet().args(["devices", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let backends = value["backends"].as_array().unwrap();
+    let wgpu: Vec<_> = backends.iter().filter(|b| b["kind"] == "wgpu").collect();
+    if wgpu.is_empty() {
+        ramjet_accel::conformance::skip(
+            "devices_lists_wgpu_adapters_with_lavapipe_marked_emulated",
+            &format!("no wgpu adapter; notes: {}", value["notes"]),
+        );
+        assert!(
+            !value["notes"].as_array().unwrap().is_empty(),
+            "no adapter and no note saying why"
+        );
+        return;
+    }
+    for b in wgpu {
+        let name = b["device"].as_str().unwrap();
+        // lavapipe names its device after llvmpipe.
+        if name.contains("llvmpipe") {
+            assert_eq!(b["emulated"], true, "{b}");
+        }
+    }
+    let table = ramjet().arg("devices").output().unwrap();
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(text.lines().any(|l| l.starts_with("wgpu ")), "{text}");
 }
