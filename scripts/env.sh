@@ -5,3 +5,7 @@ if [[ ${CI:-} == true && -z ${CARGO_TARGET_DIR:-} ]]; then
   export CARGO_TARGET_DIR="${RAMJET_CACHE_DIR:-$HOME/.cache/ramjet}/target"
 fi
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+# Mesa's device-select Vulkan layer looks for a Wayland display and complains on stderr when
+# there is none (headless machines, CI); it chooses nothing ramjet needs, so it stays off.
+export NODEVICE_SELECT="${NODEVICE_SELECT:-1}"
