@@ -7,12 +7,14 @@ use ramjet_accel::Op;
 
 use crate::plan::{self, Preset};
 
-/// Measures ramjet's CPU backend against the libraries a user would pick instead, and writes
+/// Measures ramjet's CPU backend, and every device backend found (wgpu adapters; lavapipe's rows
+/// are marked CPU-emulated), against the libraries a user would pick instead, and writes
 /// `results.json`, `results.md` and `ratios.svg`.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "ramjet-bench", version)]
 pub struct Args {
-    /// Smaller sizes and fewer repeats: the whole run in well under two minutes on two cores.
+    /// Smaller sizes and fewer repeats (device backends: at most 3 measured runs per case, at the
+    /// same sizes): the whole run in well under two minutes on two cores.
     #[arg(long)]
     pub quick: bool,
 
@@ -25,9 +27,15 @@ pub struct Args {
     #[arg(long, value_name = "OP[,OP]", value_delimiter = ',', value_parser = plan::parse_op)]
     pub only: Option<Vec<Op>>,
 
-    /// Measured runs per implementation in every case, instead of the preset's.
+    /// Measured runs per implementation in every case, instead of the preset's (device backends
+    /// included).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub repeats: Option<u32>,
+
+    /// Measure ramjet's CPU backend only: do not look for device backends (wgpu adapters,
+    /// lavapipe included).
+    #[arg(long)]
+    pub no_devices: bool,
 
     /// Size preset (full, quick, smoke), overriding --quick; `smoke` is for tests.
     #[arg(long, value_name = "PRESET", hide = true)]
@@ -66,9 +74,13 @@ mod tests {
         assert_eq!(args.only, Some(vec![Op::MsmG1, Op::Ntt]));
         assert_eq!(args.repeats, Some(4));
         assert_eq!(args.out, PathBuf::from("x"));
+        assert!(!args.no_devices);
 
         let args = Args::try_parse_from(["ramjet-bench", "--quick", "--sizes", "smoke"]).unwrap();
         assert_eq!(args.preset(), Preset::Smoke);
+        let args = Args::try_parse_from(["ramjet-bench", "--no-devices"]).unwrap();
+        assert!(args.no_devices);
+        assert!(!crate::RunConfig::from(&args).devices);
         assert_eq!(
             Args::try_parse_from(["ramjet-bench"]).unwrap().out,
             PathBuf::from("bench-results")

@@ -1,24 +1,33 @@
-//! # ramjet-bench: ramjet's CPU backend against what a user would pick instead
+//! # ramjet-bench: ramjet's backends against what a user would pick instead
 //!
 //! The `ramjet-bench` runner measures, in one run, each operation of ramjet's accelerator
-//! contract on [`ramjet_accel::CpuBackend`] and on its baselines: ed25519-consensus's batch
-//! verifier and an ed25519-dalek `verify_strict` loop, the reference `sha2` and `light-poseidon`
-//! Merkle loops, arkworks' MSM and FFT. Inputs are generated before any timing; in each case the
-//! implementations run in alternation on the same input, after a warm-up, several times, and
-//! the median and minimum are kept. The ratio of a row is baseline median / ramjet median, and
-//! is compared with ramjet's target where there is one (reported, never asserted).
+//! contract on ramjet's backends and on its baselines: ed25519-consensus's batch verifier and an
+//! ed25519-dalek `verify_strict` loop, the reference `sha2` and `light-poseidon` Merkle loops,
+//! arkworks' MSM and FFT. ramjet's backends are [`ramjet_accel::CpuBackend`] and every device
+//! backend [`ramjet_kernels::detect_all`] finds (one per wgpu adapter), each in the cases of the
+//! operations it supports; `--no-devices` leaves the devices out, and finding none is no error.
+//!
+//! Inputs are generated before any timing; in each case the implementations (the CPU backend, the
+//! devices, the baselines) run in alternation on the same input, after a warm-up, several times,
+//! and the median and minimum are kept. Each row is one ramjet backend against one baseline; its
+//! ratio is baseline median / ramjet median. Rows of the CPU backend are compared with ramjet's
+//! target where there is one (reported, never asserted); device rows have no target. A
+//! CPU-emulated device (Mesa's lavapipe) is labelled `[CPU-emulated]` everywhere: its rows check
+//! the GPU kernels' results, and their timings say nothing about a real GPU.
 //!
 //! The library holds the pieces so that tests can drive them:
 //! - [`plan`]: size presets (`full`, `--quick`, a hidden `smoke`), cases and targets;
+//! - [`backends`]: the ramjet backends of a run and their labels;
 //! - [`measure`]: alternating timing, median and minimum;
 //! - [`report`]: the result rows, ratios and notes;
 //! - [`machine`]: CPU, memory, OS, git commit and timestamp;
 //! - [`output`]: `results.json`, `results.md`, `ratios.svg` and the stdout summary;
-//! - [`run`] and [`run_and_write`]: a whole run.
+//! - [`run`], [`run_on`] and [`run_and_write`]: a whole run.
 //!
-//! The `ops` criterion bench (`cargo bench -p ramjet-bench`) measures the same pairs at modest
-//! sizes, for day-to-day regression tracking.
+//! The `ops` criterion bench (`cargo bench -p ramjet-bench`) measures the CPU backend against the
+//! same baselines at modest sizes, for day-to-day regression tracking.
 
+pub mod backends;
 pub mod cli;
 mod error;
 pub mod machine;
@@ -32,7 +41,8 @@ use std::time::{Duration, Instant};
 
 pub use error::{BenchError, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ramjet_accel::{Backend, CpuBackend, Op};
+use ramjet_accel::Op;
+use ramjet_kernels::Detection;
 
 use crate::cli::Args;
 use crate::machine::{Commit, Machine};
@@ -49,6 +59,8 @@ pub struct RunConfig {
     pub only: Option<Vec<Op>>,
     /// Measured runs per implementation, instead of the preset's.
     pub repeats: Option<usize>,
+    /// Whether to detect and measure device backends besides the CPU backend.
+    pub devices: bool,
 }
 
 impl From<&Args> for RunConfig {
@@ -57,28 +69,69 @@ impl From<&Args> for RunConfig {
             preset: args.preset(),
             only: args.only.clone(),
             repeats: args.repeats.map(|r| r as usize),
+            devices: !args.no_devices,
         }
     }
 }
 
-/// Runs every case of `config`, reporting progress on `progress`.
+/// Runs every case of `config` on the CPU backend and, unless `config.devices` is off, on every
+/// device backend [`backends::detect_devices`] finds, reporting progress on `progress`. Detection
+/// notes (why an adapter was skipped, or why there is none) are printed once to stderr.
 pub fn run(config: &RunConfig, progress: &ProgressBar) -> Result<Report> {
+    let detection = if config.devices {
+        progress.set_message("looking for device backends");
+        backends::detect_devices()
+    } else {
+        Detection::default()
+    };
+    if !detection.notes.is_empty() {
+        progress.suspend(|| {
+            for note in &detection.notes {
+                eprintln!("ramjet-bench: devices: {note}");
+            }
+        });
+    }
+    run_on(config, detection, progress)
+}
+
+/// Runs every case of `config` on the CPU backend and on the device backends of `detection`
+/// (ignored when `config.devices` is off): [`run`] with the detection done by the caller.
+pub fn run_on(config: &RunConfig, detection: Detection, progress: &ProgressBar) -> Result<Report> {
     let started = Instant::now();
     let load_average_at_start = machine::load_average();
-    let backend = CpuBackend::new();
+    let devices = if config.devices {
+        detection.backends
+    } else {
+        Vec::new()
+    };
+    let lineup = backends::lineup(backends::cpu(), devices);
     let warmups = config.preset.warmups();
     let cases = plan::cases(config.preset, config.only.as_deref(), config.repeats);
     let steps: usize = cases
         .iter()
-        .map(|c| 1 + workloads::contender_count(c.op) * (warmups + c.repeats))
+        .map(|case| workloads::planned_steps(case, &lineup, warmups))
         .sum();
     progress.set_length(steps as u64);
     let mut rows = Vec::new();
+    let mut warnings = Vec::new();
     for case in &cases {
-        rows.extend(workloads::measure_case(&backend, case, warmups, progress)?);
+        let outcome = workloads::measure_case(&lineup, case, warmups, progress)?;
+        rows.extend(outcome.rows);
+        warnings.extend(outcome.warnings);
     }
-    let machine = Machine::detect(backend.info());
+    let machine = Machine::detect(lineup[0].info());
     let mut notes = report::notes(&rows, machine.rayon_threads);
+    if !config.devices {
+        notes.push("Device backends were not measured (--no-devices).".to_owned());
+    } else if lineup.len() == 1 {
+        let why = if detection.notes.is_empty() {
+            "none found".to_owned()
+        } else {
+            detection.notes.join("; ")
+        };
+        notes.push(format!("No device backend was measured: {why}."));
+    }
+    notes.extend(warnings);
     if let Some(load) = load_average_at_start.filter(|&l| l > 0.5) {
         notes.push(format!(
             "WARNING: the 1-minute load average was {load:.2} when the run started: other \
@@ -93,6 +146,11 @@ pub fn run(config: &RunConfig, progress: &ProgressBar) -> Result<Report> {
         machine,
         commit: Commit::detect(),
         load_average_at_start,
+        devices: lineup
+            .iter()
+            .filter(|b| b.is_device())
+            .map(|b| b.info().clone())
+            .collect(),
         rows,
         notes,
     })

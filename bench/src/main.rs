@@ -1,8 +1,9 @@
-//! `ramjet-bench`: measures ramjet's CPU backend against the libraries a user would pick instead,
-//! prints a summary table and writes `results.json`, `results.md` and `ratios.svg`.
+//! `ramjet-bench`: measures ramjet's CPU backend and every device backend found (wgpu adapters;
+//! lavapipe marked CPU-emulated) against the libraries a user would pick instead, prints a summary
+//! table and writes `results.json`, `results.md` and `ratios.svg`.
 //!
 //! ```text
-//! ramjet-bench [--quick] [--out DIR] [--only OP[,OP]] [--repeats N]
+//! ramjet-bench [--quick] [--out DIR] [--only OP[,OP]] [--repeats N] [--no-devices]
 //! ```
 
 use std::time::Instant;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use ramjet_accel::Op;
+use ramjet_accel::{BackendKind, DeviceInfo, Op};
 use serde::{Deserialize, Serialize};
 
 /// A set of problem sizes and repeat counts.
@@ -28,9 +28,21 @@ impl Preset {
         }
     }
 
-    /// Untimed runs of each implementation before the measured ones.
+    /// Untimed runs of each implementation before the measured ones. The warm-up also pays for
+    /// a device backend's one-time costs (shader compilation, twiddle tables).
     pub fn warmups(self) -> usize {
         1
+    }
+
+    /// The most measured runs of a device backend in each case, where the preset caps them: the
+    /// quick preset gives devices [`QUICK_DEVICE_REPEATS`], since lavapipe takes seconds per call
+    /// at its sizes; the smoke preset one, so that its test checks the cap.
+    pub fn device_repeat_cap(self) -> Option<usize> {
+        match self {
+            Preset::Quick => Some(QUICK_DEVICE_REPEATS),
+            Preset::Smoke => Some(1),
+            Preset::Full => None,
+        }
     }
 }
 
@@ -55,24 +67,42 @@ impl FromStr for Preset {
     }
 }
 
-/// One operation at one size, measured `repeats` times per implementation.
+/// Measured runs per case of a device backend in the quick preset.
+pub const QUICK_DEVICE_REPEATS: usize = 3;
+
+/// One operation at one size, measured `repeats` times per implementation (`device_repeats` for
+/// device backends).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Case {
     /// The operation.
     pub op: Op,
     /// Problem size: signatures, leaves, points or field elements.
     pub size: usize,
-    /// Measured runs per implementation.
+    /// Measured runs of ramjet's CPU backend and of each baseline.
     pub repeats: usize,
+    /// Measured runs of each device backend: at most `repeats`, fewer where the preset caps them.
+    pub device_repeats: usize,
+}
+
+impl Case {
+    /// Measured runs of the ramjet backend described by `info`.
+    pub fn repeats_of(&self, info: &DeviceInfo) -> usize {
+        if info.kind == BackendKind::Cpu {
+            self.repeats
+        } else {
+            self.device_repeats
+        }
+    }
 }
 
 /// The cases of a preset, in run order, restricted to `only` when it is given, with every repeat
-/// count replaced by `repeats` when that is given.
+/// count (devices' included) replaced by `repeats` when that is given.
 pub fn cases(preset: Preset, only: Option<&[Op]>, repeats: Option<usize>) -> Vec<Case> {
     let case = |op, log2_or_size: Size, repeats| Case {
         op,
         size: log2_or_size.items(),
         repeats,
+        device_repeats: repeats,
     };
     use Size::{Items, Pow2};
     let all = match preset {
@@ -107,9 +137,17 @@ pub fn cases(preset: Preset, only: Option<&[Op]>, repeats: Option<usize>) -> Vec
     };
     all.into_iter()
         .filter(|c| only.is_none_or(|ops| ops.contains(&c.op)))
-        .map(|c| Case {
-            repeats: repeats.unwrap_or(c.repeats).max(1),
-            ..c
+        .map(|c| {
+            let device_repeats = repeats.unwrap_or(
+                preset
+                    .device_repeat_cap()
+                    .map_or(c.repeats, |cap| cap.min(c.repeats)),
+            );
+            Case {
+                repeats: repeats.unwrap_or(c.repeats).max(1),
+                device_repeats: device_repeats.max(1),
+                ..c
+            }
         })
         .collect()
 }
@@ -137,6 +175,16 @@ pub fn target_ratio(op: Op, baseline: &str) -> Option<f64> {
         (Op::MsmG1, _) => Some(1.5),
         (Op::Ntt, _) => Some(1.2),
         _ => None,
+    }
+}
+
+/// The target of a row comparing the ramjet backend described by `backend` with `baseline`: the
+/// targets are about ramjet's CPU backend, so rows of device backends have none.
+pub fn row_target(backend: &DeviceInfo, op: Op, baseline: &str) -> Option<f64> {
+    if backend.kind == BackendKind::Cpu {
+        target_ratio(op, baseline)
+    } else {
+        None
     }
 }
 
@@ -172,6 +220,57 @@ mod tests {
         assert!(cases.iter().all(|c| c.op == Op::MsmG1 && c.repeats == 3));
         assert_eq!(cases[0].size, 1 << 16);
         assert_eq!(cases[1].size, 1 << 18);
+    }
+
+    #[test]
+    fn the_quick_preset_caps_device_repeats_unless_repeats_are_given() {
+        for case in cases(Preset::Quick, None, None) {
+            assert_eq!(case.device_repeats, case.repeats.min(QUICK_DEVICE_REPEATS));
+        }
+        assert!(
+            cases(Preset::Quick, None, None)
+                .iter()
+                .any(|c| c.device_repeats < c.repeats)
+        );
+        for case in cases(Preset::Full, None, None) {
+            assert_eq!(case.device_repeats, case.repeats);
+        }
+        for case in cases(Preset::Smoke, None, None) {
+            assert_eq!((case.repeats, case.device_repeats), (2, 1));
+        }
+        for case in cases(Preset::Quick, None, Some(7)) {
+            assert_eq!((case.repeats, case.device_repeats), (7, 7));
+        }
+        let case = cases(Preset::Quick, Some(&[Op::Ntt]), None)[0];
+        let cpu = device(BackendKind::Cpu, false);
+        let lavapipe = device(BackendKind::Wgpu, true);
+        assert_eq!(case.repeats_of(&cpu), case.repeats);
+        assert_eq!(case.repeats_of(&lavapipe), case.device_repeats);
+    }
+
+    #[test]
+    fn only_the_cpu_backend_has_targets() {
+        let cpu = device(BackendKind::Cpu, false);
+        assert_eq!(row_target(&cpu, Op::Ntt, "arkworks"), Some(1.2));
+        for other in [
+            device(BackendKind::Wgpu, true),
+            device(BackendKind::Wgpu, false),
+            device(BackendKind::Cuda, false),
+        ] {
+            assert_eq!(row_target(&other, Op::Ntt, "arkworks"), None);
+            assert_eq!(row_target(&other, Op::MerkleSha256, "sha2"), None);
+        }
+    }
+
+    fn device(kind: BackendKind, emulated: bool) -> DeviceInfo {
+        DeviceInfo {
+            kind,
+            device: "test device".to_owned(),
+            memory_bytes: None,
+            compute_units: 2,
+            emulated,
+            features: Vec::new(),
+        }
     }
 
     #[test]

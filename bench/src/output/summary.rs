@@ -13,8 +13,10 @@ pub fn table(report: &Report) -> String {
         .iter()
         .map(|row| {
             let mut cells = markdown::cells(row);
-            cells[0] = row.op.clone();
-            cells[2] = row.baseline.implementation.clone();
+            // Plain text: no code span, no escaped `|`.
+            cells[column("op")] = row.op.clone();
+            cells[column("backend")] = row.backend_name();
+            cells[column("baseline")] = row.baseline.implementation.clone();
             cells
         })
         .collect();
@@ -39,6 +41,7 @@ pub fn table(report: &Report) -> String {
     };
     let mut out = String::new();
     let _ = writeln!(out, "machine: {}", report.machine.summary());
+    let _ = writeln!(out, "devices: {}", markdown::devices(report));
     let _ = writeln!(out, "commit:  {}", report.commit.summary());
     let _ = writeln!(
         out,
@@ -54,4 +57,12 @@ pub fn table(report: &Report) -> String {
         let _ = writeln!(out, "{}", line(cells));
     }
     out
+}
+
+/// Where the column named `name` is in [`markdown::COLUMNS`].
+fn column(name: &str) -> usize {
+    markdown::COLUMNS
+        .iter()
+        .position(|c| *c == name)
+        .expect("a column of the table")
 }

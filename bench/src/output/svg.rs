@@ -1,15 +1,20 @@
 //! `ratios.svg`: a hand-written horizontal bar chart of the ratios, one bar per row, with a line
-//! at parity (1.0) and each row's target marked.
+//! at parity (1.0) and each row's target marked. Rows of CPU-emulated devices have their own
+//! colour, and their labels say `[CPU-emulated]`.
 
 use std::fmt::Write;
 
 use super::format;
 use crate::report::Row;
 
-const WIDTH: f64 = 960.0;
-const LABEL_WIDTH: f64 = 360.0;
-const PLOT_LEFT: f64 = LABEL_WIDTH + 10.0;
-const PLOT_RIGHT: f64 = WIDTH - 70.0;
+/// Width of the row labels' column, at least; longer labels widen it.
+const MIN_LABEL_WIDTH: f64 = 360.0;
+/// Rough width of one label character at the chart's 12 px sans-serif.
+const CHAR_WIDTH: f64 = 6.6;
+/// Width of the plot area.
+const PLOT_WIDTH: f64 = 520.0;
+/// Room right of the plot for the value labels.
+const RIGHT_MARGIN: f64 = 70.0;
 const TOP: f64 = 56.0;
 const BAND: f64 = 30.0;
 const BAR: f64 = 18.0;
@@ -18,23 +23,39 @@ const BOTTOM: f64 = 70.0;
 const REACHED: &str = "#2e7d32";
 const MISSED: &str = "#c62828";
 const NO_TARGET: &str = "#78909c";
+const EMULATED: &str = "#b39ddb";
+
+/// Each row's label, e.g. `ntt 2^20, cpu vs arkworks fft_in_place`.
+fn label(row: &Row) -> String {
+    format!(
+        "{} {}, {} vs {}",
+        row.op,
+        format::size(row.size),
+        row.backend_name(),
+        row.baseline.implementation
+    )
+}
 
 /// The chart as a standalone SVG document.
 pub fn ratio_chart(rows: &[Row]) -> String {
+    let labels: Vec<String> = rows.iter().map(label).collect();
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let label_width = (longest as f64 * CHAR_WIDTH).ceil().max(MIN_LABEL_WIDTH);
+    let plot_left = label_width + 10.0;
+    let plot_right = plot_left + PLOT_WIDTH;
+    let width = plot_right + RIGHT_MARGIN;
     let scale_max = scale_max(rows);
-    let x = |ratio: f64| {
-        PLOT_LEFT + (PLOT_RIGHT - PLOT_LEFT) * (ratio.clamp(0.0, scale_max) / scale_max)
-    };
+    let x = |ratio: f64| plot_left + PLOT_WIDTH * (ratio.clamp(0.0, scale_max) / scale_max);
     let plot_bottom = TOP + BAND * rows.len() as f64;
     let height = plot_bottom + BOTTOM;
     let mut svg = String::new();
     let _ = writeln!(
         svg,
         r#"<?xml version="1.0" encoding="UTF-8"?>
-<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">
-<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="white"/>
-<text x="{}" y="24" font-size="16" font-weight="bold" text-anchor="middle">ramjet CPU backend: speed-up over each baseline (baseline median / ramjet median)</text>"#,
-        WIDTH / 2.0
+<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">
+<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>
+<text x="{}" y="24" font-size="16" font-weight="bold" text-anchor="middle">ramjet backends: speed-up over each baseline (baseline median / ramjet median)</text>"#,
+        width / 2.0
     );
 
     // Grid and axis labels.
@@ -52,7 +73,7 @@ pub fn ratio_chart(rows: &[Row]) -> String {
         tick += step;
     }
 
-    for (i, row) in rows.iter().enumerate() {
+    for (i, (row, label)) in rows.iter().zip(&labels).enumerate() {
         let band_top = TOP + BAND * i as f64;
         let bar_top = band_top + (BAND - BAR) / 2.0;
         let middle = band_top + BAND / 2.0 + 4.0;
@@ -64,22 +85,17 @@ pub fn ratio_chart(rows: &[Row]) -> String {
         let colour = match row.reached {
             Some(true) => REACHED,
             Some(false) => MISSED,
+            None if row.emulated => EMULATED,
             None => NO_TARGET,
         };
-        let label = format!(
-            "{} {} vs {}",
-            row.op,
-            format::size(row.size),
-            row.baseline.implementation
-        );
         let _ = writeln!(
             svg,
-            r#"<text x="{LABEL_WIDTH}" y="{middle:.1}" text-anchor="end">{}</text>
-<rect class="bar" x="{PLOT_LEFT}" y="{bar_top:.1}" width="{:.1}" height="{BAR}" fill="{colour}"><title>{}: {} ({})</title></rect>
+            r#"<text x="{label_width}" y="{middle:.1}" text-anchor="end">{}</text>
+<rect class="bar" x="{plot_left}" y="{bar_top:.1}" width="{:.1}" height="{BAR}" fill="{colour}"><title>{}: {} ({})</title></rect>
 <text class="value" x="{:.1}" y="{middle:.1}">{}</text>"#,
-            escape(&label),
-            x(drawn) - PLOT_LEFT,
-            escape(&label),
+            escape(label),
+            x(drawn) - plot_left,
+            escape(label),
             format::ratio(row.ratio),
             row.status(),
             value_x(x(drawn), row.target.map(x)),
@@ -107,12 +123,16 @@ pub fn ratio_chart(rows: &[Row]) -> String {
     );
 
     let legend_y = plot_bottom + 44.0;
-    let mut lx = PLOT_LEFT;
-    for (colour, text) in [
+    let mut lx = plot_left;
+    let mut legend = vec![
         (REACHED, "target reached"),
         (MISSED, "target missed"),
         (NO_TARGET, "no target"),
-    ] {
+    ];
+    if rows.iter().any(|r| r.emulated) {
+        legend.push((EMULATED, "CPU-emulated"));
+    }
+    for (colour, text) in legend {
         let _ = writeln!(
             svg,
             r#"<rect x="{lx}" y="{:.1}" width="14" height="14" fill="{colour}"/>
@@ -120,7 +140,7 @@ pub fn ratio_chart(rows: &[Row]) -> String {
             legend_y - 11.0,
             lx + 20.0
         );
-        lx += 130.0;
+        lx += 30.0 + (text.len() as f64 * CHAR_WIDTH).max(100.0);
     }
     let _ = writeln!(
         svg,

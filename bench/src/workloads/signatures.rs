@@ -2,9 +2,10 @@
 //! `verify_strict` one signature at a time.
 
 use ed25519_consensus::{VerificationKeyBytes, batch};
-use ramjet_accel::{Backend, CpuBackend, SigBatch};
+use ramjet_accel::{Backend, SigBatch};
 
-use super::{RAMJET_CPU, timed};
+use super::timed;
+use crate::Result;
 use crate::measure::{Contender, Sample};
 
 /// ed25519-consensus: queue every item, then one `verify` of the whole batch.
@@ -13,19 +14,26 @@ pub(crate) const CONSENSUS_BATCH: &str = "ed25519-consensus batch";
 /// ed25519-dalek: `VerifyingKey::from_bytes` and `verify_strict` per item, on one thread.
 pub(crate) const DALEK_STRICT_LOOP: &str = "ed25519-dalek verify_strict loop";
 
-/// The three contenders over `batch`. Each starts from the batch's raw bytes, so key
-/// decompression and hashing are inside every timed region.
-pub(crate) fn contenders<'a>(backend: &'a CpuBackend, batch: &'a SigBatch) -> Vec<Contender<'a>> {
+/// A ramjet backend verifying `batch`. Like the baselines it starts from the batch's raw bytes,
+/// so key decompression and hashing are inside every timed region.
+pub(crate) fn ramjet_verify<'a>(
+    backend: &'a dyn Backend,
+    batch: &'a SigBatch,
+) -> impl FnMut() -> Result<Sample> + 'a {
+    move || {
+        let (elapsed, verdicts) = timed(|| backend.ed25519_verify(batch));
+        let valid = verdicts?.0.iter().filter(|&&v| v).count();
+        Ok(Sample {
+            elapsed,
+            fingerprint: summary(valid, batch.len()),
+        })
+    }
+}
+
+/// The two baselines over `batch`, each starting from the batch's raw bytes.
+pub(crate) fn baselines(batch: &SigBatch) -> Vec<Contender<'_>> {
     let n = batch.len();
     vec![
-        Contender::new(RAMJET_CPU, move || {
-            let (elapsed, verdicts) = timed(|| backend.ed25519_verify(batch));
-            let valid = verdicts?.0.iter().filter(|&&v| v).count();
-            Ok(Sample {
-                elapsed,
-                fingerprint: summary(valid, n),
-            })
-        }),
         Contender::new(CONSENSUS_BATCH, move || {
             let (elapsed, verdict) = timed(|| {
                 let mut verifier = batch::Verifier::new();

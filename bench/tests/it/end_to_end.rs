@@ -1,11 +1,18 @@
 //! One whole run of the runner's library entry point, on the hidden `smoke` sizes, into a
-//! temporary directory.
+//! temporary directory: the CPU backend, and the wgpu adapters of this machine where there are
+//! some.
+
+use std::io::Write;
 
 use clap::Parser;
 use indicatif::ProgressBar;
-use ramjet_accel::Op;
+use ramjet_accel::{DeviceInfo, Op};
+use ramjet_bench::backends;
 use ramjet_bench::cli::Args;
 use ramjet_bench::report::Report;
+
+/// The operations the wgpu backend implements.
+const WGPU_OPS: [Op; 3] = [Op::MerkleSha256, Op::MerklePoseidon, Op::Ntt];
 
 #[test]
 fn smoke_run_writes_every_output_with_finite_ratios() {
@@ -20,7 +27,9 @@ fn smoke_run_writes_every_output_with_finite_ratios() {
     ])
     .unwrap();
 
-    let (report, paths) = ramjet_bench::run_and_write(&args, &ProgressBar::hidden()).unwrap();
+    let progress = ProgressBar::hidden();
+    let (report, paths) = ramjet_bench::run_and_write(&args, &progress).unwrap();
+    assert_eq!(progress.position(), progress.length().unwrap());
 
     for path in [&paths.json, &paths.markdown, &paths.ratio_chart] {
         assert!(path.starts_with(&out), "{} outside --out", path.display());
@@ -35,24 +44,26 @@ fn smoke_run_writes_every_output_with_finite_ratios() {
     assert_eq!(written, report);
     assert_eq!(written.mode, "smoke");
 
-    // Every operation ran; ed25519 against both of its baselines.
+    // Every operation ran on the CPU backend; ed25519 against both of its baselines.
+    let cpu_rows: Vec<_> = written.rows.iter().filter(|r| !r.is_device()).collect();
     for op in Op::ALL {
-        assert!(
-            written.rows.iter().any(|r| r.op == op.name()),
-            "{op} missing"
-        );
+        assert!(cpu_rows.iter().any(|r| r.op == op.name()), "{op} missing");
     }
-    assert_eq!(written.rows.len(), Op::ALL.len() + 1);
+    assert_eq!(cpu_rows.len(), Op::ALL.len() + 1);
     for row in &written.rows {
         assert!(row.ratio.is_finite() && row.ratio > 0.0, "{row:?}");
         assert!(
             row.outputs_agree,
-            "{} disagrees with {}",
-            row.op, row.baseline.implementation
+            "ramjet {} disagrees with {} on {}",
+            row.backend, row.baseline.implementation, row.op
         );
-        assert_eq!(row.ramjet.samples, 2);
+        // The smoke preset measures devices once, the rest twice.
+        let runs = if row.is_device() { 1 } else { 2 };
+        assert_eq!(row.ramjet.samples, runs);
+        assert_eq!(row.baseline.samples, 2);
         assert_eq!(row.reached, row.target.map(|t| row.ratio >= t));
     }
+    check_device_rows(&written);
     let chart = std::fs::read_to_string(&paths.ratio_chart).unwrap();
     assert_eq!(chart.matches(r#"class="bar""#).count(), written.rows.len());
     let md = std::fs::read_to_string(&paths.markdown).unwrap();
@@ -60,6 +71,87 @@ fn smoke_run_writes_every_output_with_finite_ratios() {
         md.lines().filter(|l| l.starts_with("| `")).count(),
         written.rows.len()
     );
+}
+
+/// Every wgpu adapter of this machine was measured: rows for each of its operations, results
+/// equal to the baselines', no target, `emulated` as the device says. Without an adapter, says
+/// so on stderr (uncaptured) rather than passing silently.
+fn check_device_rows(report: &Report) {
+    let present: Vec<DeviceInfo> = ramjet_kernels::detect_all()
+        .backends
+        .iter()
+        .map(|b| b.info().clone())
+        .collect();
+    let ids = |devices: &[DeviceInfo]| devices.iter().map(DeviceInfo::id).collect::<Vec<_>>();
+    assert_eq!(ids(&report.devices), ids(&present));
+    if present.is_empty() {
+        assert!(report.rows.iter().all(|r| !r.is_device()));
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.starts_with("No device backend"))
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: no wgpu adapter: device rows of the smoke run not checked"
+        );
+        return;
+    }
+    for device in &present {
+        for op in WGPU_OPS {
+            let rows: Vec<_> = report
+                .rows
+                .iter()
+                .filter(|r| r.backend == device.id() && r.op == op.name())
+                .collect();
+            assert_eq!(rows.len(), 1, "{} {op}: {rows:?}", device.id());
+            let row = rows[0];
+            assert!(row.outputs_agree, "{} {op} disagrees", device.id());
+            assert_eq!(row.emulated, device.emulated);
+            assert_eq!(row.ramjet.implementation, backends::label(device));
+            assert_eq!(
+                row.ramjet.implementation.contains("[CPU-emulated]"),
+                device.emulated
+            );
+            assert_eq!((row.target, row.reached), (None, None));
+        }
+        assert!(
+            report
+                .rows
+                .iter()
+                .filter(|r| r.backend == device.id())
+                .all(|r| WGPU_OPS.iter().any(|op| op.name() == r.op)),
+            "{} measured on an operation it lacks",
+            device.id()
+        );
+    }
+    let any_emulated = present.iter().any(|d| d.emulated);
+    assert_eq!(
+        report.notes.iter().any(|n| n.starts_with("CPU-emulated:")),
+        any_emulated
+    );
+}
+
+#[test]
+fn no_devices_measures_the_cpu_backend_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = Args::try_parse_from([
+        "ramjet-bench".as_ref(),
+        "--sizes".as_ref(),
+        "smoke".as_ref(),
+        "--only".as_ref(),
+        "ntt".as_ref(),
+        "--no-devices".as_ref(),
+        "--out".as_ref(),
+        dir.path().as_os_str(),
+    ])
+    .unwrap();
+    let (report, _) = ramjet_bench::run_and_write(&args, &ProgressBar::hidden()).unwrap();
+    assert!(report.devices.is_empty());
+    assert_eq!(report.rows.len(), 1);
+    assert!(!report.rows[0].is_device());
+    assert!(report.notes.iter().any(|n| n.contains("--no-devices")));
 }
 
 #[test]
@@ -73,6 +165,7 @@ fn only_restricts_the_run() {
         "merkle_sha256".as_ref(),
         "--repeats".as_ref(),
         "3".as_ref(),
+        "--no-devices".as_ref(),
         "--out".as_ref(),
         dir.path().as_os_str(),
     ])
@@ -81,4 +174,5 @@ fn only_restricts_the_run() {
     assert_eq!(report.rows.len(), 1);
     assert_eq!(report.rows[0].op, "merkle_sha256");
     assert_eq!(report.rows[0].baseline.samples, 3);
+    assert_eq!(report.rows[0].ramjet.samples, 3);
 }
