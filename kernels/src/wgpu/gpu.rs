@@ -109,10 +109,21 @@ impl Gpu {
         }
     }
 
-    /// The call's exclusive state, or [`AccelError::DeviceLost`] if the device is gone.
-    pub(super) fn begin(&self) -> Result<MutexGuard<'_, State>> {
+    /// Starts a call: exclusive use of the device's state, and error scopes that catch every
+    /// device error the call causes; or [`AccelError::DeviceLost`] if the device is gone.
+    pub(super) fn begin(&self) -> Result<Call<'_>> {
         self.check_lost()?;
-        Ok(self.state.lock().unwrap_or_else(|e| e.into_inner()))
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let scopes = [
+            self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
+            self.device.push_error_scope(wgpu::ErrorFilter::Validation),
+            self.device.push_error_scope(wgpu::ErrorFilter::Internal),
+        ];
+        Ok(Call {
+            gpu: self,
+            state,
+            scopes: Some(scopes),
+        })
     }
 
     fn check_lost(&self) -> Result<()> {
@@ -313,54 +324,6 @@ impl Gpu {
         Ok(buffer)
     }
 
-    /// Records `work` into one command buffer, copies `bytes` bytes of `result` from offset
-    /// `from` back, submits once and waits; device errors raised on the way come back typed.
-    pub(super) fn run(
-        &self,
-        state: &mut State,
-        result: &wgpu::Buffer,
-        from: u64,
-        bytes: u64,
-        work: impl FnOnce(&mut wgpu::CommandEncoder),
-    ) -> Result<Vec<u8>> {
-        // Every call reads something back.
-        let staging = self.buffer(
-            state,
-            Slot::Readback,
-            bytes,
-            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        )?;
-        let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
-        let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let internal = self.device.push_error_scope(wgpu::ErrorFilter::Internal);
-        let mut encoder = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("ramjet"),
-            });
-        work(&mut encoder);
-        encoder.copy_buffer_to_buffer(result, from, &staging, 0, bytes);
-        let submission = self.queue.submit([encoder.finish()]);
-        let waited = self.device.poll(wgpu::PollType::Wait {
-            submission_index: Some(submission),
-            timeout: Some(SUBMIT_TIMEOUT),
-        });
-        let errors = [
-            pollster::block_on(internal.pop()),
-            pollster::block_on(validation.pop()),
-            pollster::block_on(oom.pop()),
-        ];
-        self.check_lost()?;
-        if let Some(error) = errors.into_iter().flatten().next() {
-            return Err(match error {
-                wgpu::Error::OutOfMemory { .. } => self.out_of_memory(bytes),
-                other => self.device_error(other.to_string()),
-            });
-        }
-        waited.map_err(|e| self.device_error(e.to_string()))?;
-        self.read_back(&staging, bytes)
-    }
-
     pub(super) fn out_of_memory(&self, requested_bytes: u64) -> AccelError {
         AccelError::DeviceOutOfMemory {
             backend: self.id.clone(),
@@ -396,6 +359,84 @@ impl Gpu {
             .readback_bytes
             .fetch_add(bytes, Ordering::Relaxed);
         Ok(data)
+    }
+}
+
+/// One call on a device: its exclusive state and its error scopes (see [`Gpu::begin`]).
+pub(super) struct Call<'a> {
+    gpu: &'a Gpu,
+    pub(super) state: MutexGuard<'a, State>,
+    /// Out-of-memory, validation and internal scopes, in the order they were pushed.
+    scopes: Option<[wgpu::ErrorScopeGuard; 3]>,
+}
+
+impl Call<'_> {
+    /// Records `work` into one command buffer, copies `bytes` (> 0) bytes of `result` from
+    /// offset `from` back, submits once and waits. Any device error raised since the call began
+    /// (uploads and allocations included) comes back typed.
+    pub(super) fn run(
+        mut self,
+        result: &wgpu::Buffer,
+        from: u64,
+        bytes: u64,
+        work: impl FnOnce(&mut wgpu::CommandEncoder),
+    ) -> Result<Vec<u8>> {
+        let gpu = self.gpu;
+        let staging = gpu.buffer(
+            &mut self.state,
+            Slot::Readback,
+            bytes,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        )?;
+        let mut encoder = gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("ramjet"),
+            });
+        work(&mut encoder);
+        encoder.copy_buffer_to_buffer(result, from, &staging, 0, bytes);
+        let submission = gpu.queue.submit([encoder.finish()]);
+        let waited = gpu.device.poll(wgpu::PollType::Wait {
+            submission_index: Some(submission),
+            timeout: Some(SUBMIT_TIMEOUT),
+        });
+        let error = self.pop_scopes();
+        gpu.check_lost()?;
+        if let Some(error) = error {
+            return Err(match error {
+                wgpu::Error::OutOfMemory { .. } => gpu.out_of_memory(bytes),
+                other => gpu.device_error(other.to_string()),
+            });
+        }
+        waited.map_err(|e| gpu.device_error(e.to_string()))?;
+        gpu.read_back(&staging, bytes)
+    }
+
+    /// Pops the call's error scopes (innermost first) and returns the first error caught. On an
+    /// error, what was queued may not have landed: the kept tables are uploaded again next time.
+    fn pop_scopes(&mut self) -> Option<wgpu::Error> {
+        let [oom, validation, internal] = self.scopes.take()?;
+        let caught = [
+            pollster::block_on(internal.pop()),
+            pollster::block_on(validation.pop()),
+            pollster::block_on(oom.pop()),
+        ];
+        let error = caught.into_iter().flatten().next();
+        if error.is_some() {
+            self.state.twiddles_log = None;
+            self.state.poseidon_loaded = false;
+        }
+        error
+    }
+}
+
+impl Drop for Call<'_> {
+    /// A call that ends early (an error before `run`) still pops its scopes, in order; anything
+    /// they caught is logged.
+    fn drop(&mut self) {
+        if let Some(error) = self.pop_scopes() {
+            tracing::warn!(backend = %self.gpu.id, %error, "device error in an abandoned call");
+        }
     }
 }
 

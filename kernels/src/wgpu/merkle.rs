@@ -93,9 +93,9 @@ pub(super) fn sha256(gpu: &Gpu, leaves: MerkleLeaves<'_>) -> Result<MerkleTree<[
     if levels.total() > MAX_NODES {
         return Err(gpu.out_of_memory(tree_bytes));
     }
-    let mut state = gpu.begin()?;
+    let mut call = gpu.begin()?;
     let kernel = gpu.kernel(
-        &mut state,
+        &mut call.state,
         "sha256_merkle",
         SHA256_SOURCE,
         &[
@@ -107,7 +107,7 @@ pub(super) fn sha256(gpu: &Gpu, leaves: MerkleLeaves<'_>) -> Result<MerkleTree<[
         &["leaf_digests", "leaf_bytes", "node"],
     )?;
     let tree = gpu.buffer(
-        &mut state,
+        &mut call.state,
         Slot::Tree,
         tree_bytes,
         wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
@@ -116,7 +116,7 @@ pub(super) fn sha256(gpu: &Gpu, leaves: MerkleLeaves<'_>) -> Result<MerkleTree<[
     // leaves buffer in the offsets' place.
     let (leaf_entry, leaves_buffer, offsets_buffer) = match leaves {
         MerkleLeaves::Digests(digests) => {
-            let b = gpu.storage_with(&mut state, Slot::Leaves, digests.as_flattened())?;
+            let b = gpu.storage_with(&mut call.state, Slot::Leaves, digests.as_flattened())?;
             ("leaf_digests", b.clone(), b)
         }
         MerkleLeaves::Bytes(packed) => {
@@ -129,21 +129,25 @@ pub(super) fn sha256(gpu: &Gpu, leaves: MerkleLeaves<'_>) -> Result<MerkleTree<[
             let Some(offsets) = offsets else {
                 return Err(gpu.out_of_memory(data.len() as u64));
             };
-            let l = gpu.storage_with(&mut state, Slot::Leaves, data)?;
-            let o = gpu.storage_with(&mut state, Slot::Offsets, bytemuck::cast_slice(&offsets))?;
+            let l = gpu.storage_with(&mut call.state, Slot::Leaves, data)?;
+            let o = gpu.storage_with(
+                &mut call.state,
+                Slot::Offsets,
+                bytemuck::cast_slice(&offsets),
+            )?;
             ("leaf_bytes", l, o)
         }
     };
     let mut params = vec![[0, n as u32, 0, n as u32, 0, 0, 0, 0]];
     params.extend((1..levels.lens.len()).map(|l| levels.params(l)));
-    let (params_buffer, stride) = gpu.params_buffer(&mut state, &params)?;
+    let (params_buffer, stride) = gpu.params_buffer(&mut call.state, &params)?;
     let bind_group = gpu::bind_group(
         &gpu.device,
         &kernel,
         &[&tree, &leaves_buffer, &offsets_buffer],
         &params_buffer,
     );
-    let bytes = gpu.run(&mut state, &tree, 0, tree_bytes, |encoder| {
+    let bytes = call.run(&tree, 0, tree_bytes, |encoder| {
         let mut pass = encoder.begin_compute_pass(&Default::default());
         let leaf = kernel.pipeline(leaf_entry);
         gpu::dispatch(&mut pass, leaf, &bind_group, stride, 0, n as u32);
@@ -185,17 +189,17 @@ pub(super) fn poseidon(gpu: &Gpu, leaves: &[Fr]) -> Result<MerkleTree<Fr>> {
     if levels.total() > MAX_NODES {
         return Err(gpu.out_of_memory(tree_bytes));
     }
-    let mut state = gpu.begin()?;
+    let mut call = gpu.begin()?;
     let kernel = gpu.kernel(
-        &mut state,
+        &mut call.state,
         "poseidon_merkle",
         POSEIDON_SOURCE,
         &[Binding::StorageRw, Binding::StorageRead, Binding::Params],
         &["node"],
     )?;
-    let constants = poseidon_constants(gpu, &mut state)?;
+    let constants = poseidon_constants(gpu, &mut call.state)?;
     let tree = gpu.buffer(
-        &mut state,
+        &mut call.state,
         Slot::Tree,
         tree_bytes,
         wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
@@ -203,11 +207,11 @@ pub(super) fn poseidon(gpu: &Gpu, leaves: &[Fr]) -> Result<MerkleTree<Fr>> {
     // The leaves are the tree's first level: uploaded straight into it.
     gpu.upload(&tree, &field::to_device(leaves));
     let params: Vec<_> = (1..levels.lens.len()).map(|l| levels.params(l)).collect();
-    let (params_buffer, stride) = gpu.params_buffer(&mut state, &params)?;
+    let (params_buffer, stride) = gpu.params_buffer(&mut call.state, &params)?;
     let bind_group = gpu::bind_group(&gpu.device, &kernel, &[&tree, &constants], &params_buffer);
     // The leaves are known: read back from level 1 on.
     let from = (n * FR_BYTES) as u64;
-    let bytes = gpu.run(&mut state, &tree, from, tree_bytes - from, |encoder| {
+    let bytes = call.run(&tree, from, tree_bytes - from, |encoder| {
         let mut pass = encoder.begin_compute_pass(&Default::default());
         let node = kernel.pipeline("node");
         for l in 1..levels.lens.len() {

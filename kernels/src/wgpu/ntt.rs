@@ -35,9 +35,9 @@ pub(super) fn ntt(
     }
     let log = n.trailing_zeros();
     let bytes = (n * FR_BYTES) as u64;
-    let mut state = gpu.begin()?;
+    let mut call = gpu.begin()?;
     let kernel = gpu.kernel(
-        &mut state,
+        &mut call.state,
         "ntt",
         SOURCE,
         &[
@@ -48,13 +48,13 @@ pub(super) fn ntt(
         ],
         &["bit_reverse", "butterfly", "scale"],
     )?;
-    let table_log = twiddles(gpu, &mut state, log)?;
+    let table_log = twiddles(gpu, &mut call.state, log)?;
     let twiddle_slot = match direction {
         NttDirection::Forward => Slot::TwiddlesForward,
         NttDirection::Inverse => Slot::TwiddlesInverse,
     };
     let twiddles = gpu.buffer(
-        &mut state,
+        &mut call.state,
         twiddle_slot,
         twiddle_bytes(table_log),
         wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
@@ -72,13 +72,15 @@ pub(super) fn ntt(
         }
     };
     let scale_buffer = match &scale {
-        Some((table, _)) => gpu.storage_with(&mut state, Slot::Scale, &field::to_device(table))?,
+        Some((table, _)) => {
+            gpu.storage_with(&mut call.state, Slot::Scale, &field::to_device(table))?
+        }
         // Never read: the factor-only layout is bound for completeness.
         None => twiddles.clone(),
     };
     let use_powers = scale.as_ref().is_some_and(|(_, powers)| *powers);
     let values_buffer = gpu.buffer(
-        &mut state,
+        &mut call.state,
         Slot::Values,
         bytes,
         wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
@@ -92,14 +94,14 @@ pub(super) fn ntt(
         let half = 1u32 << s;
         [n32, log, half, 1u32 << (table_log - s - 1), 0, 0, 0, 0]
     }));
-    let (params_buffer, stride) = gpu.params_buffer(&mut state, &params)?;
+    let (params_buffer, stride) = gpu.params_buffer(&mut call.state, &params)?;
     let bind_group = gpu::bind_group(
         &gpu.device,
         &kernel,
         &[&values_buffer, &twiddles, &scale_buffer],
         &params_buffer,
     );
-    let out = gpu.run(&mut state, &values_buffer, 0, bytes, |encoder| {
+    let out = call.run(&values_buffer, 0, bytes, |encoder| {
         let mut pass = encoder.begin_compute_pass(&Default::default());
         let scale_pipeline = kernel.pipeline("scale");
         if scale.is_some() && direction == NttDirection::Forward {
