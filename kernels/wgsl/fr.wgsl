@@ -54,29 +54,9 @@ fn fr_geq_p(a: Fr) -> bool {
     return true;
 }
 
-// a - p, for p <= a < 2^256.
-fn fr_sub_p(a: Fr) -> Fr {
-    var r: Fr;
-    var borrow = 0u;
-    for (var i = 0u; i < 8u; i++) {
-        let d = a[i] - FR_P[i];
-        let b1 = select(0u, 1u, a[i] < FR_P[i]);
-        r[i] = d - borrow;
-        let b2 = select(0u, 1u, d < borrow);
-        borrow = b1 + b2;
-    }
-    return r;
-}
-
-fn fr_reduce_once(a: Fr) -> Fr {
-    if (fr_geq_p(a)) {
-        return fr_sub_p(a);
-    }
-    return a;
-}
-
-fn fr_add(a: Fr, b: Fr) -> Fr {
-    // a + b < 2p < 2^256: no carry out of the top limb.
+// a + b over 256 bits; the carry out of the top limb is dropped (callers know there is none, or
+// that it cancels a borrow).
+fn add_limbs(a: Fr, b: Fr) -> Fr {
     var r: Fr;
     var carry = 0u;
     for (var i = 0u; i < 8u; i++) {
@@ -86,10 +66,17 @@ fn fr_add(a: Fr, b: Fr) -> Fr {
         let c2 = select(0u, 1u, r[i] < s);
         carry = c1 + c2;
     }
-    return fr_reduce_once(r);
+    return r;
 }
 
-fn fr_sub(a: Fr, b: Fr) -> Fr {
+struct Difference {
+    value: Fr,
+    // 1 when b > a (the value has wrapped around 2^256).
+    borrow: u32,
+}
+
+// a - b over 256 bits.
+fn sub_limbs(a: Fr, b: Fr) -> Difference {
     var r: Fr;
     var borrow = 0u;
     for (var i = 0u; i < 8u; i++) {
@@ -99,18 +86,28 @@ fn fr_sub(a: Fr, b: Fr) -> Fr {
         let b2 = select(0u, 1u, d < borrow);
         borrow = b1 + b2;
     }
-    if (borrow != 0u) {
-        // a < b: add p back (the carry out of the top limb cancels the borrow).
-        var carry = 0u;
-        for (var i = 0u; i < 8u; i++) {
-            let s = r[i] + FR_P[i];
-            let c1 = select(0u, 1u, s < r[i]);
-            r[i] = s + carry;
-            let c2 = select(0u, 1u, r[i] < s);
-            carry = c1 + c2;
-        }
+    return Difference(r, borrow);
+}
+
+fn fr_reduce_once(a: Fr) -> Fr {
+    if (fr_geq_p(a)) {
+        return sub_limbs(a, FR_P).value;
     }
-    return r;
+    return a;
+}
+
+fn fr_add(a: Fr, b: Fr) -> Fr {
+    // a + b < 2p < 2^256: no carry out of the top limb.
+    return fr_reduce_once(add_limbs(a, b));
+}
+
+fn fr_sub(a: Fr, b: Fr) -> Fr {
+    let d = sub_limbs(a, b);
+    if (d.borrow != 0u) {
+        // a < b: add p back; the carry out of the top limb cancels the borrow.
+        return add_limbs(d.value, FR_P);
+    }
+    return d.value;
 }
 
 // Montgomery product a * b * 2^-256 mod p.

@@ -50,6 +50,17 @@ impl Levels {
         Self { lens, offsets }
     }
 
+    /// The levels of a tree of `n` nodes of `node_bytes` each, and its size in bytes; too many
+    /// nodes for the kernels' 32-bit word indices is out of device memory.
+    fn on_device(gpu: &Gpu, n: usize, node_bytes: usize) -> Result<(Self, u64)> {
+        let levels = Self::new(n);
+        let bytes = (levels.total() * node_bytes) as u64;
+        if levels.total() > MAX_NODES {
+            return Err(gpu.out_of_memory(bytes));
+        }
+        Ok((levels, bytes))
+    }
+
     fn total(&self) -> usize {
         self.lens.iter().sum()
     }
@@ -88,11 +99,7 @@ pub(super) fn sha256(gpu: &Gpu, leaves: MerkleLeaves<'_>) -> Result<MerkleTree<[
             levels: vec![vec![EMPTY_SHA256]],
         });
     }
-    let levels = Levels::new(n);
-    let tree_bytes = (levels.total() * DIGEST_BYTES) as u64;
-    if levels.total() > MAX_NODES {
-        return Err(gpu.out_of_memory(tree_bytes));
-    }
+    let (levels, tree_bytes) = Levels::on_device(gpu, n, DIGEST_BYTES)?;
     let mut call = gpu.begin()?;
     let kernel = gpu.kernel(
         &mut call.state,
@@ -184,11 +191,7 @@ pub(super) fn poseidon(gpu: &Gpu, leaves: &[Fr]) -> Result<MerkleTree<Fr>> {
             levels: vec![leaves.to_vec()],
         });
     }
-    let levels = Levels::new(n);
-    let tree_bytes = (levels.total() * FR_BYTES) as u64;
-    if levels.total() > MAX_NODES {
-        return Err(gpu.out_of_memory(tree_bytes));
-    }
+    let (levels, tree_bytes) = Levels::on_device(gpu, n, FR_BYTES)?;
     let mut call = gpu.begin()?;
     let kernel = gpu.kernel(
         &mut call.state,
