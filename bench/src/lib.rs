@@ -32,6 +32,7 @@ pub mod cli;
 mod error;
 pub mod machine;
 pub mod measure;
+pub mod memory;
 pub mod output;
 pub mod plan;
 pub mod report;

@@ -13,6 +13,10 @@ use clap::Parser;
 use ramjet_bench::cli::Args;
 use ramjet_bench::output::{format, summary};
 
+/// Counts heap bytes so that the prover cases can report peak memory.
+#[global_allocator]
+static ALLOCATOR: ramjet_bench::memory::CountingAllocator = ramjet_bench::memory::CountingAllocator;
+
 fn main() -> Result<()> {
     let started = Instant::now();
     let args = Args::parse();
