@@ -1,0 +1,157 @@
+//! A circuit after synthesis: its R1CS matrices and its full assignment.
+
+use ark_bn254::Fr;
+use ark_ff::One;
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, R1CS_PREDICATE_LABEL,
+    SynthesisError, SynthesisMode,
+};
+
+use crate::{ProverError, Result};
+
+/// An R1CS instance with its satisfying (or not) assignment, ready for the witness map.
+///
+/// Made by [`synthesize`](Self::synthesize) from any `ConstraintSynthesizer<Fr>`, or from matrices
+/// and an assignment obtained elsewhere ([`from_matrices`](Self::from_matrices)), so that a
+/// benchmark can synthesize once and prove many times.
+#[derive(Debug, Clone)]
+pub struct SynthesizedCircuit {
+    a: Matrix<Fr>,
+    b: Matrix<Fr>,
+    c: Matrix<Fr>,
+    num_instance_variables: usize,
+    assignment: Vec<Fr>,
+}
+
+impl SynthesizedCircuit {
+    /// Synthesizes `circuit` as ark-groth16's prover does: `OptimizationGoal::Constraints`,
+    /// `SynthesisMode::Prove { construct_matrices: true, generate_lc_assignments: false }`, then
+    /// `finalize` (which inlines the linear combinations). Satisfaction is checked later, by the
+    /// witness map, which evaluates every constraint anyway.
+    pub fn synthesize<C: ConstraintSynthesizer<Fr>>(circuit: C) -> Result<Self> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Prove {
+            construct_matrices: true,
+            generate_lc_assignments: false,
+        });
+        circuit.generate_constraints(cs.clone())?;
+        cs.finalize();
+
+        if let Some((label, _)) = cs
+            .get_all_predicates_num_constraints()
+            .into_iter()
+            .find(|(label, count)| label.as_str() != R1CS_PREDICATE_LABEL && *count > 0)
+        {
+            return Err(ProverError::UnsupportedPredicate(label));
+        }
+        let mut matrices = cs
+            .to_matrices()?
+            .remove(R1CS_PREDICATE_LABEL)
+            .ok_or(SynthesisError::PredicateNotFound)?;
+        if matrices.len() != 3 {
+            return Err(SynthesisError::ArityMismatch.into());
+        }
+        let c = matrices.pop().unwrap_or_default();
+        let b = matrices.pop().unwrap_or_default();
+        let a = matrices.pop().unwrap_or_default();
+
+        let num_instance_variables = cs.num_instance_variables();
+        let assignment = {
+            let inner = cs.borrow().ok_or(SynthesisError::MissingCS)?;
+            let mut z = inner.instance_assignment()?.to_vec();
+            z.extend_from_slice(inner.witness_assignment()?);
+            z
+        };
+        Self::from_matrices([a, b, c], num_instance_variables, assignment)
+    }
+
+    /// An instance from its matrices `[A, B, C]` (one row per constraint, each row a list of
+    /// `(coefficient, column)`), the number of instance variables (the constant one included) and
+    /// the full assignment `z = (1, public inputs, witness)`.
+    ///
+    /// Fails with [`ProverError::Malformed`] when the three matrices differ in row count, a column
+    /// is outside the assignment, there is no instance variable or `z[0] ≠ 1`.
+    pub fn from_matrices(
+        matrices: [Matrix<Fr>; 3],
+        num_instance_variables: usize,
+        assignment: Vec<Fr>,
+    ) -> Result<Self> {
+        let [a, b, c] = matrices;
+        if a.len() != b.len() || a.len() != c.len() {
+            return Err(ProverError::Malformed(format!(
+                "R1CS matrices have {}, {} and {} rows",
+                a.len(),
+                b.len(),
+                c.len()
+            )));
+        }
+        if num_instance_variables == 0 || num_instance_variables > assignment.len() {
+            return Err(ProverError::Malformed(format!(
+                "{num_instance_variables} instance variables in an assignment of {}",
+                assignment.len()
+            )));
+        }
+        if !assignment[0].is_one() {
+            return Err(ProverError::Malformed(
+                "the first variable of the assignment must be the constant one".to_owned(),
+            ));
+        }
+        for (name, matrix) in [("A", &a), ("B", &b), ("C", &c)] {
+            let out_of_range = matrix.iter().enumerate().find_map(|(row, terms)| {
+                terms
+                    .iter()
+                    .find(|(_, column)| *column >= assignment.len())
+                    .map(|(_, column)| (row, *column))
+            });
+            if let Some((row, column)) = out_of_range {
+                return Err(ProverError::Malformed(format!(
+                    "matrix {name}, row {row}: column {column} is outside the assignment of {}",
+                    assignment.len()
+                )));
+            }
+        }
+        Ok(Self {
+            a,
+            b,
+            c,
+            num_instance_variables,
+            assignment,
+        })
+    }
+
+    /// Number of R1CS constraints.
+    pub fn num_constraints(&self) -> usize {
+        self.a.len()
+    }
+
+    /// Number of instance variables, the constant one included.
+    pub fn num_instance_variables(&self) -> usize {
+        self.num_instance_variables
+    }
+
+    /// Number of witness variables.
+    pub fn num_witness_variables(&self) -> usize {
+        self.assignment.len() - self.num_instance_variables
+    }
+
+    /// The public inputs, as a verifier takes them (the constant one excluded).
+    pub fn public_inputs(&self) -> &[Fr] {
+        &self.assignment[1..self.num_instance_variables]
+    }
+
+    /// The full assignment `z = (1, public inputs, witness)`.
+    pub fn assignment(&self) -> &[Fr] {
+        &self.assignment
+    }
+
+    /// The witness part of the assignment.
+    pub fn witness(&self) -> &[Fr] {
+        &self.assignment[self.num_instance_variables..]
+    }
+
+    /// The matrices `A`, `B`, `C`.
+    pub fn matrices(&self) -> [&Matrix<Fr>; 3] {
+        [&self.a, &self.b, &self.c]
+    }
+}
