@@ -1,1 +1,3 @@
 //! Integration tests of ramjet-prover.
+
+mod formats;
