@@ -11,7 +11,6 @@ pub enum ProverError {
     /// The circuit could not be synthesized, or its constraints are not satisfied.
     #[error("constraint system: {0}")]
     Synthesis(#[from] ark_relations::gr1cs::SynthesisError),
-    // Groth16 (`crate::groth16`).
     /// The circuit's assignment violates one of its R1CS constraints, so no valid proof exists.
     /// (arkworks only debug-asserts this, and in release would return a proof that fails
     /// verification.)
@@ -45,6 +44,36 @@ pub enum ProverError {
     /// Prover metrics could not be registered (e.g. registered twice on one registry).
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+    /// A file of one of the [`formats`](crate::formats) could not be read or written.
+    #[error("{}: {source}", path.display())]
+    FormatIo {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the operating system reported.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Bytes, JSON or text given to one of the [`formats`](crate::formats) do not decode to what
+    /// was asked for. Displays as `"{origin}: not {expected}: {reason}"`, e.g.
+    /// `proof.bin: not a BN254 Groth16 proof (arkworks compressed bytes): invalid data`.
+    #[error("{origin}: not {expected}: {reason}")]
+    FormatDecode {
+        /// Where the input came from: the file's path, or a label such as `"bytes"` or `"JSON"`.
+        origin: String,
+        /// What the input should have been, e.g. `"a BN254 Groth16 proof (snarkjs proof.json)"`.
+        expected: &'static str,
+        /// What was wrong, as precisely as known (the field and the value, or arkworks' error).
+        reason: String,
+    },
+    /// A value cannot be written in the requested format (e.g. a Solidity verifier for a key with
+    /// no public inputs, or a contract name that is not a Solidity identifier).
+    #[error("cannot write {target}: {reason}")]
+    FormatEncode {
+        /// What was being written, e.g. `"a Solidity verifier"`.
+        target: &'static str,
+        /// Why it cannot be written.
+        reason: String,
+    },
 }
 
 /// Results of this crate.

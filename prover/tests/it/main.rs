@@ -1,3 +1,4 @@
 //! Integration tests of ramjet-prover.
 
+mod formats;
 mod groth16;
