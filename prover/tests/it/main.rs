@@ -1,1 +1,2 @@
 //! Integration tests of ramjet-prover.
+mod rollup;
