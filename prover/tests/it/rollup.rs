@@ -1115,6 +1115,10 @@ fn witness(cs: &ConstraintSystemRef<Fr>) -> FpVar<Fr> {
 
 #[test]
 fn constraints_per_transfer_at_depth_20() {
+    use ramjet_prover::rollup::gadgets::bits::to_bits_strict;
+    use ramjet_prover::rollup::gadgets::eddsa::{
+        FixedBaseTable, SCALAR_BITS, fixed_base_mul, signed_digit_mul,
+    };
     const DEPTH: usize = 20;
     let total = |n: usize| {
         let cs = setup_mode();
@@ -1175,14 +1179,58 @@ fn constraints_per_transfer_at_depth_20() {
         poseidon(5),
         merkle_path / DEPTH
     );
+
+    // The signature verification, step by step.
+    let bits = |cs: &ConstraintSystemRef<Fr>, n: usize| -> Vec<Boolean<Fr>> {
+        (0..n)
+            .map(|_| Boolean::new_witness(cs.clone(), || Ok(false)).unwrap())
+            .collect()
+    };
+    let strict_bits = count(|cs| drop(to_bits_strict(cs, &witness(cs))));
+    let variable_base = count(|cs| {
+        let (p, p2) = (
+            PointVar::new_witness(cs, None).unwrap(),
+            PointVar::new_witness(cs, None).unwrap(),
+        );
+        drop(signed_digit_mul(cs, &p, &p2, &bits(cs, 254)));
+    }) - 254;
+    let fixed_base = count(|cs| {
+        drop(fixed_base_mul(
+            cs,
+            FixedBaseTable::base8(),
+            &bits(cs, SCALAR_BITS),
+        ));
+    }) - SCALAR_BITS;
+    let eddsa_steps = [
+        ("A on the curve, A8 = 8A, 2·A8", 1 + 3 * 5 + 5),
+        ("R on the curve, R8 = 8R", 1 + 3 * 5),
+        ("challenge h, Poseidon5", poseidon(5)),
+        ("h's 254 bits, strictly below p", strict_bits),
+        ("e·A8, e = 2h + 2^254 + 1", variable_base),
+        ("S·B8 (fixed base)", fixed_base),
+        ("R8 + e·A8, equality with S·B8", 6 + 2),
+    ];
+    eprintln!("  EdDSA verification:");
+    for (what, n) in eddsa_steps {
+        eprintln!("    {n:>6}  {what}");
+    }
+    assert_eq!(
+        eddsa_steps.iter().map(|s| s.1).sum::<usize>(),
+        signature_verify
+    );
+
     assert_eq!(
         sum, per_transfer,
         "the breakdown accounts for every constraint"
     );
-    // The published bound.
+    // The published bound, and the exact figure of the table in `rollup/mod.rs`.
     assert!(
         per_transfer <= 26_000,
         "{per_transfer} constraints per transfer"
+    );
+    assert_eq!(
+        per_transfer, 24_814,
+        "update the table in prover/src/rollup/mod.rs"
     );
 }
 
