@@ -672,30 +672,27 @@ fn apply_rejects_each_rule_naming_the_transfer() {
             transfers: vec![first, bad, first],
         };
         expect_rejection(&state, &batch, 1, reason);
-        // The same transfer alone, first in its batch, is named as transfer 0.
-        if !matches!(
-            reason,
-            Rejection::WrongNonce { .. } | Rejection::Overdraft { .. }
-        ) {
-            let mut alone = bad;
-            if alone.from == 0 && alone.nonce == 1 {
-                // Re-sign for nonce 0, the sender's nonce in the genesis.
-                alone = if reason == Rejection::BadSignature {
-                    Transfer::sign(alone.from, alone.to, alone.amount, 0, &key(1))
-                } else {
-                    Transfer::sign(alone.from, alone.to, alone.amount, 0, &key(0))
-                };
-            }
-            expect_rejection(
-                &state,
-                &Batch {
-                    transfers: vec![alone],
-                },
-                0,
-                reason,
-            );
-        }
     }
+    // The index names the transfer's position, wherever it is.
+    let unknown = Transfer::sign(0, 7, 1, 0, &key(0));
+    expect_rejection(
+        &state,
+        &Batch {
+            transfers: vec![unknown],
+        },
+        0,
+        Rejection::UnknownReceiver(7),
+    );
+    let second = Transfer::sign(0, 5, 10, 1, &key(0));
+    let late = Transfer::sign(0, 7, 1, 2, &key(0));
+    expect_rejection(
+        &state,
+        &Batch {
+            transfers: vec![first, second, late],
+        },
+        2,
+        Rejection::UnknownReceiver(7),
+    );
     // Boundaries that pass: the whole balance, a receiver reaching u64::MAX.
     assert!(
         state
