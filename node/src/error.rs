@@ -12,4 +12,19 @@ pub enum NodeError {
     /// Writing output failed.
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
+    /// Proving, a key or proof file, or a rollup batch failed (the message names the file or the
+    /// transfer).
+    #[error(transparent)]
+    Prover(#[from] ramjet_prover::ProverError),
+    /// A proof was checked and does not verify against the key and public inputs given.
+    #[error("proof rejected: {0}")]
+    ProofRejected(String),
+    /// A file the command needs is missing or unreadable.
+    #[error("{}: {reason}", path.display())]
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
 }

@@ -74,6 +74,21 @@ pub enum ProverError {
         /// Why it cannot be written.
         reason: String,
     },
+    // --- rollup ---
+    /// A transfer of a rollup batch was rejected by [`State::apply`](crate::rollup::State::apply):
+    /// `index` is its position in the batch (from 0), `reason` says which rule it broke.
+    #[error("rollup transfer {index}: {reason}")]
+    RollupTransfer {
+        /// Position of the rejected transfer in its batch, from 0.
+        index: usize,
+        /// The rule the transfer broke.
+        reason: crate::rollup::Rejection,
+    },
+    /// A rollup state, genesis file, key, signature, batch or circuit witness is malformed (a bad
+    /// depth, a duplicate or out-of-range account, a point off the curve, a non-canonical number,
+    /// a witness whose shape does not match its circuit).
+    #[error("rollup: {0}")]
+    RollupInvalid(String),
 }
 
 /// Results of this crate.

@@ -2,3 +2,4 @@
 
 mod formats;
 mod groth16;
+mod rollup;
