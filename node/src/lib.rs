@@ -2,18 +2,25 @@
 //!
 //! This crate will hold the node of ramjet's peer-to-peer UTXO network (identity, ledger,
 //! observations, trust, network, storage, contracts, API). Today it holds the operator commands
-//! that work on the accelerator:
+//! for the accelerator and the prover:
 //!
 //! - [`devices`]: `ramjet devices` lists the backends found on this machine (the CPU, and each
 //!   GPU adapter `ramjet-kernels` can open, lavapipe marked emulated), and with
 //!   `--calibrate` measures each operation on each backend and writes the calibration profile that
 //!   the dispatcher ([`ramjet_accel::Accelerator`]) reads.
 //!
+//! - [`rollup`]: `ramjet rollup setup | prove | verify | example`: Groth16 keys for the rollup
+//!   circuit, proofs of batches of transfers on the accelerator, their verification;
+//! - [`proofs`]: `ramjet proof export`: a proof and its key as snarkjs JSON or a Solidity
+//!   verifier.
+//!
 //! The binary (`src/main.rs`) parses the command line and calls into these modules; errors are
 //! [`NodeError`], turned into messages at the binary's edge.
 
 pub mod devices;
 mod error;
+pub mod proofs;
+pub mod rollup;
 
 pub use error::{NodeError, Result};
 

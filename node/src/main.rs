@@ -6,7 +6,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use ramjet_accel::CalibrationProfile;
 use ramjet_accel::calibrate::Effort;
-use ramjet_node::{Detected, detect, devices};
+use ramjet_node::proofs::ExportFormat;
+use ramjet_node::{Detected, detect, devices, proofs, rollup};
 
 /// ramjet: a hardware-accelerated proving and execution appliance.
 #[derive(Parser)]
@@ -34,6 +35,101 @@ enum Command {
         /// Print the backends as JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// The rollup circuit: Groth16 keys, proofs of batches of transfers, verification.
+    Rollup {
+        #[command(subcommand)]
+        command: RollupCommand,
+    },
+    /// Proofs in other tools' formats.
+    Proof {
+        #[command(subcommand)]
+        command: ProofCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RollupCommand {
+    /// Generate Groth16 keys for batches of N transfers over an account tree of depth D.
+    Setup {
+        /// Transfers per batch.
+        #[arg(long, value_name = "N")]
+        txs: usize,
+        /// Depth of the account tree (up to 32).
+        #[arg(long, value_name = "D")]
+        depth: usize,
+        /// Directory for proving_key.bin, verifying_key.bin and circuit.json.
+        #[arg(long, value_name = "DIR", default_value = "rollup-keys")]
+        out: PathBuf,
+        /// Derive the setup's secret randomness from this seed instead of the operating system.
+        /// Anyone who knows the seed can forge proofs: for tests only.
+        #[arg(long, value_name = "SEED")]
+        insecure_seed: Option<u64>,
+    },
+    /// Prove a batch: apply its transfers (refusing the batch, before any proving, if one does
+    /// not apply), prove the state transition on the accelerator, and write the proof.
+    Prove {
+        /// The batch file: the state before the batch and the transfers (see docs/prover.md).
+        #[arg(long, value_name = "FILE")]
+        batch: PathBuf,
+        /// The key directory written by `ramjet rollup setup`.
+        #[arg(long, value_name = "DIR", default_value = "rollup-keys")]
+        keys: PathBuf,
+        /// Directory for proof.bin, public.json and state.json (the state after the batch).
+        #[arg(long, value_name = "DIR", default_value = "rollup-proof")]
+        out: PathBuf,
+    },
+    /// Check a proof against the verifying key and its public inputs.
+    Verify {
+        /// The key directory written by `ramjet rollup setup`.
+        #[arg(long, value_name = "DIR", default_value = "rollup-keys")]
+        keys: PathBuf,
+        /// The proof (arkworks compressed bytes).
+        #[arg(long, value_name = "FILE", default_value = "rollup-proof/proof.bin")]
+        proof: PathBuf,
+        /// The public inputs: old root, new root, batch commitment (snarkjs public.json).
+        #[arg(long, value_name = "FILE", default_value = "rollup-proof/public.json")]
+        public: PathBuf,
+    },
+    /// Write an example batch file: a random genesis of accounts whose keys come from the seed,
+    /// and N valid signed transfers on it.
+    Example {
+        /// Transfers in the batch.
+        #[arg(long, value_name = "N")]
+        txs: usize,
+        /// Depth of the account tree.
+        #[arg(long, value_name = "D")]
+        depth: usize,
+        /// Seed of the accounts' keys and the transfers.
+        #[arg(long, value_name = "SEED", default_value_t = 1)]
+        seed: u64,
+        /// The batch file to write.
+        #[arg(long, value_name = "FILE", default_value = "batch.json")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProofCommand {
+    /// Write the verifying key (and a proof with its public inputs) as snarkjs JSON, or as a
+    /// Solidity verifier contract (and its calldata).
+    Export {
+        /// snarkjs: verification_key.json, proof.json, public.json. solidity: Groth16Verifier.sol,
+        /// calldata.txt.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// The key directory written by `ramjet rollup setup`.
+        #[arg(long, value_name = "DIR", default_value = "rollup-keys")]
+        keys: PathBuf,
+        /// The proof to export too (arkworks compressed bytes); needs --public.
+        #[arg(long, value_name = "FILE", requires = "public")]
+        proof: Option<PathBuf>,
+        /// The proof's public inputs (public.json).
+        #[arg(long, value_name = "FILE", requires = "proof")]
+        public: Option<PathBuf>,
+        /// Directory to write into.
+        #[arg(long, value_name = "DIR", default_value = "export")]
+        out: PathBuf,
     },
 }
 
@@ -71,6 +167,98 @@ fn main() -> anyhow::Result<()> {
                 println!("\ncalibration profile written to {}", path.display());
             }
         }
+        Command::Rollup { command } => run_rollup(command)?,
+        Command::Proof {
+            command:
+                ProofCommand::Export {
+                    format,
+                    keys,
+                    proof,
+                    public,
+                    out,
+                },
+        } => {
+            let proof = proof.as_deref().zip(public.as_deref());
+            for path in proofs::export(format, &keys, proof, &out)? {
+                println!("wrote {}", path.display());
+            }
+        }
     }
     Ok(())
+}
+
+fn run_rollup(command: RollupCommand) -> anyhow::Result<()> {
+    match command {
+        RollupCommand::Setup {
+            txs,
+            depth,
+            out,
+            insecure_seed,
+        } => {
+            let bar = spinner();
+            let step = |m: &str| bar.set_message(m.to_owned());
+            let info = rollup::setup(txs, depth, &out, insecure_seed, &step);
+            bar.finish_and_clear();
+            let info = info.with_context(|| format!("setting up keys in {}", out.display()))?;
+            println!(
+                "keys for {} transfers at depth {} ({} constraints) written to {} in {:.1} s",
+                info.txs,
+                info.depth,
+                info.constraints,
+                out.display(),
+                bar.elapsed().as_secs_f64()
+            );
+        }
+        RollupCommand::Prove { batch, keys, out } => {
+            let accel = rollup::accelerator()?;
+            let bar = spinner();
+            let step = |m: &str| bar.set_message(m.to_owned());
+            let proved = rollup::prove(&batch, &keys, &out, accel, &step);
+            bar.finish_and_clear();
+            let proved = proved.with_context(|| format!("proving {}", batch.display()))?;
+            for (phase, seconds) in &proved.phases {
+                println!("{phase:<12} {:>9.3} s", seconds);
+            }
+            for (work, backend) in &proved.routes {
+                println!("{work:<12} on {backend}");
+            }
+            for file in &proved.files {
+                println!("wrote {}", file.display());
+            }
+        }
+        RollupCommand::Verify {
+            keys,
+            proof,
+            public,
+        } => {
+            proofs::verify(&keys, &proof, &public)?;
+            println!(
+                "proof OK: {} verifies against {}",
+                proof.display(),
+                public.display()
+            );
+        }
+        RollupCommand::Example {
+            txs,
+            depth,
+            seed,
+            out,
+        } => {
+            rollup::example(txs, depth, seed, &out)
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!("wrote {} ({txs} transfers, depth {depth})", out.display());
+        }
+    }
+    Ok(())
+}
+
+/// A spinner on stderr with the current step and the time so far.
+fn spinner() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .expect("valid template"),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
 }

@@ -1,3 +1,4 @@
 //! End-to-end tests of the `ramjet` binary.
 
 mod devices;
+mod rollup;
