@@ -1,5 +1,7 @@
 //! A circuit after synthesis: its R1CS matrices and its full assignment.
 
+use std::sync::Arc;
+
 use ark_bn254::Fr;
 use ark_ff::One;
 use ark_relations::gr1cs::{
@@ -16,9 +18,8 @@ use crate::{ProverError, Result};
 /// benchmark can synthesize once and prove many times.
 #[derive(Debug, Clone)]
 pub struct SynthesizedCircuit {
-    a: Matrix<Fr>,
-    b: Matrix<Fr>,
-    c: Matrix<Fr>,
+    /// `A`, `B`, `C`, shared with the [`PreparedKey`](super::PreparedKey) that reuses them.
+    matrices: Arc<[Matrix<Fr>; 3]>,
     num_instance_variables: usize,
     assignment: Vec<Fr>,
 }
@@ -64,6 +65,44 @@ impl SynthesizedCircuit {
             z
         };
         Self::from_matrices([a, b, c], num_instance_variables, assignment)
+    }
+
+    /// Synthesizes `circuit` for its assignment only, reusing the matrices of `shape` (a
+    /// circuit synthesized before for the same key): the constraints are not stored, which saves
+    /// most of synthesis' time and memory. The assignment must have `shape`'s numbers of instance
+    /// and witness variables; whether it satisfies the matrices is checked by the witness map.
+    pub(super) fn synthesize_witness<C: ConstraintSynthesizer<Fr>>(
+        circuit: C,
+        shape: &CircuitShape,
+    ) -> Result<Self> {
+        let cs = ConstraintSystem::<Fr>::new_ref();
+        cs.set_optimization_goal(OptimizationGoal::Constraints);
+        cs.set_mode(SynthesisMode::Prove {
+            construct_matrices: false,
+            generate_lc_assignments: false,
+        });
+        circuit.generate_constraints(cs.clone())?;
+        let num_instance_variables = cs.num_instance_variables();
+        let assignment = {
+            let inner = cs.borrow().ok_or(SynthesisError::MissingCS)?;
+            let mut z = inner.instance_assignment()?.to_vec();
+            z.extend_from_slice(inner.witness_assignment()?);
+            z
+        };
+        if num_instance_variables != shape.num_instance_variables
+            || assignment.len() != shape.num_variables
+        {
+            return Err(ProverError::KeyMismatch {
+                what: "variables (instance + witness)",
+                key: shape.num_variables,
+                circuit: assignment.len(),
+            });
+        }
+        Ok(Self {
+            matrices: Arc::clone(&shape.matrices),
+            num_instance_variables,
+            assignment,
+        })
     }
 
     /// An instance from its matrices `[A, B, C]` (one row per constraint, each row a list of
@@ -112,17 +151,24 @@ impl SynthesizedCircuit {
             }
         }
         Ok(Self {
-            a,
-            b,
-            c,
+            matrices: Arc::new([a, b, c]),
             num_instance_variables,
             assignment,
         })
     }
 
+    /// The matrices and variable counts, without the assignment.
+    pub(super) fn shape(&self) -> CircuitShape {
+        CircuitShape {
+            matrices: Arc::clone(&self.matrices),
+            num_instance_variables: self.num_instance_variables,
+            num_variables: self.assignment.len(),
+        }
+    }
+
     /// Number of R1CS constraints.
     pub fn num_constraints(&self) -> usize {
-        self.a.len()
+        self.matrices[0].len()
     }
 
     /// Number of instance variables, the constant one included.
@@ -152,6 +198,16 @@ impl SynthesizedCircuit {
 
     /// The matrices `A`, `B`, `C`.
     pub fn matrices(&self) -> [&Matrix<Fr>; 3] {
-        [&self.a, &self.b, &self.c]
+        let [a, b, c] = &*self.matrices;
+        [a, b, c]
     }
+}
+
+/// What every circuit proved with one key shares: the R1CS matrices and the numbers of
+/// variables. A [`PreparedKey`](super::PreparedKey) keeps the first one it proves.
+#[derive(Debug, Clone)]
+pub(super) struct CircuitShape {
+    matrices: Arc<[Matrix<Fr>; 3]>,
+    num_instance_variables: usize,
+    num_variables: usize,
 }

@@ -38,6 +38,9 @@ pub struct PreparedKey {
     pub(super) l_query: SharedBases<G1Affine>,
     /// `h_query`, `n − 1` bases for a domain of size `n`.
     pub(super) h_query: SharedBases<G1Affine>,
+    /// The matrices of the first circuit proved with this key: later proofs synthesize only
+    /// their assignment and reuse them.
+    pub(super) shape: std::sync::OnceLock<super::circuit::CircuitShape>,
 }
 
 impl std::fmt::Debug for PreparedKey {
@@ -123,6 +126,7 @@ impl PreparedKey {
             vk,
             beta_g1,
             delta_g1,
+            shape: std::sync::OnceLock::new(),
         })
     }
 

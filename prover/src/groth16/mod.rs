@@ -15,7 +15,11 @@
 //! 2. **Synthesis** ([`SynthesizedCircuit::synthesize`]): the circuit is synthesized as arkworks'
 //!    prover does (`OptimizationGoal::Constraints`, prove mode with matrices, linear combinations
 //!    inlined), giving the R1CS matrices `A`, `B`, `C` and the full assignment
-//!    `z = (1, public inputs, witness)`.
+//!    `z = (1, public inputs, witness)`. The key keeps the matrices of the first circuit it
+//!    proves; every later proof with that key synthesizes the assignment alone (no constraint is
+//!    stored or inlined), which takes a fraction of the time and memory. The matrices of a
+//!    Groth16 key's circuit never change — the key encodes them — and the witness map checks
+//!    every constraint against the assignment, so a circuit that does not fit is refused.
 //! 3. **Witness map** (`witness_map`): with `m` constraints, `ℓ` instance variables and `H` the
 //!    smallest power-of-two domain with `|H| = n ≥ m + ℓ`, the rows `A·z`, `B·z`, `C·z` are
 //!    evaluated (rayon) and checked (`(A·z)ᵢ(B·z)ᵢ = (C·z)ᵢ` for every constraint, else

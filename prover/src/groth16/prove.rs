@@ -92,10 +92,20 @@ impl Prover {
         let span = tracing::info_span!("groth16_prove");
         let _entered = span.enter();
         let start = Instant::now();
-        let circuit = tracing::debug_span!("synthesis")
-            .in_scope(|| SynthesizedCircuit::synthesize(circuit))?;
+        // The first proof with a key synthesizes the matrices and the key keeps them; later
+        // proofs synthesize the assignment alone. The witness map checks every constraint of the
+        // kept matrices, so a circuit that does not fit them is refused, not proved.
+        let circuit = tracing::debug_span!("synthesis").in_scope(|| match key.shape.get() {
+            Some(shape) => SynthesizedCircuit::synthesize_witness(circuit, shape),
+            None => SynthesizedCircuit::synthesize(circuit),
+        })?;
         let synthesis = start.elapsed();
-        self.prove_from(key, &circuit, r, s, start, Some(synthesis))
+        let outcome = self.prove_from(key, &circuit, r, s, start, Some(synthesis));
+        if outcome.is_ok() && key.shape.get().is_none() {
+            // Kept only once a proof went through: the circuit fits the key.
+            let _ = key.shape.set(circuit.shape());
+        }
+        outcome
     }
 
     /// A proof of an already-synthesized circuit (synthesize once, prove many times, e.g. in

@@ -355,6 +355,47 @@ fn unsatisfied_circuit_is_an_error_naming_the_first_violated_constraint() {
     }
 }
 
+#[test]
+fn later_proofs_with_a_key_reuse_its_matrices_and_still_check_every_constraint() {
+    let honest = mimc();
+    let pk = setup(honest.clone(), 9);
+    let prover = cpu_prover();
+    let key = prover.prepare(pk.clone()).unwrap();
+    let (r, s) = (Fr::from(11u64), Fr::from(13u64));
+    // First proof: full synthesis; the key keeps the matrices.
+    let (first, timings) = prover.prove_timed(&key, honest.clone(), r, s).unwrap();
+    assert!(timings.synthesis.is_some());
+    assert_eq!(
+        encodings(&first),
+        encodings(&arkworks_proof(&pk, honest.clone(), r, s))
+    );
+    // Later proofs synthesize the assignment alone, and still equal arkworks' bytes.
+    for seed in [1u64, 2] {
+        let (r, s) = (Fr::from(seed + 100), Fr::from(seed + 200));
+        let again = prover
+            .prove_with_randomness(&key, honest.clone(), r, s)
+            .unwrap();
+        assert_eq!(
+            encodings(&again),
+            encodings(&arkworks_proof(&pk, honest.clone(), r, s))
+        );
+    }
+    // A wrong witness is still caught, against the kept matrices.
+    let mut wrong_output = honest.clone();
+    wrong_output.output += Fr::one();
+    let refused = prover.prove_with_randomness(&key, wrong_output, r, s);
+    assert!(
+        matches!(refused, Err(ProverError::Unsatisfied { .. })),
+        "{refused:?}"
+    );
+    // A circuit of another shape is refused before any proving work.
+    let other = prover.prove_with_randomness(&key, cubic(), r, s);
+    assert!(
+        matches!(other, Err(ProverError::KeyMismatch { .. })),
+        "{other:?}"
+    );
+}
+
 /// One R1CS constraint and one SquareR1CS constraint (`a² = b`).
 struct WithSquarePredicate;
 

@@ -3,3 +3,4 @@
 mod formats;
 mod groth16;
 mod rollup;
+mod rollup_proofs;
