@@ -14,7 +14,8 @@ use crate::plan::{self, Preset, Subject};
 #[command(name = "ramjet-bench", version)]
 pub struct Args {
     /// Smaller sizes and fewer repeats (device backends: at most 3 measured runs per case, at the
-    /// same sizes): the whole run in well under two minutes on two cores.
+    /// same sizes; the prover: its 2-transfer case only, about 15 s): the whole run in well under
+    /// two minutes on two cores.
     #[arg(long)]
     pub quick: bool,
 

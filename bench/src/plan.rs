@@ -254,8 +254,8 @@ pub const PROVER_TARGET: f64 = 1.5;
 /// The prover cases of a preset, in run order, none unless `only` selects
 /// [`Subject::Groth16`] (or is `None`), with the repeat count replaced by `repeats` when given.
 ///
-/// - full: depth 20 with 2 transfers (49,628 constraints, a domain of 2^16) and with 10
-///   (248,140 constraints, 2^18), the latter held to [`PROVER_TARGET`];
+/// - full: depth 20 with 2 transfers (49,627 constraints, a domain of 2^16) and with 10
+///   (248,139 constraints, 2^18), the latter held to [`PROVER_TARGET`];
 /// - quick: the 2-transfer case only, fewer repeats;
 /// - smoke: depth 4 with 1 transfer (a domain of 2^14), one measured proof each.
 pub fn prover_cases(

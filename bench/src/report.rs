@@ -457,6 +457,16 @@ pub fn prover_notes(rows: &[ProverRow], threads: u32) -> Vec<String> {
          mapped files) is not counted."
             .to_owned(),
     ];
+    if rows
+        .iter()
+        .any(|r| r.ramjet_peak_bytes.is_none() || r.ark_peak_bytes.is_none())
+    {
+        notes.push(
+            "Groth16 prover, memory: not measured where the tables say so: the program that ran \
+             the cases had no counting allocator installed (the ramjet-bench binary has one)."
+                .to_owned(),
+        );
+    }
     for row in rows.iter().filter(|r| !r.proofs_identical) {
         notes.push(format!(
             "WARNING: Groth16 {}: ramjet's and ark-groth16's proofs differ for the same (r, s).",

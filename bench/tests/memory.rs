@@ -65,4 +65,10 @@ fn only_groth16_runs_the_prover_case_alone_and_measures_both_peaks() {
     let ark = row.ark_peak_bytes.expect("the allocator is installed");
     assert!(ramjet > floor && ark > floor, "{ramjet} {ark}");
     assert_eq!(row.memory_reached, Some(ramjet <= ark));
+    assert!(
+        !report
+            .notes
+            .iter()
+            .any(|n| n.contains("no counting allocator"))
+    );
 }
