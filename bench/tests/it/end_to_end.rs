@@ -74,6 +74,12 @@ fn smoke_run_writes_every_output_with_finite_ratios() {
             .iter()
             .any(|n| n.contains("CPU-only accelerator"))
     );
+    assert!(
+        written
+            .notes
+            .iter()
+            .any(|n| n.contains("no counting allocator"))
+    );
     let chart = std::fs::read_to_string(&paths.ratio_chart).unwrap();
     assert_eq!(
         chart.matches(r#"class="bar""#).count(),
