@@ -3,18 +3,19 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use ramjet_accel::Op;
 
-use crate::plan::{self, Preset};
+use crate::plan::{self, Preset, Subject};
 
 /// Measures ramjet's CPU backend, and every device backend found (wgpu adapters; lavapipe's rows
-/// are marked CPU-emulated), against the libraries a user would pick instead, and writes
-/// `results.json`, `results.md` and `ratios.svg`.
+/// are marked CPU-emulated), against the libraries a user would pick instead, and ramjet's
+/// Groth16 prover against ark-groth16's on the rollup circuit; writes `results.json`,
+/// `results.md` and `ratios.svg`.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "ramjet-bench", version)]
 pub struct Args {
     /// Smaller sizes and fewer repeats (device backends: at most 3 measured runs per case, at the
-    /// same sizes): the whole run in well under two minutes on two cores.
+    /// same sizes; the prover: its 2-transfer case only, about 15 s): the whole run in well under
+    /// two minutes on two cores.
     #[arg(long)]
     pub quick: bool,
 
@@ -23,9 +24,9 @@ pub struct Args {
     pub out: PathBuf,
 
     /// Only these operations (ed25519_verify, merkle_sha256, merkle_poseidon, msm_g1, msm_g2,
-    /// ntt), comma-separated.
-    #[arg(long, value_name = "OP[,OP]", value_delimiter = ',', value_parser = plan::parse_op)]
-    pub only: Option<Vec<Op>>,
+    /// ntt) and/or the Groth16 prover cases (groth16), comma-separated.
+    #[arg(long, value_name = "OP[,OP]", value_delimiter = ',', value_parser = plan::parse_subject)]
+    pub only: Option<Vec<Subject>>,
 
     /// Measured runs per implementation in every case, instead of the preset's (device backends
     /// included).
@@ -36,6 +37,11 @@ pub struct Args {
     /// lavapipe included).
     #[arg(long)]
     pub no_devices: bool,
+
+    /// Skip the Groth16 prover cases (ramjet's prover against ark-groth16 on the rollup circuit,
+    /// several minutes in the full preset), even when --only names groth16.
+    #[arg(long)]
+    pub no_prover: bool,
 
     /// Size preset (full, quick, smoke), overriding --quick; `smoke` is for tests.
     #[arg(long, value_name = "PRESET", hide = true)]
@@ -55,6 +61,8 @@ impl Args {
 
 #[cfg(test)]
 mod tests {
+    use ramjet_accel::Op;
+
     use super::*;
 
     #[test]
@@ -71,7 +79,10 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(args.preset(), Preset::Quick);
-        assert_eq!(args.only, Some(vec![Op::MsmG1, Op::Ntt]));
+        assert_eq!(
+            args.only,
+            Some(vec![Subject::Op(Op::MsmG1), Subject::Op(Op::Ntt)])
+        );
         assert_eq!(args.repeats, Some(4));
         assert_eq!(args.out, PathBuf::from("x"));
         assert!(!args.no_devices);
@@ -81,6 +92,16 @@ mod tests {
         let args = Args::try_parse_from(["ramjet-bench", "--no-devices"]).unwrap();
         assert!(args.no_devices);
         assert!(!crate::RunConfig::from(&args).devices);
+        assert!(crate::RunConfig::from(&args).prover);
+
+        let args = Args::try_parse_from(["ramjet-bench", "--only", "groth16,ntt"]).unwrap();
+        assert_eq!(
+            args.only,
+            Some(vec![Subject::Groth16, Subject::Op(Op::Ntt)])
+        );
+        let args = Args::try_parse_from(["ramjet-bench", "--no-prover"]).unwrap();
+        assert!(args.no_prover);
+        assert!(!crate::RunConfig::from(&args).prover);
         assert_eq!(
             Args::try_parse_from(["ramjet-bench"]).unwrap().out,
             PathBuf::from("bench-results")

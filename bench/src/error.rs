@@ -11,6 +11,17 @@ pub enum BenchError {
     /// ramjet's backend refused or failed an operation.
     #[error("ramjet: {0}")]
     Accel(#[from] ramjet_accel::AccelError),
+    /// ramjet's prover failed (key preparation, synthesis, an unsatisfied circuit...).
+    #[error("ramjet prover: {0}")]
+    Prover(#[from] ramjet_prover::ProverError),
+    /// A proof of a Groth16 case did not verify: the case is wrong, so the run stops.
+    #[error("Groth16 {case}: the proof of {implementation} does not verify")]
+    ProofRejected {
+        /// The prover case.
+        case: String,
+        /// The prover whose proof was rejected.
+        implementation: String,
+    },
     /// A baseline library refused its input.
     #[error("{implementation}: {reason}")]
     Baseline {

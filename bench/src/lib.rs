@@ -15,11 +15,21 @@
 //! CPU-emulated device (Mesa's lavapipe) is labelled `[CPU-emulated]` everywhere: its rows check
 //! the GPU kernels' results, and their timings say nothing about a real GPU.
 //!
+//! The Groth16 prover cases (`--only groth16` selects them alone, `--no-prover` skips them)
+//! measure ramjet's prover, on a CPU-only accelerator, against ark-groth16's on the rollup
+//! circuit (depth 20 with 2 and 10 transfers: domains of 2^16 and 2^18), with the same keys and
+//! the same randomness, in alternation; every proof is checked byte-identical to ark-groth16's
+//! and one of each verified. Each row also has both provers' phases (synthesis, witness map,
+//! MSMs and assembly), their key setup and preparation times, and the peak heap memory of one
+//! proof of each ([`memory`]). The larger case is held to ramjet's target of 1.5× and, for
+//! memory, to at most ark-groth16's peak.
+//!
 //! The library holds the pieces so that tests can drive them:
 //! - [`plan`]: size presets (`full`, `--quick`, a hidden `smoke`), cases and targets;
 //! - [`backends`]: the ramjet backends of a run and their labels;
 //! - [`measure`]: alternating timing, median and minimum;
-//! - [`report`]: the result rows, ratios and notes;
+//! - [`memory`]: peak heap bytes, by a counting allocator the binary installs;
+//! - [`report`]: the result rows (operations and prover), ratios and notes;
 //! - [`machine`]: CPU, memory, OS, git commit and timestamp;
 //! - [`output`]: `results.json`, `results.md`, `ratios.svg` and the stdout summary;
 //! - [`run`], [`run_on`] and [`run_and_write`]: a whole run.
@@ -42,13 +52,12 @@ use std::time::{Duration, Instant};
 
 pub use error::{BenchError, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ramjet_accel::Op;
 use ramjet_kernels::Detection;
 
 use crate::cli::Args;
 use crate::machine::{Commit, Machine};
 use crate::output::OutputPaths;
-use crate::plan::Preset;
+use crate::plan::{Preset, Subject};
 use crate::report::Report;
 
 /// What to run.
@@ -56,12 +65,29 @@ use crate::report::Report;
 pub struct RunConfig {
     /// Sizes and repeat counts.
     pub preset: Preset,
-    /// Only these operations, if given.
-    pub only: Option<Vec<Op>>,
+    /// Only these operations and/or the prover cases, if given.
+    pub only: Option<Vec<Subject>>,
     /// Measured runs per implementation, instead of the preset's.
     pub repeats: Option<usize>,
     /// Whether to detect and measure device backends besides the CPU backend.
     pub devices: bool,
+    /// Whether to run the Groth16 prover cases (when `only` selects them or is `None`).
+    pub prover: bool,
+}
+
+impl RunConfig {
+    /// The operation cases this run measures.
+    pub fn cases(&self) -> Vec<plan::Case> {
+        plan::cases(self.preset, self.only.as_deref(), self.repeats)
+    }
+
+    /// The prover cases this run measures: none when `prover` is off.
+    pub fn prover_cases(&self) -> Vec<plan::ProverCase> {
+        if !self.prover {
+            return Vec::new();
+        }
+        plan::prover_cases(self.preset, self.only.as_deref(), self.repeats)
+    }
 }
 
 impl From<&Args> for RunConfig {
@@ -71,15 +97,17 @@ impl From<&Args> for RunConfig {
             only: args.only.clone(),
             repeats: args.repeats.map(|r| r as usize),
             devices: !args.no_devices,
+            prover: !args.no_prover,
         }
     }
 }
 
 /// Runs every case of `config` on the CPU backend and, unless `config.devices` is off, on every
-/// device backend [`backends::detect_devices`] finds, reporting progress on `progress`. Detection
-/// notes (why an adapter was skipped, or why there is none) are printed once to stderr.
+/// device backend [`backends::detect_devices`] finds, then the prover cases, reporting progress
+/// on `progress`. Detection notes (why an adapter was skipped, or why there is none) are printed
+/// once to stderr. Devices are not looked for when no operation case is to run.
 pub fn run(config: &RunConfig, progress: &ProgressBar) -> Result<Report> {
-    let detection = if config.devices {
+    let detection = if config.devices && !config.cases().is_empty() {
         progress.set_message("looking for device backends");
         backends::detect_devices()
     } else {
@@ -96,7 +124,8 @@ pub fn run(config: &RunConfig, progress: &ProgressBar) -> Result<Report> {
 }
 
 /// Runs every case of `config` on the CPU backend and on the device backends of `detection`
-/// (ignored when `config.devices` is off): [`run`] with the detection done by the caller.
+/// (ignored when `config.devices` is off), then the prover cases: [`run`] with the detection
+/// done by the caller.
 pub fn run_on(config: &RunConfig, detection: Detection, progress: &ProgressBar) -> Result<Report> {
     let started = Instant::now();
     let load_average_at_start = machine::load_average();
@@ -107,10 +136,16 @@ pub fn run_on(config: &RunConfig, detection: Detection, progress: &ProgressBar) 
     };
     let lineup = backends::lineup(backends::cpu(), devices);
     let warmups = config.preset.warmups();
-    let cases = plan::cases(config.preset, config.only.as_deref(), config.repeats);
+    let cases = config.cases();
+    let prover_cases = config.prover_cases();
     let steps: usize = cases
         .iter()
         .map(|case| workloads::planned_steps(case, &lineup, warmups))
+        .chain(
+            prover_cases
+                .iter()
+                .map(|case| workloads::groth16::planned_steps(case, warmups)),
+        )
         .sum();
     progress.set_length(steps as u64);
     let mut rows = Vec::new();
@@ -120,9 +155,22 @@ pub fn run_on(config: &RunConfig, detection: Detection, progress: &ProgressBar) 
         rows.extend(outcome.rows);
         warnings.extend(outcome.warnings);
     }
+    let mut prover = Vec::new();
+    for case in &prover_cases {
+        prover.push(workloads::groth16::measure_case(case, warmups, progress)?);
+    }
     let machine = Machine::detect(lineup[0].info());
-    let mut notes = report::notes(&rows, machine.rayon_threads);
-    if !config.devices {
+    let mut notes = Vec::new();
+    if !cases.is_empty() {
+        notes.extend(report::notes(&rows, machine.rayon_threads));
+    }
+    notes.extend(report::prover_notes(&prover, machine.rayon_threads));
+    if !config.prover && Subject::Groth16.selected_by(config.only.as_deref()) {
+        notes.push("The Groth16 prover cases were not measured (--no-prover).".to_owned());
+    }
+    if cases.is_empty() {
+        // No operation case: devices were not looked for, and there is nothing to say of them.
+    } else if !config.devices {
         notes.push("Device backends were not measured (--no-devices).".to_owned());
     } else if lineup.len() == 1 {
         let why = if detection.notes.is_empty() {
@@ -153,6 +201,7 @@ pub fn run_on(config: &RunConfig, detection: Detection, progress: &ProgressBar) 
             .map(|b| b.info().clone())
             .collect(),
         rows,
+        prover,
         notes,
     })
 }

@@ -1,10 +1,14 @@
 //! `ramjet-bench`: measures ramjet's CPU backend and every device backend found (wgpu adapters;
-//! lavapipe marked CPU-emulated) against the libraries a user would pick instead, prints a summary
-//! table and writes `results.json`, `results.md` and `ratios.svg`.
+//! lavapipe marked CPU-emulated) against the libraries a user would pick instead, and ramjet's
+//! Groth16 prover against ark-groth16's on the rollup circuit; prints a summary table and writes
+//! `results.json`, `results.md` and `ratios.svg`.
 //!
 //! ```text
-//! ramjet-bench [--quick] [--out DIR] [--only OP[,OP]] [--repeats N] [--no-devices]
+//! ramjet-bench [--quick] [--out DIR] [--only OP[,OP]] [--repeats N] [--no-devices] [--no-prover]
 //! ```
+//!
+//! `OP` is an operation (`ed25519_verify`, `merkle_sha256`, `merkle_poseidon`, `msm_g1`,
+//! `msm_g2`, `ntt`) or `groth16` (the prover cases).
 
 use std::time::Instant;
 
@@ -26,7 +30,7 @@ fn main() -> Result<()> {
     let (report, paths) = outcome?;
 
     print!("{}", summary::table(&report));
-    let with_target: Vec<_> = report.rows.iter().filter_map(|r| r.reached).collect();
+    let with_target = report.target_outcomes();
     println!(
         "\ntargets reached: {} of {}",
         with_target.iter().filter(|&&r| r).count(),

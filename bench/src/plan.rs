@@ -1,4 +1,5 @@
-//! What a run measures: the size presets, the cases they hold and the target ratios.
+//! What a run measures: the size presets, the cases they hold and the target ratios: the cases
+//! of the accelerator's operations ([`cases`]) and those of the Groth16 prover ([`prover_cases`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -95,9 +96,58 @@ impl Case {
     }
 }
 
-/// The cases of a preset, in run order, restricted to `only` when it is given, with every repeat
-/// count (devices' included) replaced by `repeats` when that is given.
-pub fn cases(preset: Preset, only: Option<&[Op]>, repeats: Option<usize>) -> Vec<Case> {
+/// Something a run can be restricted to (`--only`): one operation of the accelerator contract,
+/// or the Groth16 prover comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Subject {
+    /// The cases of one operation, on every ramjet backend that supports it.
+    Op(Op),
+    /// The prover cases: ramjet's Groth16 prover against ark-groth16's on the rollup circuit.
+    Groth16,
+}
+
+impl Subject {
+    /// The name of the Groth16 prover comparison on the command line.
+    pub const GROTH16: &'static str = "groth16";
+
+    /// Every subject: the operations in [`Op::ALL`] order, then the prover.
+    pub fn all() -> Vec<Subject> {
+        Op::ALL
+            .into_iter()
+            .map(Subject::Op)
+            .chain([Subject::Groth16])
+            .collect()
+    }
+
+    /// The name given to `--only`: the operation's contract name, or `groth16`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Subject::Op(op) => op.name(),
+            Subject::Groth16 => Self::GROTH16,
+        }
+    }
+
+    /// Whether `only` (`None`: no restriction) selects this subject.
+    pub fn selected_by(self, only: Option<&[Subject]>) -> bool {
+        only.is_none_or(|subjects| subjects.contains(&self))
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl From<Op> for Subject {
+    fn from(op: Op) -> Self {
+        Subject::Op(op)
+    }
+}
+
+/// The cases of a preset, in run order, restricted to the operations of `only` when it is given,
+/// with every repeat count (devices' included) replaced by `repeats` when that is given.
+pub fn cases(preset: Preset, only: Option<&[Subject]>, repeats: Option<usize>) -> Vec<Case> {
     let case = |op, log2_or_size: Size, repeats| Case {
         op,
         size: log2_or_size.items(),
@@ -136,7 +186,7 @@ pub fn cases(preset: Preset, only: Option<&[Op]>, repeats: Option<usize>) -> Vec
         ],
     };
     all.into_iter()
-        .filter(|c| only.is_none_or(|ops| ops.contains(&c.op)))
+        .filter(|c| Subject::Op(c.op).selected_by(only))
         .map(|c| {
             let device_repeats = repeats.unwrap_or(
                 preset
@@ -167,6 +217,74 @@ impl Size {
     }
 }
 
+/// One Groth16 prover case: a batch of `transfers` rollup transfers over an account tree of
+/// `depth`, proved by ramjet's prover and by ark-groth16's, `repeats` measured times each.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProverCase {
+    /// Depth of the rollup's account tree.
+    pub depth: usize,
+    /// Transfers in the batch: the circuit grows linearly with them (24,814 constraints each at
+    /// depth 20).
+    pub transfers: usize,
+    /// Measured proofs of each prover.
+    pub repeats: usize,
+    /// The ratio (ark-groth16 median / ramjet median) ramjet aims for, where there is one.
+    pub target: Option<f64>,
+}
+
+impl ProverCase {
+    /// How the results name the case: `rollup depth 20, 10 transfers`.
+    pub fn label(&self) -> String {
+        let plural = if self.transfers == 1 { "" } else { "s" };
+        format!(
+            "rollup depth {}, {} transfer{plural}",
+            self.depth, self.transfers
+        )
+    }
+
+    /// The seed of the case's genesis state and batch (and of its keys and proof randomness).
+    pub fn seed(&self) -> u64 {
+        0x6772_6f74_6831_3600 ^ ((self.depth as u64) << 16) ^ self.transfers as u64
+    }
+}
+
+/// The ratio ramjet's prover aims for against ark-groth16's at the larger full-preset size.
+pub const PROVER_TARGET: f64 = 1.5;
+
+/// The prover cases of a preset, in run order, none unless `only` selects
+/// [`Subject::Groth16`] (or is `None`), with the repeat count replaced by `repeats` when given.
+///
+/// - full: depth 20 with 2 transfers (49,627 constraints, a domain of 2^16) and with 10
+///   (248,139 constraints, 2^18), the latter held to [`PROVER_TARGET`];
+/// - quick: the 2-transfer case only, fewer repeats;
+/// - smoke: depth 4 with 1 transfer (a domain of 2^14), one measured proof each.
+pub fn prover_cases(
+    preset: Preset,
+    only: Option<&[Subject]>,
+    repeats: Option<usize>,
+) -> Vec<ProverCase> {
+    if !Subject::Groth16.selected_by(only) {
+        return Vec::new();
+    }
+    let case = |depth, transfers, repeats, target| ProverCase {
+        depth,
+        transfers,
+        repeats,
+        target,
+    };
+    let all = match preset {
+        Preset::Full => vec![case(20, 2, 7, None), case(20, 10, 5, Some(PROVER_TARGET))],
+        Preset::Quick => vec![case(20, 2, 3, None)],
+        Preset::Smoke => vec![case(4, 1, 1, None)],
+    };
+    all.into_iter()
+        .map(|c| ProverCase {
+            repeats: repeats.unwrap_or(c.repeats).max(1),
+            ..c
+        })
+        .collect()
+}
+
 /// The ratio (baseline median / ramjet median) ramjet aims for against `baseline`, if it has one.
 pub fn target_ratio(op: Op, baseline: &str) -> Option<f64> {
     match (op, baseline) {
@@ -188,13 +306,14 @@ pub fn row_target(backend: &DeviceInfo, op: Op, baseline: &str) -> Option<f64> {
     }
 }
 
-/// Parses an operation by its contract name (`msm_g1`, `ntt`, ...).
-pub fn parse_op(name: &str) -> Result<Op, String> {
-    Op::ALL
+/// Parses a [`Subject`] by name: an operation's contract name (`msm_g1`, `ntt`, ...) or
+/// `groth16`.
+pub fn parse_subject(name: &str) -> Result<Subject, String> {
+    Subject::all()
         .into_iter()
-        .find(|op| op.name() == name.trim())
+        .find(|subject| subject.name() == name.trim())
         .ok_or_else(|| {
-            let known: Vec<_> = Op::ALL.iter().map(|op| op.name()).collect();
+            let known: Vec<_> = Subject::all().iter().map(|s| s.name()).collect();
             format!("unknown operation `{name}` (one of {})", known.join(", "))
         })
 }
@@ -215,7 +334,7 @@ mod tests {
 
     #[test]
     fn only_and_repeats_restrict_the_plan() {
-        let cases = cases(Preset::Full, Some(&[Op::MsmG1]), Some(3));
+        let cases = cases(Preset::Full, Some(&[Subject::Op(Op::MsmG1)]), Some(3));
         assert_eq!(cases.len(), 2);
         assert!(cases.iter().all(|c| c.op == Op::MsmG1 && c.repeats == 3));
         assert_eq!(cases[0].size, 1 << 16);
@@ -241,7 +360,7 @@ mod tests {
         for case in cases(Preset::Quick, None, Some(7)) {
             assert_eq!((case.repeats, case.device_repeats), (7, 7));
         }
-        let case = cases(Preset::Quick, Some(&[Op::Ntt]), None)[0];
+        let case = cases(Preset::Quick, Some(&[Op::Ntt.into()]), None)[0];
         let cpu = device(BackendKind::Cpu, false);
         let lavapipe = device(BackendKind::Wgpu, true);
         assert_eq!(case.repeats_of(&cpu), case.repeats);
@@ -274,10 +393,57 @@ mod tests {
     }
 
     #[test]
-    fn operations_parse_by_name() {
-        assert_eq!(parse_op("msm_g2"), Ok(Op::MsmG2));
-        assert!(parse_op("fft").is_err());
+    fn operations_and_the_prover_parse_by_name() {
+        assert_eq!(parse_subject("msm_g2"), Ok(Subject::Op(Op::MsmG2)));
+        assert_eq!(parse_subject("groth16"), Ok(Subject::Groth16));
+        assert!(parse_subject("fft").unwrap_err().contains("groth16"));
         assert_eq!("quick".parse(), Ok(Preset::Quick));
+        for subject in Subject::all() {
+            assert_eq!(parse_subject(&subject.to_string()), Ok(subject));
+        }
+    }
+
+    #[test]
+    fn prover_cases_follow_the_presets() {
+        let full = prover_cases(Preset::Full, None, None);
+        let shape: Vec<_> = full.iter().map(|c| (c.depth, c.transfers)).collect();
+        assert_eq!(shape, [(20, 2), (20, 10)]);
+        // The target is about the larger full-preset case only.
+        assert_eq!(full[0].target, None);
+        assert_eq!(full[1].target, Some(PROVER_TARGET));
+        assert!(full[0].repeats > 1 && full[1].repeats > 1);
+        assert_eq!(full[1].label(), "rollup depth 20, 10 transfers");
+
+        let quick = prover_cases(Preset::Quick, None, None);
+        assert_eq!(quick.len(), 1);
+        assert_eq!((quick[0].depth, quick[0].transfers), (20, 2));
+        assert!(quick[0].repeats < full[0].repeats);
+        assert_eq!(quick[0].target, None);
+
+        let smoke = prover_cases(Preset::Smoke, None, None);
+        assert_eq!(smoke.len(), 1);
+        assert_eq!(
+            (smoke[0].depth, smoke[0].transfers, smoke[0].repeats),
+            (4, 1, 1)
+        );
+        assert_eq!(smoke[0].label(), "rollup depth 4, 1 transfer");
+        assert_ne!(smoke[0].seed(), full[0].seed());
+    }
+
+    #[test]
+    fn only_selects_operations_and_the_prover_apart() {
+        let groth16 = [Subject::Groth16];
+        assert!(cases(Preset::Full, Some(&groth16), None).is_empty());
+        assert_eq!(prover_cases(Preset::Full, Some(&groth16), None).len(), 2);
+        let ntt = [Subject::Op(Op::Ntt)];
+        assert!(prover_cases(Preset::Full, Some(&ntt), None).is_empty());
+        assert_eq!(cases(Preset::Full, Some(&ntt), None).len(), 1);
+        let both = [Subject::Op(Op::Ntt), Subject::Groth16];
+        assert_eq!(cases(Preset::Smoke, Some(&both), None).len(), 1);
+        assert_eq!(
+            prover_cases(Preset::Smoke, Some(&both), Some(4))[0].repeats,
+            4
+        );
     }
 
     #[test]

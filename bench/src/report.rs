@@ -1,5 +1,5 @@
-//! The results of a run: the machine, the commit, the devices, and one row per (operation, size,
-//! ramjet backend, baseline).
+//! The results of a run: the machine, the commit, the devices, one row per (operation, size,
+//! ramjet backend, baseline), and one prover row per Groth16 case.
 
 use ramjet_accel::{BackendKind, DeviceInfo, Op};
 use serde::{Deserialize, Serialize};
@@ -30,8 +30,26 @@ pub struct Report {
     pub devices: Vec<DeviceInfo>,
     /// One row per (operation, size, ramjet backend, baseline).
     pub rows: Vec<Row>,
+    /// One row per Groth16 prover case: ramjet's prover against ark-groth16's; empty with
+    /// `--no-prover`, or when `--only` leaves the prover out.
+    #[serde(default)]
+    pub prover: Vec<ProverRow>,
     /// What a reader must know to read the rows right.
     pub notes: Vec<String>,
+}
+
+impl Report {
+    /// Every target of the run and whether it was reached, in table order: the operation rows'
+    /// ratio targets, then each prover row's speed target and memory target.
+    pub fn target_outcomes(&self) -> Vec<bool> {
+        let rows = self.rows.iter().filter_map(|r| r.reached);
+        let prover = self
+            .prover
+            .iter()
+            .flat_map(|p| [p.reached, p.memory_reached])
+            .flatten();
+        rows.chain(prover).collect()
+    }
 }
 
 /// One implementation's timing in one case.
@@ -45,7 +63,8 @@ pub struct Timing {
     pub min_s: f64,
     /// Number of measured runs.
     pub samples: usize,
-    /// Items per second at the median (signatures, leaves, points, elements).
+    /// Items per second at the median (signatures, leaves, points, elements; proofs in prover
+    /// rows).
     pub throughput: f64,
 }
 
@@ -121,11 +140,7 @@ impl Row {
 
     /// `reached`, `missed` or `no target`.
     pub fn status(&self) -> &'static str {
-        match self.reached {
-            Some(true) => "reached",
-            Some(false) => "missed",
-            None => "no target",
-        }
+        status(self.reached)
     }
 
     /// The ramjet backend as the tables name it: see [`backend_name`].
@@ -136,6 +151,153 @@ impl Row {
     /// Whether the row is about a device backend rather than the CPU backend.
     pub fn is_device(&self) -> bool {
         !is_cpu_id(&self.backend)
+    }
+}
+
+/// Names of the phases a [`PhaseBreakdown`] lists. Both provers' breakdowns have the three
+/// top-level phases [`SYNTHESIS`](phase::SYNTHESIS), [`WITNESS_MAP`](phase::WITNESS_MAP) and
+/// [`MSMS_AND_ASSEMBLY`](phase::MSMS_AND_ASSEMBLY); ramjet's also has its parts ([`NTT`](phase::NTT)
+/// within the witness map, each MSM and the assembly within the last one).
+pub mod phase {
+    /// Synthesis: constraint generation, linear-combination inlining, the R1CS matrices and the
+    /// full assignment.
+    pub const SYNTHESIS: &str = "synthesis";
+    /// The R1CS-to-QAP witness map (libsnark's reduction), its NTTs/FFTs included.
+    pub const WITNESS_MAP: &str = "witness_map";
+    /// The witness map's NTTs, together (ramjet only).
+    pub const NTT: &str = "ntt";
+    /// The MSMs over the proving key and the final assembly of the proof.
+    pub const MSMS_AND_ASSEMBLY: &str = "msms_and_assembly";
+    /// The final assembly of `A`, `B`, `C` (ramjet only).
+    pub const ASSEMBLY: &str = "assembly";
+    /// The top-level phases, in pipeline order.
+    pub const TOP_LEVEL: [&str; 3] = [SYNTHESIS, WITNESS_MAP, MSMS_AND_ASSEMBLY];
+}
+
+/// One phase of a proof.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseTime {
+    /// The phase's name (see [`phase`]; ramjet's MSMs are `msm_a`, `msm_b_g1`, `msm_b_g2`,
+    /// `msm_l`, `msm_h`).
+    pub phase: String,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// The top-level phase this one is a part of (`ntt` is part of `witness_map`); `None` for a
+    /// top-level phase.
+    #[serde(default)]
+    pub part_of: Option<String>,
+}
+
+/// Where one proof's time went: its top-level phases, which add up to at most `total_s`, and
+/// their parts where the prover reports them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseBreakdown {
+    /// Which proof was broken down, and how.
+    pub source: String,
+    /// Wall-clock seconds of that whole proof.
+    pub total_s: f64,
+    /// The phases, top-level ones in pipeline order, each followed by its parts.
+    pub phases: Vec<PhaseTime>,
+}
+
+impl PhaseBreakdown {
+    /// Seconds of the phase named `name`, if it is listed.
+    pub fn seconds(&self, name: &str) -> Option<f64> {
+        self.phases
+            .iter()
+            .find(|p| p.phase == name)
+            .map(|p| p.seconds)
+    }
+
+    /// The top-level phases.
+    pub fn top_level(&self) -> impl Iterator<Item = &PhaseTime> {
+        self.phases.iter().filter(|p| p.part_of.is_none())
+    }
+
+    /// The parts of the top-level phase `name`.
+    pub fn parts_of<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a PhaseTime> + 'a {
+        self.phases
+            .iter()
+            .filter(move |p| p.part_of.as_deref() == Some(name))
+    }
+
+    /// Seconds of the top-level phases together: at most `total_s`, the rest being the prover's
+    /// bookkeeping between phases.
+    pub fn top_level_sum(&self) -> f64 {
+        self.top_level().map(|p| p.seconds).sum()
+    }
+}
+
+/// ramjet's Groth16 prover against ark-groth16's on one rollup circuit, same keys, same
+/// randomness `(r, s)`, measured in alternation in the same run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProverRow {
+    /// The case, e.g. `rollup depth 20, 10 transfers`.
+    pub case: String,
+    /// Depth of the account tree.
+    pub depth: usize,
+    /// Transfers in the batch.
+    pub transfers: usize,
+    /// R1CS constraints of the circuit.
+    pub constraints: usize,
+    /// Size of the evaluation domain (a power of two, at least constraints + public inputs + 1).
+    pub domain_size: usize,
+    /// Seconds of ark-groth16's `circuit_specific_setup` for the circuit (untimed in the ratio).
+    pub setup_s: f64,
+    /// Seconds of ramjet's key preparation (`Prover::prepare`: every base checked on the curve,
+    /// made resident), once per key (untimed in the ratio).
+    pub prepare_s: f64,
+    /// ramjet's prover: `prove_with_randomness`, synthesis included. Throughput in proofs/s.
+    pub ramjet: Timing,
+    /// ark-groth16's prover: `create_proof_with_reduction`, synthesis included.
+    pub ark: Timing,
+    /// `ark.median_s / ramjet.median_s`: above 1 when ramjet is faster.
+    pub ratio: f64,
+    /// The ratio ramjet aims for: only the larger case of the full preset has one.
+    pub target: Option<f64>,
+    /// Whether `ratio >= target`; `None` without a target.
+    pub reached: Option<bool>,
+    /// Whether every proof of the case (timed, broken down, memory-measured) was the same bytes
+    /// (compressed encoding) from both provers.
+    pub proofs_identical: bool,
+    /// Whether a proof of each prover passed `Groth16::verify_proof` (a case whose proof fails
+    /// stops the run with an error, so a written row has `true`).
+    pub verified: bool,
+    /// ramjet's phases, from `prove_timed` in the measured run of median time.
+    pub ramjet_phases: PhaseBreakdown,
+    /// ark-groth16's phases, from one separate instrumented proof (see its `source`).
+    pub ark_phases: PhaseBreakdown,
+    /// Peak heap bytes of one ramjet proof above what was live before it; `None` when not
+    /// measured (no counting allocator, as in tests).
+    pub ramjet_peak_bytes: Option<u64>,
+    /// Peak heap bytes of one ark-groth16 proof, measured the same way.
+    pub ark_peak_bytes: Option<u64>,
+    /// Whether ramjet's peak is at most ark-groth16's; `None` when either was not measured.
+    pub memory_reached: Option<bool>,
+}
+
+impl ProverRow {
+    /// `reached`, `missed` or `no target`, for the speed target.
+    pub fn status(&self) -> &'static str {
+        status(self.reached)
+    }
+
+    /// `reached`, `missed` or `not measured`, for the memory target (ramjet's peak at most
+    /// ark-groth16's).
+    pub fn memory_status(&self) -> &'static str {
+        match self.memory_reached {
+            Some(true) => "reached",
+            Some(false) => "missed",
+            None => "not measured",
+        }
+    }
+}
+
+fn status(reached: Option<bool>) -> &'static str {
+    match reached {
+        Some(true) => "reached",
+        Some(false) => "missed",
+        None => "no target",
     }
 }
 
@@ -246,6 +408,69 @@ pub fn notes(rows: &[Row], threads: u32) -> Vec<String> {
             row.size,
             row.backend_name(),
             row.baseline.implementation
+        ));
+    }
+    notes
+}
+
+/// The notes that go with the prover rows: what the timed region holds, how each prover's
+/// phases and peak memory were obtained, and any case whose proofs differed. Empty without rows.
+pub fn prover_notes(rows: &[ProverRow], threads: u32) -> Vec<String> {
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    let mut notes = vec![
+        format!(
+            "Groth16 prover: ramjet's prover runs on a CPU-only accelerator \
+             (Accelerator::cpu_only(): its NTTs and MSMs on ramjet's CPU backend; a device \
+             backend is not used). Both provers use rayon's pool of {threads} threads. ratio = \
+             ark-groth16 median / ramjet median, so above 1 means ramjet is faster."
+        ),
+        "Groth16 prover, timed region: each timed call starts from the circuit with its witness \
+         (a fresh clone, made untimed) and ends with the proof, synthesis included, as a user \
+         calls it: ramjet's Prover::prove_with_randomness(key, circuit, r, s) (the call is \
+         prove_timed, which prove_with_randomness wraps, so that its phases are kept) against \
+         ark-groth16's Groth16::<Bn254, LibsnarkReduction>::create_proof_with_reduction(circuit, \
+         pk, r, s), with the same (r, s) in every run, alternating. Key setup (ark-groth16's \
+         circuit_specific_setup) and ramjet's key preparation are done once per case, untimed, \
+         and reported apart. Proofs are compared by their compressed bytes; one of each prover \
+         is checked with Groth16::verify_proof."
+            .to_owned(),
+        "Groth16 prover, phases: ramjet's come from its own per-phase timings (prove_timed) in \
+         the measured run whose time is the median (the lower of the two middle runs for an even \
+         count). ark-groth16's come from one separate proof after the timed runs, made of its \
+         public pieces: synthesis as its prover does it (ConstraintSystem in prove mode, \
+         generate_constraints, finalize) plus to_matrices and the full assignment (ark does these \
+         at the start of its witness map; ramjet's synthesis does them, so they are counted \
+         under synthesis for both); the witness map is LibsnarkReduction::\
+         witness_map_from_matrices, timed alone; `MSMs + assembly` is the time of \
+         create_proof_with_reduction_and_matrices on the same matrices minus that witness-map \
+         time (that call repeats the witness map; ark-groth16 exposes no smaller piece), and \
+         that proof's total is synthesis + create_proof_with_reduction_and_matrices. Its proof \
+         is checked equal to the timed ones."
+            .to_owned(),
+        "Groth16 prover, memory: peak heap bytes counted by ramjet-bench's global allocator \
+         (every thread's live allocations), above what was live just before the proof: the \
+         circuit with its witness and both keys (ark-groth16's ProvingKey, ramjet's \
+         PreparedKey) were already in memory, so key memory is not in either figure. One proof \
+         of each, after the timed runs, on the same inputs. Memory outside the heap (stacks, \
+         mapped files) is not counted."
+            .to_owned(),
+    ];
+    if rows
+        .iter()
+        .any(|r| r.ramjet_peak_bytes.is_none() || r.ark_peak_bytes.is_none())
+    {
+        notes.push(
+            "Groth16 prover, memory: not measured where the tables say so: the program that ran \
+             the cases had no counting allocator installed (the ramjet-bench binary has one)."
+                .to_owned(),
+        );
+    }
+    for row in rows.iter().filter(|r| !r.proofs_identical) {
+        notes.push(format!(
+            "WARNING: Groth16 {}: ramjet's and ark-groth16's proofs differ for the same (r, s).",
+            row.case
         ));
     }
     notes

@@ -42,6 +42,26 @@ pub fn ratio(r: f64) -> String {
     format!("{r:.2}×")
 }
 
+/// Bytes in binary units with three significant digits: `812 KiB`, `1.52 GiB`; `not measured`
+/// for `None`.
+pub fn bytes(b: Option<u64>) -> String {
+    let Some(b) = b else {
+        return "not measured".to_owned();
+    };
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = b as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{b} B")
+    } else {
+        format!("{} {}", three_digits(value), units[unit])
+    }
+}
+
 /// A target, or a dash without one.
 pub fn target(t: Option<f64>) -> String {
     t.map_or_else(|| "—".to_owned(), ratio)
@@ -72,5 +92,9 @@ mod tests {
         assert_eq!(rate(1_230_000.0, "leaf/s"), "1.23 M leaf/s");
         assert_eq!(ratio(1.516), "1.52×");
         assert_eq!(target(None), "—");
+        assert_eq!(bytes(None), "not measured");
+        assert_eq!(bytes(Some(512)), "512 B");
+        assert_eq!(bytes(Some(812 << 10)), "812 KiB");
+        assert_eq!(bytes(Some(3 << 29)), "1.50 GiB");
     }
 }

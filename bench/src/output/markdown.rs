@@ -1,10 +1,10 @@
-//! `results.md`: the machine, commit and devices, then one table row per comparison, then the
-//! notes.
+//! `results.md`: the machine, commit and devices, then one table row per comparison, the Groth16
+//! prover section (its table and the phases), then the notes.
 
 use std::fmt::Write;
 
 use super::format;
-use crate::report::{Report, Row};
+use crate::report::{ProverRow, Report, Row, phase};
 
 /// The header cells of the results table, in order.
 pub const COLUMNS: [&str; 13] = [
@@ -39,11 +39,43 @@ pub fn render(report: &Report) -> String {
     if let Some(load) = report.load_average_at_start {
         let _ = writeln!(out, "- **Load average at start:** {load:.2}");
     }
-    let _ = writeln!(out);
-    let _ = writeln!(out, "| {} |", COLUMNS.join(" | "));
-    let _ = writeln!(out, "|{}", "---|".repeat(COLUMNS.len()));
-    for row in &report.rows {
-        let _ = writeln!(out, "| {} |", cells(row).join(" | "));
+    if !report.rows.is_empty() || report.prover.is_empty() {
+        let _ = writeln!(out);
+        table(&mut out, &COLUMNS, report.rows.iter().map(cells));
+    }
+    if !report.prover.is_empty() {
+        let _ = writeln!(out, "\n## Groth16 prover\n");
+        let _ = writeln!(
+            out,
+            "ramjet's prover (CPU-only accelerator) against ark-groth16's on the rollup circuit, \
+             same keys and (r, s), alternating; each proof from the circuit with its witness, \
+             synthesis included. Setup and preparation are once per key, outside the ratio.\n"
+        );
+        table(
+            &mut out,
+            &PROVER_COLUMNS,
+            report.prover.iter().map(|row| {
+                let mut cells = prover_cells(row);
+                cells[0] = escape(&cells[0]);
+                cells
+            }),
+        );
+        let _ = writeln!(out, "\n### Phases\n");
+        let _ = writeln!(
+            out,
+            "ramjet: its own timings of the measured run of median time; ark-groth16: one \
+             instrumented proof (see the notes). `↳` rows are parts of the phase above.\n"
+        );
+        table(
+            &mut out,
+            &PHASE_COLUMNS,
+            report.prover.iter().flat_map(|row| {
+                phase_rows(row).into_iter().map(|mut cells| {
+                    cells[0] = escape(&cells[0]);
+                    cells
+                })
+            }),
+        );
     }
     if !report.notes.is_empty() {
         let _ = writeln!(out, "\n## Notes\n");
@@ -52,6 +84,134 @@ pub fn render(report: &Report) -> String {
         }
     }
     out
+}
+
+/// Writes a Markdown table: the header row, the rule, one line per row of cells.
+fn table(out: &mut String, columns: &[&str], rows: impl Iterator<Item = Vec<String>>) {
+    let _ = writeln!(out, "| {} |", columns.join(" | "));
+    let _ = writeln!(out, "|{}", "---|".repeat(columns.len()));
+    for cells in rows {
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+}
+
+/// The header cells of the Groth16 prover table, in order.
+pub const PROVER_COLUMNS: [&str; 17] = [
+    "case",
+    "constraints",
+    "domain",
+    "ark setup",
+    "ramjet prepare",
+    "ramjet median",
+    "ramjet min",
+    "ark median",
+    "ark min",
+    "samples",
+    "ratio",
+    "target",
+    "status",
+    "proofs",
+    "ramjet peak heap",
+    "ark peak heap",
+    "memory (ramjet ≤ ark)",
+];
+
+/// The cells of one prover row, in [`PROVER_COLUMNS`] order (plain text: the case unescaped).
+pub fn prover_cells(row: &ProverRow) -> Vec<String> {
+    let identical = if row.proofs_identical {
+        "identical"
+    } else {
+        "DIFFER!"
+    };
+    let verified = if row.verified {
+        "verified"
+    } else {
+        "NOT verified!"
+    };
+    vec![
+        row.case.clone(),
+        row.constraints.to_string(),
+        format::size(row.domain_size),
+        format::seconds(row.setup_s),
+        format::seconds(row.prepare_s),
+        format::seconds(row.ramjet.median_s),
+        format::seconds(row.ramjet.min_s),
+        format::seconds(row.ark.median_s),
+        format::seconds(row.ark.min_s),
+        if row.ramjet.samples == row.ark.samples {
+            row.ramjet.samples.to_string()
+        } else {
+            format!("{} / {}", row.ramjet.samples, row.ark.samples)
+        },
+        format::ratio(row.ratio),
+        format::target(row.target),
+        row.status().to_owned(),
+        format!("{identical}, {verified}"),
+        format::bytes(row.ramjet_peak_bytes),
+        format::bytes(row.ark_peak_bytes),
+        row.memory_status().to_owned(),
+    ]
+}
+
+/// The header cells of the phase table, in order.
+pub const PHASE_COLUMNS: [&str; 5] = ["case", "phase", "ramjet", "ark-groth16", "ratio"];
+
+/// The phase table's rows for one prover case, in [`PHASE_COLUMNS`] order (plain text): each
+/// top-level phase of both provers with its ratio, followed by ramjet's parts of it (`↳ ntt`,
+/// `↳ msm_a (G1)`...), which ark-groth16 does not report; then the broken-down proofs' totals.
+/// The case is named on its first row only.
+pub fn phase_rows(row: &ProverRow) -> Vec<Vec<String>> {
+    let (ours, ark) = (&row.ramjet_phases, &row.ark_phases);
+    let seconds = |s: Option<f64>| s.map_or_else(|| "—".to_owned(), format::seconds);
+    let ratio = |ours: Option<f64>, ark: Option<f64>| match (ours, ark) {
+        (Some(o), Some(a)) if o > 0.0 => format::ratio(a / o),
+        _ => "—".to_owned(),
+    };
+    let mut rows = Vec::new();
+    for name in phase::TOP_LEVEL {
+        let (o, a) = (ours.seconds(name), ark.seconds(name));
+        rows.push(vec![
+            String::new(),
+            phase_label(name).to_owned(),
+            seconds(o),
+            seconds(a),
+            ratio(o, a),
+        ]);
+        for part in ours.parts_of(name) {
+            rows.push(vec![
+                String::new(),
+                format!("↳ {}", phase_label(&part.phase)),
+                format::seconds(part.seconds),
+                "—".to_owned(),
+                "—".to_owned(),
+            ]);
+        }
+    }
+    rows.push(vec![
+        String::new(),
+        "total of this proof".to_owned(),
+        format::seconds(ours.total_s),
+        format::seconds(ark.total_s),
+        ratio(Some(ours.total_s), Some(ark.total_s)),
+    ]);
+    rows[0][0] = row.case.clone();
+    rows
+}
+
+/// How the tables name a phase.
+pub fn phase_label(name: &str) -> &str {
+    match name {
+        phase::SYNTHESIS => "synthesis",
+        phase::WITNESS_MAP => "witness map",
+        phase::NTT => "NTTs",
+        phase::MSMS_AND_ASSEMBLY => "MSMs + assembly",
+        "msm_a" => "msm_a (G1)",
+        "msm_b_g1" => "msm_b_g1 (G1)",
+        "msm_b_g2" => "msm_b_g2 (G2)",
+        "msm_l" => "msm_l (G1)",
+        "msm_h" => "msm_h (G1)",
+        other => other,
+    }
 }
 
 /// The device backends measured, one after the other, or `none`.

@@ -40,7 +40,10 @@ pub fn write_all(report: &Report, dir: &Path) -> Result<OutputPaths> {
     };
     write(&paths.json, json(report)? + "\n")?;
     write(&paths.markdown, markdown::render(report))?;
-    write(&paths.ratio_chart, svg::ratio_chart(&report.rows))?;
+    write(
+        &paths.ratio_chart,
+        svg::ratio_chart(&report.rows, &report.prover),
+    )?;
     Ok(paths)
 }
 

@@ -1,11 +1,11 @@
-//! `ratios.svg`: a hand-written horizontal bar chart of the ratios, one bar per row, with a line
-//! at parity (1.0) and each row's target marked. Rows of CPU-emulated devices have their own
-//! colour, and their labels say `[CPU-emulated]`.
+//! `ratios.svg`: a hand-written horizontal bar chart of the ratios, one bar per row (operation
+//! rows, then Groth16 prover rows), with a line at parity (1.0) and each row's target marked.
+//! Rows of CPU-emulated devices have their own colour, and their labels say `[CPU-emulated]`.
 
 use std::fmt::Write;
 
 use super::format;
-use crate::report::Row;
+use crate::report::{ProverRow, Row};
 
 /// Width of the row labels' column, at least; longer labels widen it.
 const MIN_LABEL_WIDTH: f64 = 360.0;
@@ -25,20 +25,61 @@ const MISSED: &str = "#c62828";
 const NO_TARGET: &str = "#78909c";
 const EMULATED: &str = "#b39ddb";
 
-/// Each row's label, e.g. `ntt 2^20, cpu vs arkworks fft_in_place`.
-fn label(row: &Row) -> String {
-    format!(
-        "{} {}, {} vs {}",
-        row.op,
-        format::size(row.size),
-        row.backend_name(),
-        row.baseline.implementation
-    )
+/// One bar of the chart.
+struct Bar {
+    label: String,
+    ratio: f64,
+    target: Option<f64>,
+    reached: Option<bool>,
+    emulated: bool,
+    status: &'static str,
 }
 
-/// The chart as a standalone SVG document.
-pub fn ratio_chart(rows: &[Row]) -> String {
-    let labels: Vec<String> = rows.iter().map(label).collect();
+impl Bar {
+    /// An operation row's bar, labelled e.g. `ntt 2^20, cpu vs arkworks fft_in_place`.
+    fn of_row(row: &Row) -> Self {
+        Self {
+            label: format!(
+                "{} {}, {} vs {}",
+                row.op,
+                format::size(row.size),
+                row.backend_name(),
+                row.baseline.implementation
+            ),
+            ratio: row.ratio,
+            target: row.target,
+            reached: row.reached,
+            emulated: row.emulated,
+            status: row.status(),
+        }
+    }
+
+    /// A prover row's bar, labelled e.g.
+    /// `groth16 rollup depth 20, 10 transfers, ramjet groth16 (cpu) vs ark-groth16`.
+    fn of_prover(row: &ProverRow) -> Self {
+        Self {
+            label: format!(
+                "groth16 {}, {} vs {}",
+                row.case, row.ramjet.implementation, row.ark.implementation
+            ),
+            ratio: row.ratio,
+            target: row.target,
+            reached: row.reached,
+            emulated: false,
+            status: row.status(),
+        }
+    }
+}
+
+/// The chart as a standalone SVG document: a bar per operation row, then one per prover row.
+pub fn ratio_chart(rows: &[Row], prover: &[ProverRow]) -> String {
+    let rows: Vec<Bar> = rows
+        .iter()
+        .map(Bar::of_row)
+        .chain(prover.iter().map(Bar::of_prover))
+        .collect();
+    let rows = &rows[..];
+    let labels: Vec<String> = rows.iter().map(|bar| bar.label.clone()).collect();
     let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     let label_width = (longest as f64 * CHAR_WIDTH).ceil().max(MIN_LABEL_WIDTH);
     let plot_left = label_width + 10.0;
@@ -54,7 +95,7 @@ pub fn ratio_chart(rows: &[Row]) -> String {
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">
 <rect x="0" y="0" width="{width}" height="{height}" fill="white"/>
-<text x="{}" y="24" font-size="16" font-weight="bold" text-anchor="middle">ramjet backends: speed-up over each baseline (baseline median / ramjet median)</text>"#,
+<text x="{}" y="24" font-size="16" font-weight="bold" text-anchor="middle">ramjet: speed-up over each baseline (baseline median / ramjet median)</text>"#,
         width / 2.0
     );
 
@@ -97,7 +138,7 @@ pub fn ratio_chart(rows: &[Row]) -> String {
             x(drawn) - plot_left,
             escape(label),
             format::ratio(row.ratio),
-            row.status(),
+            row.status,
             value_x(x(drawn), row.target.map(x)),
             format::ratio(row.ratio)
         );
@@ -165,7 +206,7 @@ fn value_x(bar_end: f64, target_x: Option<f64>) -> f64 {
 
 /// The axis end: the largest ratio or target (at least parity), with 10% room, rounded up to a
 /// half.
-fn scale_max(rows: &[Row]) -> f64 {
+fn scale_max(rows: &[Bar]) -> f64 {
     let largest = rows
         .iter()
         .flat_map(|r| [Some(r.ratio), r.target])

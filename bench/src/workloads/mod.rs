@@ -1,8 +1,9 @@
 //! The contenders of each operation: every ramjet backend that supports it (the CPU backend
 //! first, then the devices), then the baselines a user would pick instead, all over the same
-//! inputs, generated before any timing starts.
+//! inputs, generated before any timing starts; and the Groth16 prover cases ([`groth16`]).
 
 pub(crate) mod curve;
+pub(crate) mod groth16;
 pub(crate) mod merkle;
 pub(crate) mod signatures;
 

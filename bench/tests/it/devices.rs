@@ -98,9 +98,10 @@ impl Backend for StandIn {
 fn smoke(only: &[Op], devices: bool) -> RunConfig {
     RunConfig {
         preset: Preset::Smoke,
-        only: Some(only.to_vec()),
+        only: Some(only.iter().map(|&op| op.into()).collect()),
         repeats: None,
         devices,
+        prover: true,
     }
 }
 

@@ -1,6 +1,6 @@
 //! One whole run of the runner's library entry point, on the hidden `smoke` sizes, into a
-//! temporary directory: the CPU backend, and the wgpu adapters of this machine where there are
-//! some.
+//! temporary directory: the CPU backend, the wgpu adapters of this machine where there are
+//! some, and the Groth16 prover case.
 
 use std::io::Write;
 
@@ -9,7 +9,7 @@ use indicatif::ProgressBar;
 use ramjet_accel::{DeviceInfo, Op};
 use ramjet_bench::backends;
 use ramjet_bench::cli::Args;
-use ramjet_bench::report::Report;
+use ramjet_bench::report::{ProverRow, Report, phase};
 
 /// The operations the wgpu backend implements.
 const WGPU_OPS: [Op; 3] = [Op::MerkleSha256, Op::MerklePoseidon, Op::Ntt];
@@ -64,13 +64,80 @@ fn smoke_run_writes_every_output_with_finite_ratios() {
         assert_eq!(row.reached, row.target.map(|t| row.ratio >= t));
     }
     check_device_rows(&written);
+    let [prover] = &written.prover[..] else {
+        panic!("one prover case in the smoke preset: {:?}", written.prover);
+    };
+    check_prover_row(prover);
+    assert!(
+        written
+            .notes
+            .iter()
+            .any(|n| n.contains("CPU-only accelerator"))
+    );
+    assert!(
+        written
+            .notes
+            .iter()
+            .any(|n| n.contains("no counting allocator"))
+    );
     let chart = std::fs::read_to_string(&paths.ratio_chart).unwrap();
-    assert_eq!(chart.matches(r#"class="bar""#).count(), written.rows.len());
+    assert_eq!(
+        chart.matches(r#"class="bar""#).count(),
+        written.rows.len() + written.prover.len()
+    );
     let md = std::fs::read_to_string(&paths.markdown).unwrap();
     assert_eq!(
         md.lines().filter(|l| l.starts_with("| `")).count(),
         written.rows.len()
     );
+    assert!(md.contains("## Groth16 prover") && md.contains("| rollup depth 4, 1 transfer |"));
+}
+
+/// The smoke prover case: byte-identical, verified proofs; both provers' phases present, their
+/// top-level phases adding up to at most the broken-down proof's total; memory not measured in
+/// this test binary, which has no counting allocator.
+fn check_prover_row(row: &ProverRow) {
+    assert_eq!(row.case, "rollup depth 4, 1 transfer");
+    assert_eq!((row.depth, row.transfers), (4, 1));
+    assert!(
+        row.proofs_identical,
+        "ramjet's proof differs from ark-groth16's"
+    );
+    assert!(row.verified);
+    assert!(row.constraints > 1000, "{}", row.constraints);
+    assert!(row.domain_size.is_power_of_two() && row.domain_size > row.constraints + 3);
+    assert!(row.domain_size <= 2 * (row.constraints + 4));
+    assert_eq!((row.ramjet.samples, row.ark.samples), (1, 1));
+    assert!(row.ratio.is_finite() && row.ratio > 0.0);
+    assert_eq!((row.target, row.reached), (None, None));
+    assert!(row.setup_s > 0.0 && row.prepare_s > 0.0);
+    for breakdown in [&row.ramjet_phases, &row.ark_phases] {
+        for name in phase::TOP_LEVEL {
+            let seconds = breakdown.seconds(name);
+            assert!(seconds.is_some_and(|s| s > 0.0), "{name}: {breakdown:?}");
+        }
+        assert!(
+            breakdown.top_level_sum() <= breakdown.total_s * (1.0 + 1e-9),
+            "{breakdown:?}"
+        );
+        assert!(!breakdown.source.is_empty());
+    }
+    let parts: Vec<&str> = row
+        .ramjet_phases
+        .parts_of(phase::MSMS_AND_ASSEMBLY)
+        .map(|p| p.phase.as_str())
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            "msm_a", "msm_b_g1", "msm_b_g2", "msm_l", "msm_h", "assembly"
+        ]
+    );
+    let ntt = row.ramjet_phases.seconds(phase::NTT).unwrap();
+    assert!(ntt <= row.ramjet_phases.seconds(phase::WITNESS_MAP).unwrap());
+    assert_eq!((row.ramjet_peak_bytes, row.ark_peak_bytes), (None, None));
+    assert_eq!(row.memory_reached, None);
+    assert_eq!(row.memory_status(), "not measured");
 }
 
 /// Every wgpu adapter of this machine was measured: rows for each of its operations, results
@@ -152,6 +219,33 @@ fn no_devices_measures_the_cpu_backend_only() {
     assert_eq!(report.rows.len(), 1);
     assert!(!report.rows[0].is_device());
     assert!(report.notes.iter().any(|n| n.contains("--no-devices")));
+    assert!(report.prover.is_empty());
+}
+
+#[test]
+fn no_prover_skips_the_prover_cases_even_when_only_names_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = Args::try_parse_from([
+        "ramjet-bench".as_ref(),
+        "--sizes".as_ref(),
+        "smoke".as_ref(),
+        "--only".as_ref(),
+        "ntt,groth16".as_ref(),
+        "--no-prover".as_ref(),
+        "--no-devices".as_ref(),
+        "--out".as_ref(),
+        dir.path().as_os_str(),
+    ])
+    .unwrap();
+    let progress = ProgressBar::hidden();
+    let (report, paths) = ramjet_bench::run_and_write(&args, &progress).unwrap();
+    assert_eq!(progress.position(), progress.length().unwrap());
+    assert!(report.prover.is_empty());
+    assert_eq!(report.rows.len(), 1);
+    assert!(report.notes.iter().any(|n| n.contains("--no-prover")));
+    assert!(!report.notes.iter().any(|n| n.starts_with("Groth16 prover")));
+    let md = std::fs::read_to_string(&paths.markdown).unwrap();
+    assert!(!md.contains("## Groth16 prover"));
 }
 
 #[test]
