@@ -74,3 +74,10 @@ pub fn peak_during<T>(work: impl FnOnce() -> T) -> (T, Option<u64>) {
     let installed = INSTALLED.load(Ordering::Relaxed);
     (out, installed.then_some(peak as u64))
 }
+
+/// Heap bytes live now, or `None` when the counting allocator is not installed.
+pub fn live_bytes() -> Option<u64> {
+    INSTALLED
+        .load(Ordering::Relaxed)
+        .then(|| LIVE.load(Ordering::Relaxed) as u64)
+}

@@ -267,8 +267,17 @@ pub struct ProverRow {
     pub ramjet_phases: PhaseBreakdown,
     /// ark-groth16's phases, from one separate instrumented proof (see its `source`).
     pub ark_phases: PhaseBreakdown,
-    /// Peak heap bytes of one ramjet proof above what was live before it; `None` when not
-    /// measured (no counting allocator, as in tests).
+    /// Seconds of ramjet's first proof with a fresh key, which synthesizes the circuit's
+    /// matrices and keeps them in the key (one sample, outside the ratio; later proofs reuse them).
+    #[serde(default)]
+    pub ramjet_first_proof_s: f64,
+    /// Heap bytes ramjet's key kept after its first proof (the circuit's matrices); `None` when
+    /// not measured.
+    #[serde(default)]
+    pub ramjet_kept_bytes: Option<u64>,
+    /// ramjet's peak heap bytes above what was live before its first proof with a fresh key:
+    /// the larger of that first proof's peak and (kept bytes + a later proof's peak); `None`
+    /// when not measured (no counting allocator, as in tests).
     pub ramjet_peak_bytes: Option<u64>,
     /// Peak heap bytes of one ark-groth16 proof, measured the same way.
     pub ark_peak_bytes: Option<u64>,
@@ -450,11 +459,19 @@ pub fn prover_notes(rows: &[ProverRow], threads: u32) -> Vec<String> {
          is checked equal to the timed ones."
             .to_owned(),
         "Groth16 prover, memory: peak heap bytes counted by ramjet-bench's global allocator \
-         (every thread's live allocations), above what was live just before the proof: the \
-         circuit with its witness and both keys (ark-groth16's ProvingKey, ramjet's \
-         PreparedKey) were already in memory, so key memory is not in either figure. One proof \
-         of each, after the timed runs, on the same inputs. Memory outside the heap (stacks, \
-         mapped files) is not counted."
+         (every thread's live allocations), above what was live just before: the circuit with \
+         its witness and both proving keys (ark-groth16's ProvingKey, ramjet's PreparedKey) were \
+         already in memory, so the keys' bases are in neither figure. ark-groth16: one proof. \
+         ramjet: a fresh PreparedKey, then the larger of its first proof's peak and (the bytes \
+         the key kept after it — the circuit's matrices — plus a later proof's peak). Memory \
+         outside the heap (stacks, mapped files) is not counted."
+            .to_owned(),
+        "Groth16 prover, synthesis: ramjet's PreparedKey keeps the R1CS matrices of the first \
+         circuit it proves (the untimed warm-up) and later proofs synthesize the assignment \
+         alone, checked against every constraint by the witness map; ark-groth16's prover \
+         synthesizes the matrices on every proof. So the timed ramjet proofs are those of a \
+         prover proving batch after batch with one key; `ramjet first proof` is the single \
+         first proof of a fresh key, which synthesizes everything."
             .to_owned(),
     ];
     if rows

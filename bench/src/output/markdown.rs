@@ -96,12 +96,13 @@ fn table(out: &mut String, columns: &[&str], rows: impl Iterator<Item = Vec<Stri
 }
 
 /// The header cells of the Groth16 prover table, in order.
-pub const PROVER_COLUMNS: [&str; 17] = [
+pub const PROVER_COLUMNS: [&str; 19] = [
     "case",
     "constraints",
     "domain",
     "ark setup",
     "ramjet prepare",
+    "ramjet first proof",
     "ramjet median",
     "ramjet min",
     "ark median",
@@ -112,6 +113,7 @@ pub const PROVER_COLUMNS: [&str; 17] = [
     "status",
     "proofs",
     "ramjet peak heap",
+    "ramjet key keeps",
     "ark peak heap",
     "memory (ramjet ≤ ark)",
 ];
@@ -134,6 +136,7 @@ pub fn prover_cells(row: &ProverRow) -> Vec<String> {
         format::size(row.domain_size),
         format::seconds(row.setup_s),
         format::seconds(row.prepare_s),
+        format::seconds(row.ramjet_first_proof_s),
         format::seconds(row.ramjet.median_s),
         format::seconds(row.ramjet.min_s),
         format::seconds(row.ark.median_s),
@@ -148,6 +151,7 @@ pub fn prover_cells(row: &ProverRow) -> Vec<String> {
         row.status().to_owned(),
         format!("{identical}, {verified}"),
         format::bytes(row.ramjet_peak_bytes),
+        format::bytes(row.ramjet_kept_bytes),
         format::bytes(row.ark_peak_bytes),
         row.memory_status().to_owned(),
     ]

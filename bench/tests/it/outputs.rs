@@ -432,6 +432,8 @@ fn prover_row(
         verified: true,
         ramjet_phases: ramjet_phases(ramjet_s / 2.0),
         ark_phases: ark_phases(ark_s / 3.0),
+        ramjet_first_proof_s: ramjet_s * 1.5,
+        ramjet_kept_bytes: ramjet_peak.map(|p| p / 4),
         ramjet_peak_bytes: ramjet_peak,
         ark_peak_bytes: ark_peak,
         memory_reached: ramjet_peak.zip(ark_peak).map(|(r, a)| r <= a),
