@@ -5,8 +5,8 @@ use std::sync::Arc;
 use ark_bn254::Fr;
 use ark_ff::One;
 use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, Matrix, OptimizationGoal, R1CS_PREDICATE_LABEL,
-    SynthesisError, SynthesisMode,
+    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, Matrix, OptimizationGoal,
+    R1CS_PREDICATE_LABEL, SynthesisError, SynthesisMode,
 };
 
 use crate::{ProverError, Result};
@@ -30,13 +30,7 @@ impl SynthesizedCircuit {
     /// `finalize` (which inlines the linear combinations). Satisfaction is checked later, by the
     /// witness map, which evaluates every constraint anyway.
     pub fn synthesize<C: ConstraintSynthesizer<Fr>>(circuit: C) -> Result<Self> {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Prove {
-            construct_matrices: true,
-            generate_lc_assignments: false,
-        });
-        circuit.generate_constraints(cs.clone())?;
+        let cs = prove_mode(circuit, true)?;
         cs.finalize();
 
         if let Some((label, _)) = cs
@@ -56,14 +50,7 @@ impl SynthesizedCircuit {
         let c = matrices.pop().unwrap_or_default();
         let b = matrices.pop().unwrap_or_default();
         let a = matrices.pop().unwrap_or_default();
-
-        let num_instance_variables = cs.num_instance_variables();
-        let assignment = {
-            let inner = cs.borrow().ok_or(SynthesisError::MissingCS)?;
-            let mut z = inner.instance_assignment()?.to_vec();
-            z.extend_from_slice(inner.witness_assignment()?);
-            z
-        };
+        let (num_instance_variables, assignment) = full_assignment(&cs)?;
         Self::from_matrices([a, b, c], num_instance_variables, assignment)
     }
 
@@ -75,20 +62,8 @@ impl SynthesizedCircuit {
         circuit: C,
         shape: &CircuitShape,
     ) -> Result<Self> {
-        let cs = ConstraintSystem::<Fr>::new_ref();
-        cs.set_optimization_goal(OptimizationGoal::Constraints);
-        cs.set_mode(SynthesisMode::Prove {
-            construct_matrices: false,
-            generate_lc_assignments: false,
-        });
-        circuit.generate_constraints(cs.clone())?;
-        let num_instance_variables = cs.num_instance_variables();
-        let assignment = {
-            let inner = cs.borrow().ok_or(SynthesisError::MissingCS)?;
-            let mut z = inner.instance_assignment()?.to_vec();
-            z.extend_from_slice(inner.witness_assignment()?);
-            z
-        };
+        let cs = prove_mode(circuit, false)?;
+        let (num_instance_variables, assignment) = full_assignment(&cs)?;
         if num_instance_variables != shape.num_instance_variables
             || assignment.len() != shape.num_variables
         {
@@ -201,6 +176,30 @@ impl SynthesizedCircuit {
         let [a, b, c] = &*self.matrices;
         [a, b, c]
     }
+}
+
+/// `circuit`'s constraints generated in prove mode with arkworks' prover's settings, the
+/// matrices kept or not.
+fn prove_mode<C: ConstraintSynthesizer<Fr>>(
+    circuit: C,
+    construct_matrices: bool,
+) -> Result<ConstraintSystemRef<Fr>> {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(SynthesisMode::Prove {
+        construct_matrices,
+        generate_lc_assignments: false,
+    });
+    circuit.generate_constraints(cs.clone())?;
+    Ok(cs)
+}
+
+/// The number of instance variables and `z = (1, public inputs, witness)`.
+fn full_assignment(cs: &ConstraintSystemRef<Fr>) -> Result<(usize, Vec<Fr>)> {
+    let inner = cs.borrow().ok_or(SynthesisError::MissingCS)?;
+    let mut z = inner.instance_assignment()?.to_vec();
+    z.extend_from_slice(inner.witness_assignment()?);
+    Ok((cs.num_instance_variables(), z))
 }
 
 /// What every circuit proved with one key shares: the R1CS matrices and the numbers of
