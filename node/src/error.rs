@@ -27,4 +27,13 @@ pub enum NodeError {
         /// What went wrong.
         reason: String,
     },
+    /// The node's identity (key file) could not be loaded or created.
+    #[error(transparent)]
+    Identity(#[from] crate::identity::IdentityError),
+    /// Bytes are not a canonical transaction encoding.
+    #[error("transaction encoding: {0}")]
+    TxDecode(#[from] crate::tx::DecodeError),
+    /// A transaction fails its stateless checks.
+    #[error("transaction rejected: {0}")]
+    TxInvalid(#[from] crate::tx::TxError),
 }

@@ -19,8 +19,10 @@
 
 pub mod devices;
 mod error;
+pub mod identity;
 pub mod proofs;
 pub mod rollup;
+pub mod tx;
 
 pub use error::{NodeError, Result};
 

@@ -1,4 +1,6 @@
-//! End-to-end tests of the `ramjet` binary.
+//! End-to-end tests of the `ramjet` binary, and integration tests of the node's modules.
 
 mod devices;
+mod identity;
 mod rollup;
+mod tx;
