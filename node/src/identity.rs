@@ -80,7 +80,7 @@ pub enum IdentityError {
         /// The key file.
         path: PathBuf,
         /// What is wrong with it.
-        reason: String,
+        reason: KeyFileError,
     },
     /// The requested proof-of-work difficulty is above [`MAX_POW_BITS`].
     #[error("proof-of-work difficulty {bits} bits is above the maximum of {MAX_POW_BITS}")]
@@ -98,6 +98,41 @@ pub enum IdentityError {
     },
 }
 
+/// What is wrong with a key file's bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyFileError {
+    /// The file is not [`KEY_FILE_LEN`] bytes long.
+    #[error("length is {len} bytes, expected {KEY_FILE_LEN}")]
+    WrongLength {
+        /// Its length.
+        len: usize,
+    },
+    /// The file does not start with [`KEY_FILE_MAGIC`].
+    #[error("does not start with the magic bytes \"RJID\"")]
+    BadMagic,
+    /// The format version is not [`KEY_FILE_VERSION`].
+    #[error("format version {version} is not supported (expected {KEY_FILE_VERSION})")]
+    UnsupportedVersion {
+        /// The version found.
+        version: u8,
+    },
+    /// The stored public key is not the one derived from the stored secret key.
+    #[error("the stored public key does not match the secret key")]
+    PublicKeyMismatch,
+    /// The stored difficulty is above [`MAX_POW_BITS`].
+    #[error("proof-of-work difficulty {bits} is above the maximum {MAX_POW_BITS}")]
+    PowBitsTooHigh {
+        /// The difficulty found.
+        bits: u8,
+    },
+    /// The stored nonce does not meet the stored difficulty.
+    #[error("the stored nonce does not meet its {bits}-bit proof of work")]
+    PowNotMet {
+        /// The stored difficulty.
+        bits: u8,
+    },
+}
+
 /// True if SHA-256(`POW_DOMAIN` ‖ `public_key` ‖ `nonce` as u64 little-endian) starts with at
 /// least `bits` zero bits. Any peer calls this on a claimed id; `bits` = 0 always holds.
 pub fn verify_pow(public_key: &[u8; 32], nonce: u64, bits: u32) -> bool {
@@ -105,7 +140,8 @@ pub fn verify_pow(public_key: &[u8; 32], nonce: u64, bits: u32) -> bool {
 }
 
 /// The smallest nonce, counting from 0, for which [`verify_pow`] holds. Expected work is
-/// 2^`bits` hashes.
+/// 2^`bits` hashes, so callers keep `bits` at most [`MAX_POW_BITS`] (far above that the search
+/// would not end in practice).
 pub fn mine_pow(public_key: &[u8; 32], bits: u32) -> u64 {
     (0..=u64::MAX)
         .find(|&nonce| verify_pow(public_key, nonce, bits))
@@ -279,22 +315,16 @@ impl Identity {
         bytes
     }
 
-    /// Parses a key file's bytes; the error says what is wrong.
-    pub fn from_file_bytes(bytes: &[u8]) -> Result<Self, String> {
+    /// Parses a key file's bytes (format version 1, see `docs/protocol.md`).
+    pub fn from_file_bytes(bytes: &[u8]) -> Result<Self, KeyFileError> {
         if bytes.len() != KEY_FILE_LEN {
-            return Err(format!(
-                "length is {} bytes, expected {KEY_FILE_LEN}",
-                bytes.len()
-            ));
+            return Err(KeyFileError::WrongLength { len: bytes.len() });
         }
         if bytes[0..4] != KEY_FILE_MAGIC {
-            return Err("does not start with the magic bytes \"RJID\"".into());
+            return Err(KeyFileError::BadMagic);
         }
         if bytes[4] != KEY_FILE_VERSION {
-            return Err(format!(
-                "format version {} is not supported (expected {KEY_FILE_VERSION})",
-                bytes[4]
-            ));
+            return Err(KeyFileError::UnsupportedVersion { version: bytes[4] });
         }
         let secret: [u8; 32] = bytes[5..37].try_into().expect("32 bytes");
         let stored_public: [u8; 32] = bytes[37..69].try_into().expect("32 bytes");
@@ -303,17 +333,13 @@ impl Identity {
         let signing_key = SigningKey::from(secret);
         let public_key = signing_key.verification_key().to_bytes();
         if public_key != stored_public {
-            return Err("the stored public key does not match the secret key".into());
+            return Err(KeyFileError::PublicKeyMismatch);
         }
         if pow_bits > MAX_POW_BITS {
-            return Err(format!(
-                "proof-of-work difficulty {pow_bits} is above the maximum {MAX_POW_BITS}"
-            ));
+            return Err(KeyFileError::PowBitsTooHigh { bits: pow_bits });
         }
         if !verify_pow(&public_key, pow_nonce, u32::from(pow_bits)) {
-            return Err(format!(
-                "the stored nonce does not meet its {pow_bits}-bit proof of work"
-            ));
+            return Err(KeyFileError::PowNotMet { bits: pow_bits });
         }
         Ok(Self {
             signing_key,

@@ -1,10 +1,13 @@
 //! The node identity: key file creation, permissions, corruption, proof of work.
 
+// Key file permissions are Unix modes; ramjet nodes run on Unix.
+#![cfg(unix)]
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
 use ramjet_node::identity::{
-    Identity, IdentityError, KEY_FILE_LEN, MAX_POW_BITS, NodeId, mine_pow, verify_pow,
+    Identity, IdentityError, KEY_FILE_LEN, KeyFileError, MAX_POW_BITS, NodeId, mine_pow, verify_pow,
 };
 
 const BITS: u8 = 8;
@@ -73,23 +76,43 @@ fn a_corrupt_key_file_is_a_typed_error() {
     wrong_version[4] = 2;
     let mut bits_too_high = good;
     bits_too_high[69] = MAX_POW_BITS + 1;
-    let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("empty", vec![]),
-        ("truncated", good[..KEY_FILE_LEN - 1].to_vec()),
-        ("extended", [&good[..], &[0]].concat()),
-        ("magic", wrong_magic.to_vec()),
-        ("version", wrong_version.to_vec()),
-        ("public key", wrong_public_key.to_vec()),
-        ("pow bits", bits_too_high.to_vec()),
+    let cases: Vec<(Vec<u8>, KeyFileError)> = vec![
+        (vec![], KeyFileError::WrongLength { len: 0 }),
+        (
+            good[..KEY_FILE_LEN - 1].to_vec(),
+            KeyFileError::WrongLength {
+                len: KEY_FILE_LEN - 1,
+            },
+        ),
+        (
+            [&good[..], &[0]].concat(),
+            KeyFileError::WrongLength {
+                len: KEY_FILE_LEN + 1,
+            },
+        ),
+        (wrong_magic.to_vec(), KeyFileError::BadMagic),
+        (
+            wrong_version.to_vec(),
+            KeyFileError::UnsupportedVersion { version: 2 },
+        ),
+        (wrong_public_key.to_vec(), KeyFileError::PublicKeyMismatch),
+        (
+            bits_too_high.to_vec(),
+            KeyFileError::PowBitsTooHigh {
+                bits: MAX_POW_BITS + 1,
+            },
+        ),
     ];
-    for (what, bytes) in cases {
+    for (bytes, expected) in cases {
         fs::write(&path, &bytes).unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
-        let error = Identity::load_or_create(&path, BITS).unwrap_err();
-        assert!(
-            matches!(error, IdentityError::Corrupt { .. }),
-            "{what}: {error:?}"
-        );
+        match Identity::load_or_create(&path, BITS).unwrap_err() {
+            IdentityError::Corrupt { reason, path: p } => {
+                assert_eq!(reason, expected);
+                assert_eq!(p, path);
+            }
+            other => panic!("expected {expected:?}, got {other:?}"),
+        }
     }
 }
 
@@ -101,7 +124,10 @@ fn a_nonce_that_misses_its_proof_of_work_is_corrupt() {
     let nonce = identity.pow_nonce();
     assert!(nonce > 0, "pinned secret needs a non-zero nonce at 12 bits");
     bytes[70..78].copy_from_slice(&(nonce - 1).to_le_bytes());
-    assert!(Identity::from_file_bytes(&bytes).is_err());
+    assert_eq!(
+        Identity::from_file_bytes(&bytes).unwrap_err(),
+        KeyFileError::PowNotMet { bits: 12 }
+    );
     assert!(Identity::from_file_bytes(&identity.to_file_bytes()).is_ok());
 }
 

@@ -332,6 +332,48 @@ fn decoding_rejects_non_canonical_bytes_with_the_field_and_offset() {
     );
 }
 
+#[test]
+fn every_single_byte_change_of_the_sample_fails_or_changes_the_hash() {
+    let transaction = sample();
+    let hash = transaction.hash();
+    let bytes = transaction.encode();
+    let mut decoded_count = 0;
+    for position in 0..bytes.len() {
+        for delta in [0x01, 0x80, 0xff] {
+            let mut mutated = bytes.clone();
+            mutated[position] ^= delta;
+            if let Ok(decoded) = Transaction::decode(&mutated) {
+                decoded_count += 1;
+                assert_ne!(decoded.hash(), hash, "byte {position} ^ {delta:#x}");
+                assert_eq!(decoded.encode(), mutated);
+            }
+        }
+    }
+    // Most bytes are hashes, keys and signatures, which decode to a different transaction.
+    assert!(decoded_count > bytes.len());
+    for cut in 0..bytes.len() {
+        assert!(
+            Transaction::decode(&bytes[..cut]).is_err(),
+            "prefix of {cut}"
+        );
+    }
+}
+
+#[test]
+fn decode_errors_read_as_sentences() {
+    let error = Transaction::decode(&[1, 0]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "input count at offset 1: needs 2 bytes, only 1 left"
+    );
+    let node_error = ramjet_node::NodeError::from(error);
+    assert!(
+        node_error
+            .to_string()
+            .starts_with("transaction encoding: input count")
+    );
+}
+
 // Arbitrary structurally valid transactions: inputs sorted and unique, amounts non-zero, data
 // 1..=64 bytes. Signatures are arbitrary bytes (the encoding does not verify them).
 fn arb_input() -> impl Strategy<Value = Input> {
