@@ -27,4 +27,7 @@ pub enum NodeError {
         /// What went wrong.
         reason: String,
     },
+    /// A trust computation failed or its parameters are invalid.
+    #[error(transparent)]
+    Trust(#[from] crate::trust::TrustError),
 }

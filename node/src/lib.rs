@@ -21,6 +21,7 @@ pub mod devices;
 mod error;
 pub mod proofs;
 pub mod rollup;
+pub mod trust;
 
 pub use error::{NodeError, Result};
 

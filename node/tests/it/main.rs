@@ -2,3 +2,4 @@
 
 mod devices;
 mod rollup;
+mod trust;
