@@ -44,6 +44,31 @@ impl<K: Ord + Clone> TrustGraph<K> {
         Ok(())
     }
 
+    /// Replaces everything `rater` has rated with `ratings` (e.g. a neighbour's new report of its
+    /// direct trust); scores are clamped into `[-1, 1]`, and a later duplicate ratee wins.
+    ///
+    /// # Errors
+    /// [`TrustError::NonFiniteScore`] if any score is NaN or infinite; the graph is unchanged.
+    pub fn set_ratings(
+        &mut self,
+        rater: K,
+        ratings: impl IntoIterator<Item = (K, f64)>,
+    ) -> Result<(), TrustError> {
+        let mut row = BTreeMap::new();
+        for (ratee, score) in ratings {
+            if !score.is_finite() {
+                return Err(TrustError::NonFiniteScore { score });
+            }
+            row.insert(ratee, clamp_score(score));
+        }
+        if row.is_empty() {
+            self.edges.remove(&rater);
+        } else {
+            self.edges.insert(rater, row);
+        }
+        Ok(())
+    }
+
     /// The score `rater` gave `ratee`, if any.
     pub fn get(&self, rater: &K, ratee: &K) -> Option<f64> {
         self.edges.get(rater)?.get(ratee).copied()
@@ -82,5 +107,22 @@ impl<K: Ord + Clone> TrustGraph<K> {
     /// Whether the graph has no edge.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_report_replaces_the_old_one() {
+        let mut g = TrustGraph::new();
+        g.set_ratings(1u8, [(2, 0.5), (3, 0.25)]).unwrap();
+        g.set_ratings(1u8, [(3, -2.0)]).unwrap();
+        assert_eq!(g.edges().collect::<Vec<_>>(), vec![(&1, &3, -1.0)]);
+        assert!(g.set_ratings(1u8, [(4, f64::INFINITY)]).is_err());
+        assert_eq!(g.len(), 1);
+        g.set_ratings(1u8, []).unwrap();
+        assert!(g.is_empty() && g.peers().is_empty());
     }
 }

@@ -160,6 +160,25 @@ fn datt_paths_are_simple() {
     );
 }
 
+#[test]
+fn the_default_path_limit_admits_48_fully_connected_peers_and_refuses_49() {
+    let complete = |n: u8| {
+        let mut g = TrustGraph::new();
+        for a in 0..n {
+            g.set_ratings(a, (0..n).filter(|&b| b != a).map(|b| (b, 0.5)))
+                .unwrap();
+        }
+        g
+    };
+    let config = DattConfig::default();
+    let trust = transitive_trust(&complete(48), &0, &config).unwrap();
+    assert_eq!(trust.len(), 47);
+    assert_eq!(
+        transitive_trust(&complete(49), &0, &config),
+        Err(TrustError::PathLimitExceeded { limit: 100_000 })
+    );
+}
+
 // ---- EigenTrust ----
 
 fn seed(keys: &[u8]) -> BTreeSet<u8> {
