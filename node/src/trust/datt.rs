@@ -19,10 +19,13 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use super::{TrustError, TrustGraph, clamp_score};
 
 /// Parameters of DATT.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DattConfig {
     /// Longest path considered, in edges (default 3).
     pub max_hops: usize,

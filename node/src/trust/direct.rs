@@ -12,6 +12,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use super::{MAX_SCORE, MIN_SCORE, TrustError, clamp_score};
 
 /// Something a peer did that changes the node's direct trust in it.
@@ -26,7 +28,8 @@ pub enum Behaviour {
 }
 
 /// Parameters of direct trust; the defaults are the seed design's.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DirectTrustConfig {
     /// Score of a peer never seen, and the value scores decay towards (default 0.5).
     pub initial: f64,

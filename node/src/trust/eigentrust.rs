@@ -15,10 +15,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
+
 use super::{TrustError, TrustGraph};
 
 /// Parameters of EigenTrust.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct EigenTrustConfig {
     /// Weight `a` in `[0, 1]` of the pre-trusted distribution at each step (default 0.15).
     pub pre_trust_weight: f64,

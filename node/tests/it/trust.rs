@@ -300,6 +300,48 @@ fn nan_scores_are_refused() {
     assert_eq!(g.get(&1, &2), Some(1.0), "scores are clamped into [-1, 1]");
 }
 
+// ---- the measures together ----
+
+#[test]
+fn direct_trust_feeds_datt_and_eigentrust() {
+    // The local node (0) has dealt with 1 and 2; 1 reports on 3, 2 reports on 3 and 4.
+    let mut direct = DirectTrust::new(DirectTrustConfig::default()).unwrap();
+    for _ in 0..100 {
+        direct.record(1u8, Behaviour::Valid, 0); // 0.6
+    }
+    direct.record(2u8, Behaviour::Invalid, 0); // 0.4
+    direct.record(2u8, Behaviour::Timeout, 0); // 0.35
+    let mut graph = TrustGraph::new();
+    graph.set_ratings(0, direct.scores(0)).unwrap();
+    graph.set_ratings(1, [(3, 0.5)]).unwrap();
+    graph.set_ratings(2, [(3, 1.0), (4, -0.5)]).unwrap();
+
+    let datt = transitive_trust(&graph, &0, &DattConfig::default()).unwrap();
+    assert!(close(datt[&1].score, 0.6));
+    assert!(close(datt[&2].score, 0.35));
+    // Rank 2: (0.6·0.5 + 0.35·1.0) / 2 · 0.5 = 0.1625.
+    assert!(close(datt[&3].score, 0.1625));
+    assert!(close(datt[&4].score, 0.35 * -0.5 * 0.5));
+
+    let global = eigentrust(&graph, &seed(&[0]), &EigenTrustConfig::default()).unwrap();
+    assert_eq!(global[&4], 0.0, "only distrusted");
+    assert!(global[&0] > global[&3] && global[&3] > global[&1] && global[&1] > global[&2]);
+}
+
+#[test]
+fn configs_load_with_defaults_for_missing_fields() {
+    let direct: DirectTrustConfig =
+        serde_json::from_str(r#"{ "decay_time_constant_ms": 60000 }"#).unwrap();
+    assert_eq!(direct.decay_time_constant_ms, 60_000);
+    assert_eq!(direct.initial, 0.5);
+    let datt: DattConfig = serde_json::from_str("{}").unwrap();
+    assert_eq!(datt, DattConfig::default());
+    let eigen: EigenTrustConfig = serde_json::from_str(r#"{ "pre_trust_weight": 0.3 }"#).unwrap();
+    assert_eq!(eigen.pre_trust_weight, 0.3);
+    assert_eq!(eigen.max_iterations, 1000);
+    assert!(serde_json::from_str::<DattConfig>(r#"{ "max_hop": 2 }"#).is_err());
+}
+
 // ---- properties ----
 
 /// Trust edges `((rater, ratee), score)`.
