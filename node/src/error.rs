@@ -36,4 +36,7 @@ pub enum NodeError {
     /// A transaction fails its stateless checks.
     #[error("transaction rejected: {0}")]
     TxInvalid(#[from] crate::tx::TxError),
+    /// A trust computation failed or its parameters are invalid.
+    #[error(transparent)]
+    Trust(#[from] crate::trust::TrustError),
 }

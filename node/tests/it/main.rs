@@ -3,4 +3,5 @@
 mod devices;
 mod identity;
 mod rollup;
+mod trust;
 mod tx;
