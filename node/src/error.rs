@@ -39,4 +39,8 @@ pub enum NodeError {
     /// A trust computation failed or its parameters are invalid.
     #[error(transparent)]
     Trust(#[from] crate::trust::TrustError),
+    /// An observation, signed root, proof or piece of evidence was rejected, or the observation
+    /// buffer could not be flushed.
+    #[error(transparent)]
+    Observe(#[from] crate::observe::ObsError),
 }

@@ -20,6 +20,7 @@
 pub mod devices;
 mod error;
 pub mod identity;
+pub mod observe;
 pub mod proofs;
 pub mod rollup;
 pub mod trust;

@@ -2,6 +2,7 @@
 
 mod devices;
 mod identity;
+mod observe;
 mod rollup;
 mod trust;
 mod tx;
