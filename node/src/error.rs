@@ -39,4 +39,7 @@ pub enum NodeError {
     /// A trust computation failed or its parameters are invalid.
     #[error(transparent)]
     Trust(#[from] crate::trust::TrustError),
+    /// The node's store (its data directory) could not be opened, read or written.
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
 }

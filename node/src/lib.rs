@@ -22,6 +22,7 @@ mod error;
 pub mod identity;
 pub mod proofs;
 pub mod rollup;
+pub mod storage;
 pub mod trust;
 pub mod tx;
 

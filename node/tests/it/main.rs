@@ -3,5 +3,6 @@
 mod devices;
 mod identity;
 mod rollup;
+mod storage;
 mod trust;
 mod tx;
