@@ -43,4 +43,7 @@ pub enum NodeError {
     /// buffer could not be flushed.
     #[error(transparent)]
     Observe(#[from] crate::observe::ObsError),
+    /// The node's store (its data directory) could not be opened, read or written.
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
 }

@@ -23,6 +23,7 @@ pub mod identity;
 pub mod observe;
 pub mod proofs;
 pub mod rollup;
+pub mod storage;
 pub mod trust;
 pub mod tx;
 

@@ -4,5 +4,6 @@ mod devices;
 mod identity;
 mod observe;
 mod rollup;
+mod storage;
 mod trust;
 mod tx;
