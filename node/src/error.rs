@@ -46,4 +46,8 @@ pub enum NodeError {
     /// The node's store (its data directory) could not be opened, read or written.
     #[error(transparent)]
     Storage(#[from] crate::storage::StorageError),
+    /// A contract could not be installed, or could not be evaluated (not installed, invalid
+    /// engine limits). A contract that rejects a spend is a verdict, not this error.
+    #[error(transparent)]
+    Contract(#[from] crate::contract::ContractError),
 }

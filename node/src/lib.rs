@@ -14,9 +14,14 @@
 //! - [`proofs`]: `ramjet proof export`: a proof and its key as snarkjs JSON or a Solidity
 //!   verifier.
 //!
+//! - [`contract`]: spending contracts, WebAssembly modules run by wasmtime (fuel-metered,
+//!   memory-limited, NaN-canonicalised, importing only a small host API) that decide whether
+//!   an output may be spent; `docs/contracts.md` documents them.
+//!
 //! The binary (`src/main.rs`) parses the command line and calls into these modules; errors are
 //! [`NodeError`], turned into messages at the binary's edge.
 
+pub mod contract;
 pub mod devices;
 mod error;
 pub mod identity;
