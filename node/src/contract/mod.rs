@@ -17,8 +17,8 @@
 //!   of fuel, or growing memory or tables past the limits rejects it ([`Verdict`],
 //!   [`RejectReason`]). A rejection makes the transaction invalid; it never harms the node.
 //! - **Determinism**: execution is metered in fuel (instructions), not time; NaNs are
-//!   canonicalised; threads, SIMD (and so relaxed SIMD), multi-memory and 64-bit memories are
-//!   disabled; the host API exposes no clock, randomness or node state, only the spending
+//!   canonicalised; threads, SIMD (and so relaxed SIMD), multi-memory, 64-bit memories and
+//!   custom page sizes are disabled; the host API exposes no clock, randomness or node state, only the spending
 //!   transaction and the output spent. The same contract, transaction and limits give the same
 //!   verdict and the same fuel on every node.
 //!
@@ -216,6 +216,8 @@ impl ContractEngine {
             .wasm_relaxed_simd(false)
             .wasm_multi_memory(false)
             .wasm_memory64(false)
+            // Pages stay 64 KiB, which install's initial-memory check relies on.
+            .wasm_custom_page_sizes(false)
             .max_wasm_stack(limits.max_stack_bytes);
         let engine = Engine::new(&config).map_err(|err| ContractError::Engine(err.to_string()))?;
         let mut linker = Linker::new(&engine);
