@@ -192,6 +192,20 @@ fn a_trap_rejects() {
             "{body}: {evaluation:?}"
         );
     }
+    // Failures while instantiating reject too: a data segment that does not fit in memory, a
+    // start function that traps.
+    for module in [
+        r#"(module (memory (export "memory") 1) (data (i32.const 65535) "ab")
+             (func (export "validate") (result i32) (i32.const 1)))"#,
+        r#"(module (memory (export "memory") 1) (func $start unreachable) (start $start)
+             (func (export "validate") (result i32) (i32.const 1)))"#,
+    ] {
+        let evaluation = run(&engine, module);
+        assert!(
+            matches!(evaluation.verdict, Verdict::Reject(RejectReason::Trap(_))),
+            "{module}: {evaluation:?}"
+        );
+    }
 }
 
 #[test]
