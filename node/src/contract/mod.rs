@@ -18,9 +18,9 @@
 //!   [`RejectReason`]). A rejection makes the transaction invalid; it never harms the node.
 //! - **Determinism**: execution is metered in fuel (instructions), not time; NaNs are
 //!   canonicalised; threads, SIMD (and so relaxed SIMD), multi-memory, 64-bit memories and
-//!   custom page sizes are disabled; the host API exposes no clock, randomness or node state, only the spending
-//!   transaction and the output spent. The same contract, transaction and limits give the same
-//!   verdict and the same fuel on every node.
+//!   custom page sizes are disabled; the host API exposes no clock, randomness or node state,
+//!   only the spending transaction and the output spent. The same contract, transaction,
+//!   limits and wasmtime version give the same verdict and the same fuel on every node.
 //!
 //! Installed modules are kept for the engine's lifetime (the cache is not bounded: the ledger
 //! installs only contracts named by outputs it holds, each at most
