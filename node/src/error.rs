@@ -46,4 +46,7 @@ pub enum NodeError {
     /// The node's store (its data directory) could not be opened, read or written.
     #[error(transparent)]
     Storage(#[from] crate::storage::StorageError),
+    /// The ledger could not be opened or could not process transactions.
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
 }
