@@ -123,9 +123,13 @@ impl Ledger {
         match store.get(Column::Metadata, GENESIS_KEY)? {
             Some(bytes) => {
                 let stored =
-                    TxHash(bytes.try_into().map_err(|bytes: Vec<u8>| LedgerError::Corrupt {
-                        what: format!("genesis record of {} bytes", bytes.len()),
-                    })?);
+                    TxHash(
+                        bytes
+                            .try_into()
+                            .map_err(|bytes: Vec<u8>| LedgerError::Corrupt {
+                                what: format!("genesis record of {} bytes", bytes.len()),
+                            })?,
+                    );
                 if stored != genesis_hash {
                     return Err(LedgerError::GenesisMismatch {
                         stored,
@@ -238,7 +242,12 @@ impl Ledger {
             while let Some((queued, verdict)) = checked.next() {
                 let result = match verdict {
                     Err(input) => {
-                        self.reject(queued.hash, RejectReason::BadSignature { input }, now_ms, &mut events);
+                        self.reject(
+                            queued.hash,
+                            RejectReason::BadSignature { input },
+                            now_ms,
+                            &mut events,
+                        );
                         Ok(())
                     }
                     Ok(()) => self.resolve(queued.clone(), None, now_ms, &mut events),

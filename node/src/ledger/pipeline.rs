@@ -108,7 +108,9 @@ impl Ledger {
             *balance.entry(tx.fee.asset).or_insert(0) -= i128::from(tx.fee.amount);
         }
         if let Some((asset, _)) = balance.iter().find(|(_, net)| **net != 0) {
-            return Ok(Resolution::Reject(RejectReason::Unbalanced { asset: *asset }));
+            return Ok(Resolution::Reject(RejectReason::Unbalanced {
+                asset: *asset,
+            }));
         }
         Ok(Resolution::Valid)
     }
@@ -428,7 +430,11 @@ impl Ledger {
                     tx: *hash,
                     index: index as u32,
                 };
-                batch.put(Column::Utxos, utxo_key(&outpoint).to_vec(), output_bytes(output));
+                batch.put(
+                    Column::Utxos,
+                    utxo_key(&outpoint).to_vec(),
+                    output_bytes(output),
+                );
             }
             batch.put(
                 Column::Transactions,
@@ -456,7 +462,10 @@ impl Ledger {
         // Committed: now memory follows.
         self.burnt = burnt;
         for (hash, tx) in &committing {
-            let live = self.live.remove(hash).expect("committing a live transaction");
+            let live = self
+                .live
+                .remove(hash)
+                .expect("committing a live transaction");
             if let Stage::Pending { due_ms } = live.stage {
                 self.pending.remove(&(due_ms, live.seq, *hash));
             }

@@ -5,22 +5,22 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Write};
-use std::sync::Arc;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use ed25519_consensus::SigningKey;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use ramjet_accel::{Accelerator, Op};
 use ramjet_node::ledger::{
-    ConflictSet, Genesis, Ledger, LedgerConfig, LedgerError, LedgerEvent, RejectReason,
-    SpendCheck, SpendValidator, Submission,
+    ConflictSet, Genesis, Ledger, LedgerConfig, LedgerError, LedgerEvent, RejectReason, SpendCheck,
+    SpendValidator, Submission,
 };
 use ramjet_node::observe::TxState;
 use ramjet_node::storage::{Column, MemoryStore, RocksStore, Store, utxo_key};
 use ramjet_node::tx::{
     Address, AssetId, ContractHash, Fee, KeyHash, OutPoint, Output, Transaction, TxError, TxHash,
 };
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 const CHAIN: u32 = 7;
 const STORE_CHAIN: &str = "ramjet-test";
@@ -210,7 +210,10 @@ fn a_transfer_goes_queued_pending_accepted_after_the_quiet_period() {
     assert_eq!(ledger.transaction(&hash), Some(tx.clone()));
     assert_eq!(ledger.next_deadline(), Some(5));
     assert_eq!(ledger.tick(4).unwrap(), vec![]);
-    assert_eq!(ledger.tick(5).unwrap(), vec![LedgerEvent::Pending { tx: hash }]);
+    assert_eq!(
+        ledger.tick(5).unwrap(),
+        vec![LedgerEvent::Pending { tx: hash }]
+    );
     assert_eq!(ledger.state(&hash), Some(TxState::Pending));
     assert_eq!(ledger.next_deadline(), Some(405));
     // Pending: nothing committed yet.
@@ -287,7 +290,16 @@ fn txs_submitted_within_the_deadline_share_one_accelerator_call() {
     let genesis = genesis(10);
     let (mut ledger, accel) = open_memory(&genesis, config());
     let txs: Vec<Transaction> = (0..10u8)
-        .map(|i| pay(genesis.outpoint(i.into()), &key(i), 1_000_000, &key(9 - i), 10, 1))
+        .map(|i| {
+            pay(
+                genesis.outpoint(i.into()),
+                &key(i),
+                1_000_000,
+                &key(9 - i),
+                10,
+                1,
+            )
+        })
         .collect();
     // Submitted at t = 0..4, ticking in between: the deadline runs from the oldest.
     for (t, pair) in txs.chunks(2).enumerate() {
@@ -319,7 +331,16 @@ fn a_full_batch_flushes_before_the_deadline() {
     };
     let (mut ledger, accel) = open_memory(&genesis, config);
     let txs: Vec<Transaction> = (0..8u8)
-        .map(|i| pay(genesis.outpoint(i.into()), &key(i), 1_000_000, &key(0), 10, 0))
+        .map(|i| {
+            pay(
+                genesis.outpoint(i.into()),
+                &key(i),
+                1_000_000,
+                &key(0),
+                10,
+                0,
+            )
+        })
         .collect();
     for tx in &txs[..3] {
         submit(&mut ledger, tx, 0);
@@ -351,7 +372,10 @@ fn a_bad_signature_is_rejected_and_the_rest_of_its_batch_is_not() {
     bad.inputs[0].signature.as_mut().unwrap()[0] ^= 1;
     // Two inputs, the second signed by the wrong key.
     let mut two = Transaction::build_signed(
-        &[(genesis.outpoint(2), &key(2)), (genesis.outpoint(3), &key(3))],
+        &[
+            (genesis.outpoint(2), &key(2)),
+            (genesis.outpoint(3), &key(3)),
+        ],
         vec![coins(&key(0), 2_000_000)],
         fee(0),
     );
@@ -629,7 +653,10 @@ fn a_double_spend_is_a_conflict_until_resolved() {
     let a = pay(spent, &key(0), 1_000_000, &key(1), 10, 0);
     let b = pay(spent, &key(0), 1_000_000, &key(2), 10, 0);
     submit(&mut ledger, &a, 0);
-    assert_eq!(ledger.tick(5).unwrap(), vec![LedgerEvent::Pending { tx: a.hash() }]);
+    assert_eq!(
+        ledger.tick(5).unwrap(),
+        vec![LedgerEvent::Pending { tx: a.hash() }]
+    );
     submit(&mut ledger, &b, 100);
     let mut spenders = vec![a.hash(), b.hash()];
     spenders.sort();
@@ -698,11 +725,12 @@ fn a_double_spend_is_a_conflict_until_resolved() {
     assert_eq!(ledger.state(&b.hash()), Some(TxState::Accepted));
     assert_eq!(ledger.conflicts(), vec![]);
     assert_eq!(
-        ledger.utxo(&OutPoint {
-            tx: b.hash(),
-            index: 0
-        })
-        .unwrap(),
+        ledger
+            .utxo(&OutPoint {
+                tx: b.hash(),
+                index: 0
+            })
+            .unwrap(),
         Some(coins(&key(2), 10))
     );
     // A later spender is simply too late.
@@ -741,7 +769,12 @@ fn a_winner_in_two_conflicts_waits_for_both() {
     let events = ledger.tick(5).unwrap();
     assert_eq!(events.len(), 4, "{events:?}");
     assert_eq!(ledger.conflicts().len(), 2);
-    assert!(ledger.conflicts().iter().all(|c| c.first_seen == winner.hash()));
+    assert!(
+        ledger
+            .conflicts()
+            .iter()
+            .all(|c| c.first_seen == winner.hash())
+    );
     let events = ledger.resolve_conflict(&x, &winner.hash(), 10).unwrap();
     assert_eq!(
         events,
@@ -762,12 +795,7 @@ fn a_winner_in_two_conflicts_waits_for_both() {
     );
     let events = ledger.resolve_conflict(&y, &winner.hash(), 500).unwrap();
     assert_eq!(events.len(), 2);
-    assert_eq!(
-        events[1],
-        LedgerEvent::Accepted {
-            tx: winner.hash()
-        }
-    );
+    assert_eq!(events[1], LedgerEvent::Accepted { tx: winner.hash() });
     assert_eq!(ledger.state(&on_y.hash()), Some(TxState::Rejected));
     assert_eq!(ledger.supply().unwrap(), genesis.supply());
 }
@@ -823,7 +851,10 @@ const UNKNOWN: ContractHash = ContractHash([0xdd; 32]);
 
 impl SpendValidator for MinimumPayment {
     fn check_spend(&self, spent: &Output, tx: &Transaction, input_index: usize) -> SpendCheck {
-        assert_eq!(tx.inputs[input_index].owner_key_hash(), spent.address.key_hash);
+        assert_eq!(
+            tx.inputs[input_index].owner_key_hash(),
+            spent.address.key_hash
+        );
         if spent.contract == Some(UNKNOWN) {
             SpendCheck::Unavailable
         } else if tx.outputs[0].amount >= self.min {
@@ -844,10 +875,12 @@ fn contract_outputs_need_the_spend_validator() {
     let cheap = pay(genesis.outpoint(0), &key(0), 1_000_000, &key(1), 10, 0);
     let events = verify_one(&mut ledger, &cheap);
     match &events[..] {
-        [LedgerEvent::Rejected {
-            reason: RejectReason::Contract { input: 0, reason },
-            ..
-        }] => assert!(reason.contains("no contract engine"), "{reason}"),
+        [
+            LedgerEvent::Rejected {
+                reason: RejectReason::Contract { input: 0, reason },
+                ..
+            },
+        ] => assert!(reason.contains("no contract engine"), "{reason}"),
         other => panic!("{other:?}"),
     }
     ledger.set_spend_validator(Arc::new(MinimumPayment { min: 100 }));
@@ -898,7 +931,12 @@ fn contract_outputs_need_the_spend_validator() {
 /// Key hash → key, for the workload's keys.
 fn owners(count: u8) -> HashMap<KeyHash, SigningKey> {
     (0..count)
-        .map(|i| (KeyHash::of_public_key(&key(i).verification_key().to_bytes()), key(i)))
+        .map(|i| {
+            (
+                KeyHash::of_public_key(&key(i).verification_key().to_bytes()),
+                key(i),
+            )
+        })
         .collect()
 }
 
@@ -1042,7 +1080,10 @@ fn the_utxo_digest_does_not_depend_on_arrival_order() {
     let reversed: Vec<Transaction> = txs.iter().rev().cloned().collect();
     feed(&mut backward, &reversed);
     assert_ne!(forward.utxo_digest().unwrap(), before);
-    assert_eq!(forward.utxo_digest().unwrap(), backward.utxo_digest().unwrap());
+    assert_eq!(
+        forward.utxo_digest().unwrap(),
+        backward.utxo_digest().unwrap()
+    );
     assert_eq!(forward.utxos().unwrap(), backward.utxos().unwrap());
     assert_eq!(backward.supply().unwrap(), genesis.supply());
 }
@@ -1167,7 +1208,14 @@ fn crash_ledger_child() {
             }
             let owner = &owners[&spent.address.key_hash];
             let recipient = key(rng.gen_range(0..CRASH_KEYS));
-            let tx = pay(*outpoint, owner, spent.amount, &recipient, spent.amount / 2, 1);
+            let tx = pay(
+                *outpoint,
+                owner,
+                spent.amount,
+                &recipient,
+                spent.amount / 2,
+                1,
+            );
             ledger.submit(tx, now);
         }
         let until = now + 40;
@@ -1271,6 +1319,9 @@ fn accepted_transactions_survive_sigkill() {
     let tx = pay(*outpoint, owner, spent.amount, &key(0), 1, 1);
     submit(&mut ledger, &tx, 0);
     let events = run_until(&mut ledger, 0, 100);
-    assert!(events.contains(&LedgerEvent::Accepted { tx: tx.hash() }), "{events:?}");
+    assert!(
+        events.contains(&LedgerEvent::Accepted { tx: tx.hash() }),
+        "{events:?}"
+    );
     assert_eq!(ledger.supply().unwrap(), genesis.supply());
 }
