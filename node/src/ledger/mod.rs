@@ -52,12 +52,13 @@ enum Stage {
     Pending { due_ms: u64 },
     /// Spends an outpoint another unrejected transaction spends.
     Conflicted,
-    /// Waits for `missing` (an output not committed yet, or whose contract code is unavailable
-    /// when `contract`); rejected at `expires_ms`.
+    /// Waits for `missing`: an output not committed yet (released when it is committed), or,
+    /// when `retry`, an output whose contract code is unavailable (or whose resolution failed on
+    /// a store error), resolved again at every tick. Rejected at `expires_ms`.
     Held {
         missing: OutPoint,
         expires_ms: u64,
-        contract: bool,
+        retry: bool,
     },
 }
 
@@ -95,16 +96,35 @@ pub struct Ledger {
     holds: BTreeSet<(u64, u64, TxHash)>,
     /// Transactions held for a missing output, by that output.
     held_on: HashMap<OutPoint, Vec<TxHash>>,
-    /// Transactions held because a contract's code is unavailable, by arrival; retried every
-    /// tick.
-    contract_holds: BTreeSet<(u64, TxHash)>,
+    /// Held transactions resolved again at every tick (see [`Stage::Held`]), by arrival.
+    retry_holds: BTreeSet<(u64, TxHash)>,
     /// Pending and Conflicted spenders of each outpoint, in arrival order.
     spenders: BTreeMap<OutPoint, Vec<TxHash>>,
     conflicts: BTreeMap<OutPoint, Conflict>,
     rejected: SeenSet,
+    /// Events of a tick that failed after making changes, reported by the next tick.
+    unreported: Vec<LedgerEvent>,
     /// Fees burnt so far per asset (as committed).
     burnt: BTreeMap<AssetId, u128>,
 }
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("chain_id", &self.config.chain_id)
+            .field("genesis", &self.genesis_hash)
+            .field("live", &self.live.len())
+            .field("held", &self.holds.len())
+            .field("conflicts", &self.conflicts.len())
+            .finish_non_exhaustive()
+    }
+}
+
+// The node and the simulator move ledgers between threads.
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<Ledger>();
+};
 
 impl Ledger {
     /// Opens the ledger on `store`. A fresh store gets the genesis UTXOs and a genesis record
@@ -185,7 +205,8 @@ impl Ledger {
             pending: BTreeSet::new(),
             holds: BTreeSet::new(),
             held_on: HashMap::new(),
-            contract_holds: BTreeSet::new(),
+            retry_holds: BTreeSet::new(),
+            unreported: Vec::new(),
             spenders: BTreeMap::new(),
             conflicts: BTreeMap::new(),
             burnt,
@@ -235,45 +256,15 @@ impl Ledger {
     /// quiet period has ended (one write) and then re-resolves the transactions held for their
     /// outputs; rejects holds past their timeout.
     pub fn tick(&mut self, now_ms: u64) -> Result<Vec<LedgerEvent>, LedgerError> {
-        let mut events = Vec::new();
-        if self.batcher.is_due(now_ms) {
-            let checked = self.batcher.flush(&self.accel)?;
-            let mut checked = checked.into_iter();
-            while let Some((queued, verdict)) = checked.next() {
-                let result = match verdict {
-                    Err(input) => {
-                        self.reject(
-                            queued.hash,
-                            RejectReason::BadSignature { input },
-                            now_ms,
-                            &mut events,
-                        );
-                        Ok(())
-                    }
-                    Ok(()) => self.resolve(queued.clone(), None, now_ms, &mut events),
-                };
-                if let Err(e) = result {
-                    // Keep what was not resolved: verified again at the next flush.
-                    self.batcher.push(queued, now_ms);
-                    for (queued, _) in checked {
-                        self.batcher.push(queued, now_ms);
-                    }
-                    return Err(e);
-                }
+        let mut events = std::mem::take(&mut self.unreported);
+        match self.tick_steps(now_ms, &mut events) {
+            Ok(()) => Ok(events),
+            Err(e) => {
+                // Changes already made are kept, and reported by the next successful tick.
+                self.unreported = events;
+                Err(e)
             }
         }
-        self.retry_contract_holds(now_ms, &mut events)?;
-        let due: Vec<TxHash> = self
-            .pending
-            .iter()
-            .take_while(|(due_ms, _, _)| *due_ms <= now_ms)
-            .map(|(_, _, hash)| *hash)
-            .collect();
-        if !due.is_empty() {
-            self.commit(&due, now_ms, &mut events)?;
-        }
-        self.expire_holds(now_ms, &mut events);
-        Ok(events)
     }
 
     /// The earliest time at which [`Self::tick`] has work to do (batch due, quiet period end,
@@ -368,21 +359,34 @@ impl Ledger {
                 winner: *winner,
             });
         }
+        let losers: Vec<TxHash> = spenders.into_iter().filter(|s| s != winner).collect();
+        // Is the winner in another conflict with a spender that is not rejected now?
+        let contested_elsewhere = self.live.get(winner).is_some_and(|live| {
+            live.tx.inputs.iter().any(|input| {
+                input.outpoint != *outpoint
+                    && self.conflicts.contains_key(&input.outpoint)
+                    && self.spenders.get(&input.outpoint).is_some_and(|rivals| {
+                        rivals
+                            .iter()
+                            .any(|rival| rival != winner && !losers.contains(rival))
+                    })
+            })
+        });
+        // The commit comes first: if the write fails, nothing has changed.
+        let mut accepted = Vec::new();
+        if !contested_elsewhere {
+            self.commit(&[*winner], now_ms, &mut accepted)?;
+        }
         self.conflicts.remove(outpoint);
         let mut events = Vec::new();
-        for loser in spenders.iter().filter(|s| *s != winner) {
+        for loser in losers {
             let reason = RejectReason::LostConflict {
                 outpoint: *outpoint,
                 winner: *winner,
             };
-            self.reject(*loser, reason, now_ms, &mut events);
+            self.reject(loser, reason, now_ms, &mut events);
         }
-        if !self.in_conflict(winner) {
-            // A loser's rejection may have left the winner alone in another conflict, which
-            // made it Pending: it is committed now instead.
-            events.retain(|event| *event != LedgerEvent::Pending { tx: *winner });
-            self.commit(&[*winner], now_ms, &mut events)?;
-        }
+        events.extend(accepted);
         Ok(events)
     }
 

@@ -18,7 +18,7 @@ enum Resolution {
     /// A definitive reason to reject.
     Reject(RejectReason),
     /// An input is not (yet) a committed output, or its contract's code is unavailable.
-    Hold { missing: OutPoint, contract: bool },
+    Hold { missing: OutPoint, retry: bool },
 }
 
 /// How long a re-resolved held transaction has been held (its timeout runs from its first
@@ -29,20 +29,72 @@ pub(super) struct HeldBefore {
     missing: OutPoint,
 }
 
+/// A transaction that could not be resolved because the store failed, given back.
+pub(super) struct Unresolved {
+    pub(super) error: LedgerError,
+    pub(super) queued: QueuedTx,
+}
+
 impl Ledger {
+    /// The steps of [`Ledger::tick`], adding to `events`.
+    pub(super) fn tick_steps(
+        &mut self,
+        now_ms: u64,
+        events: &mut Vec<LedgerEvent>,
+    ) -> Result<(), LedgerError> {
+        if self.batcher.is_due(now_ms) {
+            let mut checked = self.batcher.flush(&self.accel)?.into_iter();
+            while let Some((queued, verdict)) = checked.next() {
+                let unresolved = match verdict {
+                    Err(input) => {
+                        let reason = RejectReason::BadSignature { input };
+                        self.reject(queued.hash, reason, now_ms, events);
+                        continue;
+                    }
+                    Ok(()) => match self.resolve(queued, None, now_ms, events) {
+                        Ok(()) => continue,
+                        Err(unresolved) => *unresolved,
+                    },
+                };
+                // Queue again what was not resolved: verified again at the next flush.
+                self.batcher.push(unresolved.queued, now_ms);
+                for (queued, _) in checked {
+                    self.batcher.push(queued, now_ms);
+                }
+                return Err(unresolved.error);
+            }
+        }
+        self.retry_holds(now_ms, events);
+        let due: Vec<TxHash> = self
+            .pending
+            .iter()
+            .take_while(|(due_ms, _, _)| *due_ms <= now_ms)
+            .map(|(_, _, hash)| *hash)
+            .collect();
+        if !due.is_empty() {
+            self.commit(&due, now_ms, events)?;
+        }
+        self.expire_holds(now_ms, events);
+        Ok(())
+    }
+
     /// Resolves a transaction whose signatures are valid: rejects, holds, or makes it Pending
-    /// (or Conflicted).
+    /// (or Conflicted). On a store error, nothing changed and the transaction is given back.
     pub(super) fn resolve(
         &mut self,
         queued: QueuedTx,
         held: Option<HeldBefore>,
         now_ms: u64,
         events: &mut Vec<LedgerEvent>,
-    ) -> Result<(), LedgerError> {
-        match self.check_inputs(&queued)? {
+    ) -> Result<(), Box<Unresolved>> {
+        let resolution = match self.check_inputs(&queued) {
+            Ok(resolution) => resolution,
+            Err(error) => return Err(Box::new(Unresolved { error, queued })),
+        };
+        match resolution {
             Resolution::Reject(reason) => self.reject(queued.hash, reason, now_ms, events),
-            Resolution::Hold { missing, contract } => {
-                self.hold(queued, missing, contract, held, now_ms, events)
+            Resolution::Hold { missing, retry } => {
+                self.hold(queued, missing, retry, held, now_ms, events)
             }
             Resolution::Valid => self.admit(queued, now_ms, events),
         }
@@ -98,8 +150,8 @@ impl Ledger {
             }
             *balance.entry(spent.asset).or_insert(0) += i128::from(spent.amount);
         }
-        if let Some((missing, contract)) = hold {
-            return Ok(Resolution::Hold { missing, contract });
+        if let Some((missing, retry)) = hold {
+            return Ok(Resolution::Hold { missing, retry });
         }
         for output in &tx.outputs {
             *balance.entry(output.asset).or_insert(0) -= i128::from(output.amount);
@@ -141,7 +193,7 @@ impl Ledger {
         &mut self,
         queued: QueuedTx,
         missing: OutPoint,
-        contract: bool,
+        retry: bool,
         held: Option<HeldBefore>,
         now_ms: u64,
         events: &mut Vec<LedgerEvent>,
@@ -158,8 +210,8 @@ impl Ledger {
             }
         };
         self.holds.insert((expires_ms, seq, hash));
-        if contract {
-            self.contract_holds.insert((seq, hash));
+        if retry {
+            self.retry_holds.insert((seq, hash));
         } else {
             self.held_on.entry(missing).or_default().push(hash);
         }
@@ -171,7 +223,7 @@ impl Ledger {
                 stage: Stage::Held {
                     missing,
                     expires_ms,
-                    contract,
+                    retry,
                 },
             },
         );
@@ -186,15 +238,15 @@ impl Ledger {
         let Stage::Held {
             missing,
             expires_ms,
-            contract,
+            retry,
         } = live.stage
         else {
             return None;
         };
         let live = self.live.remove(hash).expect("present");
         self.holds.remove(&(expires_ms, live.seq, *hash));
-        if contract {
-            self.contract_holds.remove(&(live.seq, *hash));
+        if retry {
+            self.retry_holds.remove(&(live.seq, *hash));
         } else if let Some(waiting) = self.held_on.get_mut(&missing) {
             waiting.retain(|h| h != hash);
             if waiting.is_empty() {
@@ -355,19 +407,30 @@ impl Ledger {
         events.push(LedgerEvent::Pending { tx: *hash });
     }
 
-    /// Resolves again the transactions held because a contract's code was unavailable.
-    pub(super) fn retry_contract_holds(
-        &mut self,
-        now_ms: u64,
-        events: &mut Vec<LedgerEvent>,
-    ) -> Result<(), LedgerError> {
-        let waiting: Vec<TxHash> = self.contract_holds.iter().map(|(_, h)| *h).collect();
+    /// Resolves again the held transactions marked for retry.
+    fn retry_holds(&mut self, now_ms: u64, events: &mut Vec<LedgerEvent>) {
+        let waiting: Vec<TxHash> = self.retry_holds.iter().map(|(_, h)| *h).collect();
         for hash in waiting {
             if let Some((queued, before)) = self.unhold(&hash) {
-                self.resolve(queued, Some(before), now_ms, events)?;
+                self.resolve_held(queued, before, now_ms, events);
             }
         }
-        Ok(())
+    }
+
+    /// Resolves a transaction taken out of the hold; on a store error it is held again, to be
+    /// retried at every tick (the error is logged: the commit that follows meets it too).
+    fn resolve_held(
+        &mut self,
+        queued: QueuedTx,
+        before: HeldBefore,
+        now_ms: u64,
+        events: &mut Vec<LedgerEvent>,
+    ) {
+        if let Err(unresolved) = self.resolve(queued, Some(before), now_ms, events) {
+            let Unresolved { error, queued } = *unresolved;
+            tracing::warn!("resolving held transaction {}: {error}", queued.hash);
+            self.hold(queued, before.missing, true, Some(before), now_ms, events);
+        }
     }
 
     /// Rejects every hold past its timeout.
@@ -497,7 +560,7 @@ impl Ledger {
                 };
                 for held in waiting {
                     if let Some((queued, before)) = self.unhold(&held) {
-                        self.resolve(queued, Some(before), now_ms, events)?;
+                        self.resolve_held(queued, before, now_ms, events);
                     }
                 }
             }
