@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use ed25519_consensus::SigningKey;
 use ramjet_accel::{Accelerator, Op};
@@ -15,7 +16,9 @@ use ramjet_node::ledger::{
     SpendValidator, Submission,
 };
 use ramjet_node::observe::TxState;
-use ramjet_node::storage::{Column, MemoryStore, RocksStore, Store, utxo_key};
+use ramjet_node::storage::{
+    Column, Entry, MemoryStore, RocksStore, StorageError, Store, WriteBatch, utxo_key,
+};
 use ramjet_node::tx::{
     Address, AssetId, ContractHash, Fee, KeyHash, OutPoint, Output, Transaction, TxError, TxHash,
 };
@@ -839,6 +842,137 @@ fn a_survivor_of_a_rejected_rival_goes_back_to_pending() {
         ledger.tick(500).unwrap(),
         vec![LedgerEvent::Accepted { tx: c.hash() }]
     );
+}
+
+/// A [`MemoryStore`] whose writes fail while `failing` is set.
+struct FlakyStore {
+    inner: MemoryStore,
+    failing: AtomicBool,
+}
+
+impl Store for FlakyStore {
+    fn get(&self, column: Column, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.inner.get(column, key)
+    }
+
+    fn scan_prefix(&self, column: Column, prefix: &[u8]) -> Result<Vec<Entry>, StorageError> {
+        self.inner.scan_prefix(column, prefix)
+    }
+
+    fn write(&self, batch: WriteBatch) -> Result<(), StorageError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(StorageError::Database {
+                path: "flaky".into(),
+                reason: "disk full".to_string(),
+            });
+        }
+        self.inner.write(batch)
+    }
+
+    fn flush(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failed_commit_reports_nothing_accepted_and_is_retried() {
+    let genesis = genesis(3);
+    let store = Arc::new(FlakyStore {
+        inner: MemoryStore::new(STORE_CHAIN),
+        failing: AtomicBool::new(false),
+    });
+    let accel = Arc::new(Accelerator::cpu_only());
+    let mut ledger = Ledger::open(store.clone(), accel, &genesis, config()).unwrap();
+    let first = pay(genesis.outpoint(0), &key(0), 1_000_000, &key(1), 10, 2);
+    let spent = genesis.outpoint(1);
+    let (a, b) = (
+        pay(spent, &key(1), 1_000_000, &key(0), 10, 0),
+        pay(spent, &key(1), 1_000_000, &key(2), 10, 0),
+    );
+    for tx in [&first, &a, &b] {
+        submit(&mut ledger, tx, 0);
+    }
+    ledger.tick(5).unwrap();
+    let digest = ledger.utxo_digest().unwrap();
+    store.failing.store(true, Ordering::SeqCst);
+    // A quiet period ends but the write fails: the error, nothing accepted or changed.
+    assert!(matches!(ledger.tick(405), Err(LedgerError::Storage(_))));
+    assert_eq!(ledger.state(&first.hash()), Some(TxState::Pending));
+    assert_eq!(ledger.utxo_digest().unwrap(), digest);
+    // A failed resolution changes nothing either: the conflict is still there.
+    assert!(matches!(
+        ledger.resolve_conflict(&spent, &a.hash(), 410),
+        Err(LedgerError::Storage(_))
+    ));
+    assert_eq!(ledger.conflicts().len(), 1);
+    assert_eq!(ledger.state(&b.hash()), Some(TxState::Conflicted));
+    assert_eq!(ledger.supply().unwrap(), genesis.supply());
+    // The disk recovers: the next tick commits.
+    store.failing.store(false, Ordering::SeqCst);
+    assert_eq!(
+        ledger.tick(420).unwrap(),
+        vec![LedgerEvent::Accepted { tx: first.hash() }]
+    );
+    let events = ledger.resolve_conflict(&spent, &a.hash(), 430).unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(ledger.state(&a.hash()), Some(TxState::Accepted));
+    assert_eq!(ledger.supply().unwrap(), genesis.supply());
+}
+
+#[test]
+fn events_of_a_failed_tick_are_reported_by_the_next() {
+    let genesis = genesis(2);
+    let store = Arc::new(FlakyStore {
+        inner: MemoryStore::new(STORE_CHAIN),
+        failing: AtomicBool::new(false),
+    });
+    let accel = Arc::new(Accelerator::cpu_only());
+    let config = LedgerConfig {
+        batch_deadline_ms: 400,
+        ..config()
+    };
+    let mut ledger = Ledger::open(store.clone(), accel, &genesis, config).unwrap();
+    let first = pay(genesis.outpoint(0), &key(0), 1_000_000, &key(1), 10, 0);
+    let second = pay(genesis.outpoint(1), &key(1), 1_000_000, &key(0), 10, 0);
+    submit(&mut ledger, &first, 0);
+    ledger.tick(400).unwrap();
+    submit(&mut ledger, &second, 400);
+    store.failing.store(true, Ordering::SeqCst);
+    // At 800, the batch with `second` is flushed (it becomes Pending), then committing
+    // `first` fails.
+    assert!(ledger.tick(800).is_err());
+    assert_eq!(ledger.state(&second.hash()), Some(TxState::Pending));
+    store.failing.store(false, Ordering::SeqCst);
+    assert_eq!(
+        ledger.tick(801).unwrap(),
+        vec![
+            LedgerEvent::Pending { tx: second.hash() },
+            LedgerEvent::Accepted { tx: first.hash() },
+        ]
+    );
+}
+
+#[test]
+fn the_rejected_hashes_remembered_are_bounded() {
+    let genesis = genesis(2);
+    let config = LedgerConfig {
+        seen_limit: 2,
+        ..config()
+    };
+    let (mut ledger, _) = open_memory(&genesis, config);
+    let invalid: Vec<Transaction> = (1..=3)
+        .map(|amount| Transaction::build_signed(&[(genesis.outpoint(0), &key(0))], vec![], fee(amount)))
+        .collect();
+    for tx in &invalid {
+        assert!(matches!(ledger.submit(tx.clone(), 0), Submission::Rejected(_)));
+    }
+    // The oldest is forgotten: judged again.
+    assert_eq!(ledger.state(&invalid[0].hash()), None);
+    assert!(matches!(
+        ledger.submit(invalid[0].clone(), 0),
+        Submission::Rejected(_)
+    ));
+    assert_eq!(ledger.submit(invalid[2].clone(), 0), Submission::Duplicate);
 }
 
 /// Allows spends whose transaction pays at least `min` coins to output 0, refuses others,
