@@ -255,6 +255,10 @@ impl Ledger {
     /// transactions held for an unavailable contract; commits every PENDING transaction whose
     /// quiet period has ended (one write) and then re-resolves the transactions held for their
     /// outputs; rejects holds past their timeout.
+    ///
+    /// On an error (the accelerator or the store failed) the changes made before it are kept,
+    /// and their events are returned by the next successful tick, first; a failed commit
+    /// leaves its transactions Pending, to be committed by a later tick.
     pub fn tick(&mut self, now_ms: u64) -> Result<Vec<LedgerEvent>, LedgerError> {
         let mut events = std::mem::take(&mut self.unreported);
         match self.tick_steps(now_ms, &mut events) {

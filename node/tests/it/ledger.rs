@@ -961,10 +961,15 @@ fn the_rejected_hashes_remembered_are_bounded() {
     };
     let (mut ledger, _) = open_memory(&genesis, config);
     let invalid: Vec<Transaction> = (1..=3)
-        .map(|amount| Transaction::build_signed(&[(genesis.outpoint(0), &key(0))], vec![], fee(amount)))
+        .map(|amount| {
+            Transaction::build_signed(&[(genesis.outpoint(0), &key(0))], vec![], fee(amount))
+        })
         .collect();
     for tx in &invalid {
-        assert!(matches!(ledger.submit(tx.clone(), 0), Submission::Rejected(_)));
+        assert!(matches!(
+            ledger.submit(tx.clone(), 0),
+            Submission::Rejected(_)
+        ));
     }
     // The oldest is forgotten: judged again.
     assert_eq!(ledger.state(&invalid[0].hash()), None);
@@ -1272,7 +1277,7 @@ fn a_restart_on_rocksdb_recovers_the_committed_state() {
         chain_id: CHAIN,
         outputs: vec![coins(&key(0), 5)],
     };
-    let err = open(&other).err().expect("another genesis is refused");
+    let err = open(&other).expect_err("another genesis is refused");
     let LedgerError::GenesisMismatch { stored, expected } = &err else {
         panic!("{err:?}");
     };
