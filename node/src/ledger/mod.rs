@@ -3,7 +3,7 @@
 //! A transaction goes through these steps (states and rules in `docs/ledger.md`):
 //!
 //! 1. [`Ledger::submit`]: deduplicated (any known hash is a [`Submission::Duplicate`]),
-//!    stateless checks, chain id of every output, then queued in the signature [`batcher`];
+//!    stateless checks, chain id of every output, then queued in the signature batcher;
 //! 2. [`Ledger::tick`] flushes the batcher when full or past its deadline: one
 //!    [`Accelerator::ed25519_verify`] call for every queued transaction;
 //! 3. inputs are resolved against the committed UTXO set (owner, contract, balance); an input
