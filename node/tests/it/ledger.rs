@@ -844,6 +844,45 @@ fn a_survivor_of_a_rejected_rival_goes_back_to_pending() {
     );
 }
 
+#[test]
+fn the_vote_passes_to_the_earliest_spender_left() {
+    // a spends x and y; b spends y; c and d spend x. b wins y: a is rejected, and the
+    // conflict on x, first seen as a, is now first seen as c.
+    let genesis = genesis(3);
+    let (mut ledger, _) = open_memory(&genesis, config());
+    let (x, y) = (genesis.outpoint(0), genesis.outpoint(1));
+    let a = Transaction::build_signed(
+        &[(x, &key(0)), (y, &key(1))],
+        vec![coins(&key(2), 2_000_000)],
+        fee(0),
+    );
+    let b = pay(y, &key(1), 1_000_000, &key(0), 1, 0);
+    let c = pay(x, &key(0), 1_000_000, &key(1), 1, 0);
+    let d = pay(x, &key(0), 1_000_000, &key(2), 1, 0);
+    for tx in [&a, &b, &c, &d] {
+        submit(&mut ledger, tx, 0);
+    }
+    ledger.tick(5).unwrap();
+    assert!(
+        ledger
+            .conflicts()
+            .iter()
+            .all(|set| set.first_seen == a.hash())
+    );
+    ledger.resolve_conflict(&y, &b.hash(), 10).unwrap();
+    let mut rest = vec![c.hash(), d.hash()];
+    rest.sort();
+    assert_eq!(
+        ledger.conflicts(),
+        vec![ConflictSet {
+            outpoint: x,
+            spenders: rest,
+            first_seen: c.hash(),
+            detected_ms: 5,
+        }]
+    );
+}
+
 /// A [`MemoryStore`] whose writes fail while `failing` is set.
 struct FlakyStore {
     inner: MemoryStore,
