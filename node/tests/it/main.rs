@@ -3,6 +3,7 @@
 mod contract;
 mod devices;
 mod identity;
+mod ledger;
 mod observe;
 mod rollup;
 mod storage;
