@@ -22,12 +22,16 @@
 //!   only the spending transaction and the output spent. The same contract, transaction,
 //!   limits and wasmtime version give the same verdict and the same fuel on every node.
 //!
+//! [`ContractEngine`] is the ledger's [`crate::ledger::SpendValidator`]: install it with
+//! [`crate::ledger::Ledger::set_spend_validator`].
+//!
 //! Installed modules are kept for the engine's lifetime (the cache is not bounded: the ledger
 //! installs only contracts named by outputs it holds, each at most
 //! [`ContractLimits::max_module_bytes`]).
 
 pub mod host;
 pub mod limits;
+mod validator;
 
 pub use limits::ContractLimits;
 

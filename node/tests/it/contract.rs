@@ -507,7 +507,7 @@ fn a_module_above_the_size_limit_is_refused() {
 
 /// The hash-lock contract: output 0 of the spending transaction must carry a preimage whose
 /// SHA-256 equals the 32 bytes of data the locked output carries.
-const HASH_LOCK: &str = r#"(module
+pub(crate) const HASH_LOCK: &str = r#"(module
   (import "ramjet" "spent_data_len" (func $spent_len (result i32)))
   (import "ramjet" "spent_data_read" (func $spent_read (param i32 i32) (result i32)))
   (import "ramjet" "output_data_len" (func $out_len (param i32) (result i32)))
