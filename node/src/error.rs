@@ -46,4 +46,10 @@ pub enum NodeError {
     /// The node's store (its data directory) could not be opened, read or written.
     #[error(transparent)]
     Storage(#[from] crate::storage::StorageError),
+    /// A gossip message, a peer's roots or a consensus parameter was rejected.
+    #[error(transparent)]
+    Consensus(#[from] crate::consensus::ConsensusError),
+    /// A simulation could not be set up.
+    #[error(transparent)]
+    Sim(#[from] crate::sim::SimError),
 }

@@ -17,12 +17,14 @@
 //! The binary (`src/main.rs`) parses the command line and calls into these modules; errors are
 //! [`NodeError`], turned into messages at the binary's edge.
 
+pub mod consensus;
 pub mod devices;
 mod error;
 pub mod identity;
 pub mod observe;
 pub mod proofs;
 pub mod rollup;
+pub mod sim;
 pub mod storage;
 pub mod trust;
 pub mod tx;
