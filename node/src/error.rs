@@ -52,4 +52,7 @@ pub enum NodeError {
     /// A simulation could not be set up.
     #[error(transparent)]
     Sim(#[from] crate::sim::SimError),
+    /// The ledger could not be opened or could not process transactions.
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
 }

@@ -11,6 +11,9 @@
 //!
 //! - [`rollup`]: `ramjet rollup setup | prove | verify | example`: Groth16 keys for the rollup
 //!   circuit, proofs of batches of transfers on the accelerator, their verification;
+//! - [`ledger`]: the transaction pipeline: deduplication, stateless checks, batched signature
+//!   verification on the accelerator, resolution against the committed UTXO set, conflicts,
+//!   PENDING → ACCEPTED after a quiet period, atomic commits to the [`storage`];
 //! - [`proofs`]: `ramjet proof export`: a proof and its key as snarkjs JSON or a Solidity
 //!   verifier.
 //!
@@ -21,6 +24,7 @@ pub mod consensus;
 pub mod devices;
 mod error;
 pub mod identity;
+pub mod ledger;
 pub mod observe;
 pub mod proofs;
 pub mod rollup;

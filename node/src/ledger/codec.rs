@@ -1,0 +1,134 @@
+//! How the ledger's records are stored (the layouts are in `docs/storage.md`):
+//!
+//! - `Utxos[utxo_key(outpoint)]` = the output's canonical bytes ([`encode_output`]), the same
+//!   bytes as the output inside a transaction's canonical encoding;
+//! - `Transactions[tx hash]` = state code (1 byte, [`TxState::code`]) ‖ the transaction's
+//!   canonical encoding;
+//! - `Metadata[GENESIS_KEY]` = the genesis hash (32 bytes);
+//! - `Metadata[BURNT_PREFIX ‖ asset id]` = fees burnt so far in that asset (`u128`, LE).
+
+use crate::observe::TxState;
+use crate::tx::{
+    Address, AssetId, ContractHash, KeyHash, MAX_OUTPUT_DATA, Output, Transaction, TxHash,
+};
+
+use super::LedgerError;
+
+/// The key, in `Metadata`, of the genesis hash the store was created with.
+pub(crate) const GENESIS_KEY: &[u8] = b"ledger.genesis";
+/// The prefix, in `Metadata`, of the burnt-fee totals (followed by the 32-byte asset id).
+pub(crate) const BURNT_PREFIX: &[u8] = b"ledger.burnt.";
+
+/// The canonical bytes of an output: chain id (`u32` LE) ‖ key hash (32) ‖ asset id (32) ‖
+/// amount (`u64` LE) ‖ data option (0, or 1 ‖ length `u16` LE ‖ bytes) ‖ contract option (0, or
+/// 1 ‖ hash (32)).
+pub(crate) fn encode_output(output: &Output, out: &mut Vec<u8>) {
+    out.extend_from_slice(&output.address.chain_id.to_le_bytes());
+    out.extend_from_slice(&output.address.key_hash.0);
+    out.extend_from_slice(&output.asset.0);
+    out.extend_from_slice(&output.amount.to_le_bytes());
+    match &output.data {
+        None => out.push(0),
+        Some(data) => {
+            out.push(1);
+            out.extend_from_slice(&(data.len() as u16).to_le_bytes());
+            out.extend_from_slice(data);
+        }
+    }
+    match &output.contract {
+        None => out.push(0),
+        Some(contract) => {
+            out.push(1);
+            out.extend_from_slice(&contract.0);
+        }
+    }
+}
+
+/// [`encode_output`] into a new vector.
+pub(crate) fn output_bytes(output: &Output) -> Vec<u8> {
+    let mut out = Vec::with_capacity(80);
+    encode_output(output, &mut out);
+    out
+}
+
+/// Decodes exactly one [`encode_output`] value.
+pub(crate) fn decode_output(bytes: &[u8]) -> Result<Output, LedgerError> {
+    let corrupt = |why: &str| LedgerError::Corrupt {
+        what: format!("stored output ({} bytes): {why}", bytes.len()),
+    };
+    let mut rest = bytes;
+    let mut take = |n: usize| -> Result<&[u8], LedgerError> {
+        if rest.len() < n {
+            return Err(corrupt("truncated"));
+        }
+        let (head, tail) = rest.split_at(n);
+        rest = tail;
+        Ok(head)
+    };
+    let chain_id = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes"));
+    let key_hash = KeyHash(take(32)?.try_into().expect("32 bytes"));
+    let asset = AssetId(take(32)?.try_into().expect("32 bytes"));
+    let amount = u64::from_le_bytes(take(8)?.try_into().expect("8 bytes"));
+    let data = match take(1)?[0] {
+        0 => None,
+        1 => {
+            let len = u16::from_le_bytes(take(2)?.try_into().expect("2 bytes")) as usize;
+            if len == 0 || len > MAX_OUTPUT_DATA {
+                return Err(corrupt("data length out of bounds"));
+            }
+            Some(take(len)?.to_vec())
+        }
+        _ => return Err(corrupt("bad data option tag")),
+    };
+    let contract = match take(1)?[0] {
+        0 => None,
+        1 => Some(ContractHash(take(32)?.try_into().expect("32 bytes"))),
+        _ => return Err(corrupt("bad contract option tag")),
+    };
+    if !rest.is_empty() {
+        return Err(corrupt("trailing bytes"));
+    }
+    if amount == 0 {
+        return Err(corrupt("amount zero"));
+    }
+    Ok(Output {
+        address: Address { chain_id, key_hash },
+        asset,
+        amount,
+        data,
+        contract,
+    })
+}
+
+/// A transaction record: state code ‖ canonical encoding.
+pub(crate) fn encode_tx_record(state: TxState, tx: &Transaction) -> Vec<u8> {
+    let encoded = tx.encode();
+    let mut out = Vec::with_capacity(1 + encoded.len());
+    out.push(state.code());
+    out.extend_from_slice(&encoded);
+    out
+}
+
+/// Decodes a [`encode_tx_record`] value stored under `hash`.
+pub(crate) fn decode_tx_record(
+    hash: &TxHash,
+    bytes: &[u8],
+) -> Result<(TxState, Transaction), LedgerError> {
+    let corrupt = |why: String| LedgerError::Corrupt {
+        what: format!("transaction record {hash}: {why}"),
+    };
+    let (&code, encoded) = bytes
+        .split_first()
+        .ok_or_else(|| corrupt("empty".to_string()))?;
+    let state =
+        TxState::from_code(code).ok_or_else(|| corrupt(format!("unknown state code {code}")))?;
+    let tx = Transaction::decode(encoded).map_err(|e| corrupt(e.to_string()))?;
+    Ok((state, tx))
+}
+
+/// The `Metadata` key of the burnt-fee total of `asset`.
+pub(crate) fn burnt_key(asset: &AssetId) -> Vec<u8> {
+    let mut key = BURNT_PREFIX.to_vec();
+    key.extend_from_slice(&asset.0);
+    key
+}

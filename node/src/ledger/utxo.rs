@@ -1,0 +1,92 @@
+//! Reads of the committed UTXO set through the [`Store`], with a small write-through cache.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::storage::{Column, Store, utxo_key};
+use crate::tx::{OutPoint, Output};
+
+use super::LedgerError;
+use super::codec::decode_output;
+
+/// Most outputs the cache holds; when full it is emptied (a simple bound, not an LRU).
+const CACHE_LIMIT: usize = 65_536;
+
+/// The committed UTXO set: the store is the truth, the cache holds outputs read or written
+/// recently. Only committed outputs are ever cached, and the ledger updates the cache only after
+/// a commit's write returned Ok.
+pub(crate) struct UtxoSet {
+    store: Arc<dyn Store>,
+    cache: HashMap<OutPoint, Output>,
+}
+
+impl UtxoSet {
+    pub(crate) fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            cache: HashMap::new(),
+        }
+    }
+
+    /// The committed unspent output at `outpoint`, if any.
+    pub(crate) fn get(&mut self, outpoint: &OutPoint) -> Result<Option<Output>, LedgerError> {
+        if let Some(output) = self.cache.get(outpoint) {
+            return Ok(Some(output.clone()));
+        }
+        let output = self.read(outpoint)?;
+        if let Some(output) = &output {
+            self.insert(*outpoint, output.clone());
+        }
+        Ok(output)
+    }
+
+    /// [`Self::get`] without filling the cache (for `&self` readers).
+    pub(crate) fn read(&self, outpoint: &OutPoint) -> Result<Option<Output>, LedgerError> {
+        if let Some(output) = self.cache.get(outpoint) {
+            return Ok(Some(output.clone()));
+        }
+        self.store
+            .get(Column::Utxos, &utxo_key(outpoint))?
+            .map(|bytes| decode_output(&bytes))
+            .transpose()
+    }
+
+    /// Records a committed change: `spent` removed, `created` added.
+    pub(crate) fn committed(
+        &mut self,
+        spent: impl IntoIterator<Item = OutPoint>,
+        created: impl IntoIterator<Item = (OutPoint, Output)>,
+    ) {
+        for outpoint in spent {
+            self.cache.remove(&outpoint);
+        }
+        for (outpoint, output) in created {
+            self.insert(outpoint, output);
+        }
+    }
+
+    fn insert(&mut self, outpoint: OutPoint, output: Output) {
+        if self.cache.len() >= CACHE_LIMIT {
+            self.cache.clear();
+        }
+        self.cache.insert(outpoint, output);
+    }
+
+    /// Every committed UTXO, sorted by outpoint (the store's key order is outpoint order).
+    pub(crate) fn all(&self) -> Result<Vec<(OutPoint, Output)>, LedgerError> {
+        self.store
+            .scan_prefix(Column::Utxos, b"")?
+            .into_iter()
+            .map(|(key, value)| {
+                let key: [u8; 36] = key.try_into().map_err(|key: Vec<u8>| LedgerError::Corrupt {
+                    what: format!("UTXO key of {} bytes", key.len()),
+                })?;
+                let outpoint = OutPoint {
+                    tx: crate::tx::TxHash(key[..32].try_into().expect("32 bytes")),
+                    index: u32::from_be_bytes(key[32..].try_into().expect("4 bytes")),
+                };
+                Ok((outpoint, decode_output(&value)?))
+            })
+            .collect()
+    }
+}
