@@ -94,10 +94,15 @@ impl VoteBook {
         let mut evidence = Vec::new();
         let sequence = root.header.sequence;
         match book.chain.get(&sequence) {
-            Some(first) if first != root => evidence.push(Evidence::SameSequence {
-                a: *first,
-                b: *root,
-            }),
+            Some(first) if first != root => {
+                // Ascending header hash: every node catching this fork builds the same evidence.
+                let (a, b) = if first.header.hash() < hash {
+                    (*first, *root)
+                } else {
+                    (*root, *first)
+                };
+                evidence.push(Evidence::SameSequence { a, b });
+            }
             Some(_) => {}
             None => {
                 book.chain.insert(sequence, *root);

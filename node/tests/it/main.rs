@@ -4,6 +4,7 @@ mod devices;
 mod identity;
 mod observe;
 mod rollup;
+mod sim;
 mod storage;
 mod trust;
 mod tx;
