@@ -313,8 +313,12 @@ fn vote_book_turns_a_forked_chain_and_contradictory_states_into_evidence() {
     // The evidence survives the wire.
     let msg = Message::Evidence(evidence[0].clone());
     assert_eq!(Message::decode(&msg.encode()).unwrap(), msg);
-    // Observations that do not hash to the root are refused.
-    assert!(book.ingest(&b, &[obs(6, TxState::Pending), obs(5, TxState::Accepted)]).is_err());
+    // Observations that do not hash to the root are refused, and so are missing ones.
+    let mut fresh = VoteBook::new();
+    assert!(fresh.ingest(&b, &[obs(6, TxState::Pending), obs(5, TxState::Accepted)]).is_err());
+    assert!(fresh.ingest(&b, &[obs(6, TxState::Pending)]).is_err());
+    // A copy of a known epoch is a duplicate (deduplicated on the header hash before any check).
+    assert_eq!(book.ingest(&b, &[obs(6, TxState::Pending), obs(5, TxState::Rejected)]).unwrap(), Ingested::Duplicate);
 }
 
 #[test]
