@@ -6,8 +6,8 @@
 //! ([`Message::Roots`]). Each peer's **vote** is the spender it observed first as Pending or
 //! Accepted in its signed chain ([`VoteBook::vote`]); the node's own vote is the spender it saw
 //! first. At the end of the window the node sums, per spender, the **weights** of its voters
-//! ([`weight_bands`]: direct trust clamped to `[0, 1]` and quantised down to bands of 0.05, zero
-//! for a convicted peer) and the spender with the greatest support wins, ties going to the
+//! ([`ConsensusConfig::weight_bands`]: direct trust capped at its initial value, quantised down
+//! to bands of 0.05, zero for a convicted peer) and the spender with the greatest support wins, ties going to the
 //! smallest transaction hash ([`decide`]). Weights are whole numbers of bands, so sums are exact
 //! and independent of order.
 //!
@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::identity::NodeId;
-use crate::observe::{Evidence, ObsError};
+use crate::observe::ObsError;
 use crate::tx::TxHash;
 
 /// Why a message, a root or a consensus parameter was rejected.
@@ -78,9 +78,13 @@ pub struct ConsensusConfig {
     /// Width of a weight band (default 0.05): weights are whole numbers of bands.
     pub weight_band: f64,
     /// Added to a score before quantising (default 0.0005), so that a score a hair below a band
-    /// edge through decay (a saturated 1.0 decays to 0.99999 between messages) stays in the
-    /// band above.
+    /// edge through decay stays in the band above.
     pub band_tolerance: f64,
+    /// Highest score that counts towards a weight (default 0.5, direct trust's initial value).
+    /// Trust earned by valid messages measures the traffic a node saw from a peer, which differs
+    /// between observers (drops, duplicates, what is in flight); capped, every honest peer
+    /// weighs the same everywhere and a weight only falls for misbehaviour.
+    pub weight_cap: f64,
 }
 
 impl Default for ConsensusConfig {
@@ -89,6 +93,7 @@ impl Default for ConsensusConfig {
             conflict_window_ms: 800,
             weight_band: 0.05,
             band_tolerance: 0.0005,
+            weight_cap: 0.5,
         }
     }
 }
@@ -112,6 +117,9 @@ impl ConsensusConfig {
                 self.band_tolerance
             ));
         }
+        if !(self.weight_cap.is_finite() && self.weight_cap > 0.0 && self.weight_cap <= 1.0) {
+            violations.push(format!("weight_cap {} is not in (0, 1]", self.weight_cap));
+        }
         if violations.is_empty() {
             Ok(())
         } else {
@@ -120,9 +128,16 @@ impl ConsensusConfig {
     }
 
     /// The weight, in bands, of a voter with direct trust `score`:
-    /// `floor((clamp(score, 0, 1) + band_tolerance) / weight_band)`, capped at the top band.
+    /// `floor((clamp(min(score, weight_cap), 0, 1) + band_tolerance) / weight_band)`.
     pub fn weight_bands(&self, score: f64) -> u32 {
-        weight_bands(score, self.weight_band, self.band_tolerance)
+        if score.is_nan() {
+            return 0;
+        }
+        weight_bands(
+            score.min(self.weight_cap),
+            self.weight_band,
+            self.band_tolerance,
+        )
     }
 }
 
@@ -155,6 +170,8 @@ pub struct Decision {
     pub winner: TxHash,
     /// Every spender's support in bands (spenders without a ballot have 0).
     pub support: BTreeMap<TxHash, u64>,
+    /// The ballots counted (those for a spender), in the order given.
+    pub ballots: Vec<Ballot>,
 }
 
 /// The decision rule: each spender's support is the sum of the weights of the ballots for it
@@ -176,11 +193,18 @@ pub fn decide(spenders: &[TxHash], ballots: &[Ballot]) -> Option<Decision> {
             _ => Some((*tx, *s)),
         })?
         .0;
-    Some(Decision { winner, support })
+    let ballots = ballots
+        .iter()
+        .filter(|b| support.contains_key(&b.choice))
+        .copied()
+        .collect();
+    Some(Decision {
+        winner,
+        support,
+        ballots,
+    })
 }
 
-/// The convicted node and the evidence that convicts it.
-pub type Conviction = (NodeId, Evidence);
 
 #[cfg(test)]
 mod tests {
@@ -200,7 +224,10 @@ mod tests {
 
     #[test]
     fn bands_quantise_down_with_tolerance() {
-        let c = ConsensusConfig::default();
+        let c = ConsensusConfig {
+            weight_cap: 1.0,
+            ..ConsensusConfig::default()
+        };
         assert_eq!(c.weight_bands(0.5), 10);
         assert_eq!(c.weight_bands(0.5 + 0.049), 10);
         assert_eq!(c.weight_bands(0.5496), 11);
@@ -210,6 +237,10 @@ mod tests {
         assert_eq!(c.weight_bands(-0.3), 0);
         assert_eq!(c.weight_bands(f64::NAN), 0);
         assert_eq!(c.weight_bands(7.0), 20);
+        let capped = ConsensusConfig::default();
+        assert_eq!(capped.weight_bands(0.93), 10, "earned trust is capped");
+        assert_eq!(capped.weight_bands(0.5), 10);
+        assert_eq!(capped.weight_bands(0.4), 8, "penalties count");
     }
 
     #[test]
@@ -230,10 +261,11 @@ mod tests {
             conflict_window_ms: 0,
             weight_band: 0.0,
             band_tolerance: -1.0,
+            weight_cap: 0.0,
         };
         match c.validate() {
             Err(ConsensusError::InvalidParameters { violations }) => {
-                assert_eq!(violations.len(), 3)
+                assert_eq!(violations.len(), 4)
             }
             other => panic!("{other:?}"),
         }

@@ -9,7 +9,7 @@ use ramjet_accel::{Accelerator, MerkleLeaves};
 use super::byzantine::{ByzantineState, Role};
 use super::{Envelope, NodeConfig};
 use crate::Result;
-use crate::consensus::{Ballot, ConsensusConfig, Ingested, Message, VoteBook, decide};
+use crate::consensus::{Ballot, ConsensusConfig, Decision, Ingested, Message, VoteBook, decide};
 use crate::identity::{Identity, NodeId};
 use crate::ledger::{Genesis, Ledger, LedgerEvent, RejectReason, Submission};
 use crate::observe::{Evidence, Observation, ObservationBuffer, RootHeader, SignedRoot, TxState};
@@ -60,13 +60,11 @@ pub struct SimNode {
     observed_pending: HashSet<TxHash>,
     /// Transactions this node signed a Conflicted observation of.
     observed_conflicted: HashSet<TxHash>,
-    /// Decisions taken: outpoint → winner.
-    decisions: BTreeMap<OutPoint, TxHash>,
+    /// Decisions taken: outpoint → the decision (winner and support).
+    decisions: BTreeMap<OutPoint, Decision>,
     counters: NodeCounters,
     byzantine: ByzantineState,
     peers: usize,
-    /// The virtual time of the event being handled.
-    now_ms: u64,
 }
 
 impl SimNode {
@@ -103,7 +101,6 @@ impl SimNode {
             counters: NodeCounters::default(),
             byzantine: ByzantineState::default(),
             peers,
-            now_ms: 0,
         })
     }
 
@@ -142,8 +139,8 @@ impl SimNode {
         &self.buffer
     }
 
-    /// Conflicts decided: outpoint → winner.
-    pub fn decisions(&self) -> &BTreeMap<OutPoint, TxHash> {
+    /// Conflicts decided: outpoint → the decision (winner and every spender's support).
+    pub fn decisions(&self) -> &BTreeMap<OutPoint, Decision> {
         &self.decisions
     }
 
@@ -183,7 +180,6 @@ impl SimNode {
         envelope: Arc<Envelope>,
         now_ms: u64,
     ) -> Result<Vec<Outgoing>> {
-        self.now_ms = now_ms;
         let mut out = Vec::new();
         if !self.seen.insert(envelope.id.0) {
             // A copy of a message that was valid (or an invalid one already penalised once).
@@ -256,20 +252,14 @@ impl SimNode {
         Ok(())
     }
 
-    /// Queues a message for every other node. A node scores itself as its peers score it: one
-    /// valid message per copy sent, so its own weight follows the same curve as theirs.
+    /// Queues a message for every other node.
     fn send_all(&mut self, out: &mut Vec<Outgoing>, envelope: Arc<Envelope>) {
-        let me = self.id();
-        for _ in 0..self.peers {
-            self.trust.record(me, Behaviour::Valid, self.now_ms);
-        }
         out.push(Outgoing::All(envelope));
     }
 
 
     /// Does all work due at `now_ms`: the ledger's tick, conflict decisions, the flush.
     pub(crate) fn on_timer(&mut self, now_ms: u64) -> Result<Vec<Outgoing>> {
-        self.now_ms = now_ms;
         let mut out = Vec::new();
         let events = self.ledger.tick(now_ms)?;
         self.handle_events(events, now_ms, &mut out);
@@ -357,7 +347,8 @@ impl SimNode {
         }
     }
 
-    /// The weight of `node` in bands: its direct-trust score quantised, 0 if convicted.
+    /// The weight of `node` in bands: its direct-trust score capped and quantised, 0 if
+    /// convicted. The node's own weight is that of a peer with no record (the initial score).
     pub fn weight(&self, node: &NodeId, now_ms: u64) -> u32 {
         if self.votes.is_convicted(node) {
             0
@@ -386,11 +377,12 @@ impl SimNode {
             let Some(decision) = decide(&conflict.spenders, &ballots) else {
                 continue;
             };
-            self.decisions.insert(conflict.outpoint, decision.winner);
+            let winner = decision.winner;
+            self.decisions.insert(conflict.outpoint, decision);
             self.counters.conflicts_resolved += 1;
             let events = self
                 .ledger
-                .resolve_conflict(&conflict.outpoint, &decision.winner, now_ms)?;
+                .resolve_conflict(&conflict.outpoint, &winner, now_ms)?;
             self.handle_events(events, now_ms, out);
         }
         Ok(())

@@ -103,6 +103,25 @@ fn check_run(sim: &Simulation, workload: &Workload) {
     let reference = &report.honest().next().unwrap();
     let genesis_supply = sim.genesis().supply();
     let utxos0 = honest[0].ledger().utxos().unwrap();
+    if std::env::var("SIM_DEBUG").is_ok() {
+        for [a, b] in &workload.attempts {
+            for n in sim.nodes() {
+                let d = n.decisions().values().find(|d| d.support.contains_key(a));
+                eprintln!(
+                    "attempt {:.8}/{:.8} node {} {:?}: a={:?} b={:?} decision {:?}",
+                    a.to_hex(), b.to_hex(), n.index(), n.role(),
+                    n.ledger().state(a), n.ledger().state(b),
+                    d.map(|d| (d.winner.to_hex()[..8].to_owned(), d.support.values().copied().collect::<Vec<_>>()))
+                );
+                if let Some(d) = d {
+                    for bl in &d.ballots {
+                        let v = sim.nodes().iter().position(|m| m.id() == bl.voter).unwrap();
+                        eprintln!("    voter {v} -> {:.8} w {}", bl.choice.to_hex(), bl.weight);
+                    }
+                }
+            }
+        }
+    }
     for (node, r) in honest.iter().zip(report.honest()) {
         assert_eq!(r.utxo_digest, reference.utxo_digest, "node {} UTXO digest", r.index);
         assert_eq!(node.ledger().utxos().unwrap(), utxos0, "node {} UTXO set", r.index);
@@ -168,7 +187,7 @@ fn four_honest_nodes_agree_on_every_transfer() {
         nodes: 4,
         byzantine_fraction: 0.0,
         clients: 10,
-        coins_per_client: 5,
+        coins_per_client: 10,
         transfers: 100,
         double_spends: 0,
         ..ScenarioConfig::default()
@@ -223,7 +242,12 @@ fn symmetric_double_spend_is_a_tie_broken_by_hash_everywhere() {
             }
             assert_eq!(node.weight(id, 900), node.weight(&ids[0], 900));
         }
-        assert_eq!(node.decisions().values().copied().collect::<Vec<_>>(), vec![winner]);
+        assert_eq!(
+            node.decisions().values().map(|d| d.winner).collect::<Vec<_>>(),
+            vec![winner]
+        );
+        let support: Vec<u64> = node.decisions().values().next().unwrap().support.values().copied().collect();
+        assert_eq!(support[0], support[1], "a tie");
         assert_eq!(node.ledger().state(&winner), Some(TxState::Accepted));
         assert_eq!(node.ledger().state(&spenders[1]), Some(TxState::Rejected));
     }
@@ -242,7 +266,6 @@ fn an_equivocator_is_caught_by_everyone_with_evidence_that_verifies() {
         coins_per_client: 10,
         transfers: 40,
         double_spends: 3,
-        double_spend_start_ms: 100,
         ..ScenarioConfig::default()
     };
     let (mut sim, workload) = scenario::build(&config).unwrap();
@@ -373,7 +396,7 @@ fn small(seed: u64) -> ScenarioConfig {
         nodes: 6,
         byzantine_fraction: 0.34,
         clients: 10,
-        coins_per_client: 5,
+        coins_per_client: 8,
         transfers: 80,
         double_spends: 4,
         double_spend_start_ms: 200,
