@@ -14,6 +14,12 @@
 //! - [`ledger`]: the transaction pipeline: deduplication, stateless checks, batched signature
 //!   verification on the accelerator, resolution against the committed UTXO set, conflicts,
 //!   PENDING → ACCEPTED after a quiet period, atomic commits to the [`storage`];
+//! - [`consensus`]: conflict resolution: the gossip messages and their encodings, peers' votes
+//!   from their signed observation roots ([`consensus::VoteBook`]), trust weights in bands,
+//!   the decision rule (greatest weighted support, ties to the smallest hash), equivocation
+//!   evidence and convictions;
+//! - [`sim`]: an in-process, seeded, virtual-time simulator of N nodes (a lossy, reordering
+//!   message layer, Byzantine roles, the standard workload) that checks conflict resolution;
 //! - [`proofs`]: `ramjet proof export`: a proof and its key as snarkjs JSON or a Solidity
 //!   verifier.
 //!

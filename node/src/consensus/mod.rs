@@ -205,7 +205,6 @@ pub fn decide(spenders: &[TxHash], ballots: &[Ballot]) -> Option<Decision> {
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

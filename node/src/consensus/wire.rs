@@ -36,8 +36,9 @@ pub enum Message {
         /// The epoch's observations, `root.header.leaf_count` of them.
         observations: Vec<Observation>,
     },
-    /// Proof that a node signed conflicting observations.
-    Evidence(Evidence),
+    /// Proof that a node signed conflicting observations (boxed: two inclusion proofs are
+    /// large next to the other variants).
+    Evidence(Box<Evidence>),
 }
 
 /// A message's id, what relays deduplicate on: the transaction hash for [`Message::Tx`], the
@@ -130,7 +131,7 @@ impl Message {
                 }
                 Message::Roots { root, observations }
             }
-            KIND_EVIDENCE => Message::Evidence(match r.byte()? {
+            KIND_EVIDENCE => Message::Evidence(Box::new(match r.byte()? {
                 0 => Evidence::SameSequence {
                     a: r.signed_root()?,
                     b: r.signed_root()?,
@@ -140,7 +141,7 @@ impl Message {
                     b: r.inclusion_proof()?,
                 },
                 _ => return Err(ConsensusError::Malformed("unknown evidence kind")),
-            }),
+            })),
             _ => return Err(ConsensusError::Malformed("unknown message kind")),
         };
         if !r.bytes.is_empty() {

@@ -27,9 +27,9 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::sync::Arc;
 
+use ramjet_accel::Accelerator;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use ramjet_accel::Accelerator;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -187,7 +187,10 @@ pub enum DoubleSpendSource {
 #[derive(Debug)]
 enum External {
     /// A client submits a transaction to one node over the API (reliable).
-    Submit { node: usize, envelope: Arc<Envelope> },
+    Submit {
+        node: usize,
+        envelope: Arc<Envelope>,
+    },
     /// Two conflicting transactions, each to one half of the network.
     DoubleSpend {
         source: DoubleSpendSource,
@@ -339,10 +342,7 @@ impl Simulation {
     ) {
         let (a, b) = (Envelope::new(Message::Tx(a)), Envelope::new(Message::Tx(b)));
         if let DoubleSpendSource::Node(i) = source {
-            self.nodes[i].never_relay(&[
-                crate::tx::TxHash(a.id.0),
-                crate::tx::TxHash(b.id.0),
-            ]);
+            self.nodes[i].never_relay(&[crate::tx::TxHash(a.id.0), crate::tx::TxHash(b.id.0)]);
         }
         self.push_external(
             at_ms,

@@ -245,7 +245,7 @@ impl SimNode {
     fn convict(&mut self, evidence: Evidence, now_ms: u64, out: &mut Vec<Outgoing>) -> Result<()> {
         if let Some(node) = self.votes.convict(&evidence)? {
             self.trust.record(node, Behaviour::Invalid, now_ms);
-            let envelope = Envelope::new(Message::Evidence(evidence));
+            let envelope = Envelope::new(Message::Evidence(Box::new(evidence)));
             self.seen.insert(envelope.id.0);
             self.send_all(out, envelope);
         }
@@ -256,7 +256,6 @@ impl SimNode {
     fn send_all(&mut self, out: &mut Vec<Outgoing>, envelope: Arc<Envelope>) {
         out.push(Outgoing::All(envelope));
     }
-
 
     /// Does all work due at `now_ms`: the ledger's tick, conflict decisions, the flush.
     pub(crate) fn on_timer(&mut self, now_ms: u64) -> Result<Vec<Outgoing>> {
@@ -272,7 +271,6 @@ impl SimNode {
         }
         Ok(out)
     }
-
 
     fn observe(&mut self, tx: TxHash, state: TxState, now_ms: u64) {
         self.buffer.push(Observation {
@@ -353,8 +351,7 @@ impl SimNode {
         if self.votes.is_convicted(node) {
             0
         } else {
-            self.consensus
-                .weight_bands(self.trust.score(node, now_ms))
+            self.consensus.weight_bands(self.trust.score(node, now_ms))
         }
     }
 
@@ -419,10 +416,7 @@ impl SimNode {
             return Ok(());
         };
         self.counters.roots += 1;
-        let envelope = Envelope::new(Message::Roots {
-            root,
-            observations,
-        });
+        let envelope = Envelope::new(Message::Roots { root, observations });
         self.seen.insert(envelope.id.0);
         match alternative {
             None => self.send_all(out, envelope),

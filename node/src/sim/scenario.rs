@@ -113,7 +113,8 @@ pub fn build(config: &ScenarioConfig) -> Result<(Simulation, Workload)> {
     let spender_wallets: Vec<SigningKey> = (0..double_spenders.len().max(1))
         .map(|_| key(&mut rng))
         .collect();
-    let address = |k: &SigningKey| Address::of_public_key(chain_id, &k.verification_key().to_bytes());
+    let address =
+        |k: &SigningKey| Address::of_public_key(chain_id, &k.verification_key().to_bytes());
     let output = |k: &SigningKey, amount: u64| Output {
         address: address(k),
         asset: SIM_ASSET,

@@ -11,18 +11,17 @@ use ramjet_accel::Accelerator;
 use ramjet_node::consensus::{Ingested, Message, VoteBook};
 use ramjet_node::identity::Identity;
 use ramjet_node::ledger::Genesis;
-use ramjet_node::observe::{
-    Evidence, Observation, ObservationBuffer, TxState, verify_evidence,
-};
+use ramjet_node::observe::{Evidence, Observation, ObservationBuffer, TxState, verify_evidence};
 use ramjet_node::sim::scenario::{self, SIM_ASSET, ScenarioConfig, Workload};
-use ramjet_node::sim::{
-    DoubleSpendSource, NetConfig, Network, Role, SimConfig, Simulation,
-};
+use ramjet_node::sim::{DoubleSpendSource, NetConfig, Network, Role, SimConfig, Simulation};
 use ramjet_node::tx::{Address, Fee, Output, Transaction, TxHash};
 
 // ---------------------------------------------------------------- message layer
 
-fn trace(seed: u64, config: NetConfig, sends: u32) -> (Vec<(u64, usize, usize, u32)>, Network<u32>) {
+/// One delivery: (arrival time, from, to, the message: its send number).
+type Arrival = (u64, usize, usize, u32);
+
+fn trace(seed: u64, config: NetConfig, sends: u32) -> (Vec<Arrival>, Network<u32>) {
     let mut net = Network::new(config, seed).unwrap();
     for i in 0..sends {
         net.send(u64::from(i), (i % 5) as usize, ((i + 1) % 5) as usize, i);
@@ -46,7 +45,10 @@ fn net_delays_drops_duplicates_and_reorders_within_its_parameters() {
     let (deliveries, net) = trace(42, config.clone(), sends);
     let stats = net.stats();
     assert_eq!(stats.sent, u64::from(sends));
-    assert_eq!(stats.delivered, stats.sent - stats.dropped + stats.duplicated);
+    assert_eq!(
+        stats.delivered,
+        stats.sent - stats.dropped + stats.duplicated
+    );
     assert_eq!(deliveries.len() as u64, stats.delivered);
     // 10% each, with a binomial standard deviation of 30 on 10 000 draws.
     assert!((850..=1150).contains(&stats.dropped), "{stats:?}");
@@ -98,7 +100,11 @@ fn fixed_delay_network_is_lossless_and_in_order() {
 /// Everything the acceptance criteria ask of a finished run.
 fn check_run(sim: &Simulation, workload: &Workload) {
     let report = sim.report().unwrap();
-    let honest: Vec<_> = sim.nodes().iter().filter(|n| n.role().is_honest()).collect();
+    let honest: Vec<_> = sim
+        .nodes()
+        .iter()
+        .filter(|n| n.role().is_honest())
+        .collect();
     assert!(!honest.is_empty());
     let reference = &report.honest().next().unwrap();
     let genesis_supply = sim.genesis().supply();
@@ -109,9 +115,16 @@ fn check_run(sim: &Simulation, workload: &Workload) {
                 let d = n.decisions().values().find(|d| d.support.contains_key(a));
                 eprintln!(
                     "attempt {:.8}/{:.8} node {} {:?}: a={:?} b={:?} decision {:?}",
-                    a.to_hex(), b.to_hex(), n.index(), n.role(),
-                    n.ledger().state(a), n.ledger().state(b),
-                    d.map(|d| (d.winner.to_hex()[..8].to_owned(), d.support.values().copied().collect::<Vec<_>>()))
+                    a.to_hex(),
+                    b.to_hex(),
+                    n.index(),
+                    n.role(),
+                    n.ledger().state(a),
+                    n.ledger().state(b),
+                    d.map(|d| (
+                        d.winner.to_hex()[..8].to_owned(),
+                        d.support.values().copied().collect::<Vec<_>>()
+                    ))
                 );
                 if let Some(d) = d {
                     for bl in &d.ballots {
@@ -123,8 +136,17 @@ fn check_run(sim: &Simulation, workload: &Workload) {
         }
     }
     for (node, r) in honest.iter().zip(report.honest()) {
-        assert_eq!(r.utxo_digest, reference.utxo_digest, "node {} UTXO digest", r.index);
-        assert_eq!(node.ledger().utxos().unwrap(), utxos0, "node {} UTXO set", r.index);
+        assert_eq!(
+            r.utxo_digest, reference.utxo_digest,
+            "node {} UTXO digest",
+            r.index
+        );
+        assert_eq!(
+            node.ledger().utxos().unwrap(),
+            utxos0,
+            "node {} UTXO set",
+            r.index
+        );
         assert_eq!(r.supply, genesis_supply, "node {}: supply changed", r.index);
     }
     // Every equivocator convicted by every honest node; no honest node convicted by any.
@@ -142,7 +164,11 @@ fn check_run(sim: &Simulation, workload: &Workload) {
             "node {} missed an equivocator",
             node.index()
         );
-        assert!(convicted.is_disjoint(&honest_ids), "node {} convicted an honest node", node.index());
+        assert!(
+            convicted.is_disjoint(&honest_ids),
+            "node {} convicted an honest node",
+            node.index()
+        );
         for (id, evidence) in node.votes().convicted() {
             assert_eq!(verify_evidence(evidence).unwrap(), *id);
         }
@@ -152,11 +178,22 @@ fn check_run(sim: &Simulation, workload: &Workload) {
         let side = |n: &&ramjet_node::sim::SimNode| {
             let s = |t: &TxHash| n.ledger().state(t) == Some(TxState::Accepted);
             assert!(!(s(a) && s(b)), "node {} committed both sides", n.index());
-            if s(a) { Some(*a) } else if s(b) { Some(*b) } else { None }
+            if s(a) {
+                Some(*a)
+            } else if s(b) {
+                Some(*b)
+            } else {
+                None
+            }
         };
         let first = side(&honest[0]);
         for node in &honest {
-            assert_eq!(side(node), first, "node {} chose another side", node.index());
+            assert_eq!(
+                side(node),
+                first,
+                "node {} chose another side",
+                node.index()
+            );
         }
     }
     // Every ordinary transfer committed everywhere.
@@ -227,7 +264,12 @@ fn symmetric_double_spend_is_a_tie_broken_by_hash_everywhere() {
     let b = Transaction::build_signed(&[(coin, &key)], vec![out(2, 500)], Fee::default());
     let (ha, hb) = (a.hash(), b.hash());
     let mut sim = Simulation::new(config, genesis).unwrap();
-    sim.double_spend_at(50, DoubleSpendSource::Client, (a, vec![0, 1]), (b, vec![2, 3]));
+    sim.double_spend_at(
+        50,
+        DoubleSpendSource::Client,
+        (a, vec![0, 1]),
+        (b, vec![2, 3]),
+    );
     sim.run_until(3_000).unwrap();
 
     let spenders = [ha.min(hb), ha.max(hb)];
@@ -243,16 +285,32 @@ fn symmetric_double_spend_is_a_tie_broken_by_hash_everywhere() {
             assert_eq!(node.weight(id, 900), node.weight(&ids[0], 900));
         }
         assert_eq!(
-            node.decisions().values().map(|d| d.winner).collect::<Vec<_>>(),
+            node.decisions()
+                .values()
+                .map(|d| d.winner)
+                .collect::<Vec<_>>(),
             vec![winner]
         );
-        let support: Vec<u64> = node.decisions().values().next().unwrap().support.values().copied().collect();
+        let support: Vec<u64> = node
+            .decisions()
+            .values()
+            .next()
+            .unwrap()
+            .support
+            .values()
+            .copied()
+            .collect();
         assert_eq!(support[0], support[1], "a tie");
         assert_eq!(node.ledger().state(&winner), Some(TxState::Accepted));
         assert_eq!(node.ledger().state(&spenders[1]), Some(TxState::Rejected));
     }
     let report = sim.report().unwrap();
-    assert!(report.nodes.iter().all(|n| n.utxo_digest == report.nodes[0].utxo_digest));
+    assert!(
+        report
+            .nodes
+            .iter()
+            .all(|n| n.utxo_digest == report.nodes[0].utxo_digest)
+    );
 }
 
 #[test]
@@ -289,7 +347,11 @@ fn vote_book_turns_a_forked_chain_and_contradictory_states_into_evidence() {
     let accel = Accelerator::cpu_only();
     let id = Identity::from_secret([9; 32], 0).unwrap();
     let tx = |b: u8| TxHash([b; 32]);
-    let obs = |b, state| Observation { tx: tx(b), state, time_ms: 10 };
+    let obs = |b, state| Observation {
+        tx: tx(b),
+        state,
+        time_ms: 10,
+    };
     let epoch = |list: &[Observation]| {
         let mut buffer = ObservationBuffer::new();
         for o in list {
@@ -301,7 +363,9 @@ fn vote_book_turns_a_forked_chain_and_contradictory_states_into_evidence() {
     let (r1, o1) = epoch(&[obs(1, TxState::Pending), obs(2, TxState::Pending)]);
     let (r2, o2) = epoch(&[obs(1, TxState::Pending), obs(3, TxState::Pending)]);
     let mut book = VoteBook::new();
-    assert!(matches!(book.ingest(&r1, &o1).unwrap(), Ingested::New { ref evidence, .. } if evidence.is_empty()));
+    assert!(
+        matches!(book.ingest(&r1, &o1).unwrap(), Ingested::New { ref evidence, .. } if evidence.is_empty())
+    );
     assert_eq!(book.ingest(&r1, &o1).unwrap(), Ingested::Duplicate);
     let Ingested::New { evidence, signer } = book.ingest(&r2, &o2).unwrap() else {
         panic!("a new epoch");
@@ -310,7 +374,11 @@ fn vote_book_turns_a_forked_chain_and_contradictory_states_into_evidence() {
     assert!(matches!(evidence[0], Evidence::SameSequence { .. }));
     assert_eq!(book.convict(&evidence[0]).unwrap(), Some(id.node_id()));
     assert_eq!(book.convict(&evidence[0]).unwrap(), None);
-    assert_eq!(book.vote(&id.node_id(), &[tx(2), tx(3)]), Some(tx(2)), "earliest by (seq, leaf)");
+    assert_eq!(
+        book.vote(&id.node_id(), &[tx(2), tx(3)]),
+        Some(tx(2)),
+        "earliest by (seq, leaf)"
+    );
 
     // Contradictory final states, in one honest-looking chain.
     let id2 = Identity::from_secret([10; 32], 0).unwrap();
@@ -323,7 +391,10 @@ fn vote_book_turns_a_forked_chain_and_contradictory_states_into_evidence() {
     let b = buffer.flush(&accel, &id2, 200).unwrap().unwrap();
     assert_eq!(
         book.ingest(&a, &[obs(5, TxState::Accepted)]).unwrap(),
-        Ingested::New { signer: id2.node_id(), evidence: vec![] }
+        Ingested::New {
+            signer: id2.node_id(),
+            evidence: vec![]
+        }
     );
     let Ingested::New { evidence, .. } = book
         .ingest(&b, &[obs(6, TxState::Pending), obs(5, TxState::Rejected)])
@@ -334,14 +405,22 @@ fn vote_book_turns_a_forked_chain_and_contradictory_states_into_evidence() {
     assert!(matches!(evidence[0], Evidence::ConflictingStates { .. }));
     assert_eq!(verify_evidence(&evidence[0]).unwrap(), id2.node_id());
     // The evidence survives the wire.
-    let msg = Message::Evidence(evidence[0].clone());
+    let msg = Message::Evidence(Box::new(evidence[0].clone()));
     assert_eq!(Message::decode(&msg.encode()).unwrap(), msg);
     // Observations that do not hash to the root are refused, and so are missing ones.
     let mut fresh = VoteBook::new();
-    assert!(fresh.ingest(&b, &[obs(6, TxState::Pending), obs(5, TxState::Accepted)]).is_err());
+    assert!(
+        fresh
+            .ingest(&b, &[obs(6, TxState::Pending), obs(5, TxState::Accepted)])
+            .is_err()
+    );
     assert!(fresh.ingest(&b, &[obs(6, TxState::Pending)]).is_err());
     // A copy of a known epoch is a duplicate (deduplicated on the header hash before any check).
-    assert_eq!(book.ingest(&b, &[obs(6, TxState::Pending), obs(5, TxState::Rejected)]).unwrap(), Ingested::Duplicate);
+    assert_eq!(
+        book.ingest(&b, &[obs(6, TxState::Pending), obs(5, TxState::Rejected)])
+            .unwrap(),
+        Ingested::Duplicate
+    );
 }
 
 #[test]
@@ -350,7 +429,11 @@ fn messages_round_trip_through_their_canonical_encoding() {
     let id = Identity::from_secret([4; 32], 0).unwrap();
     let mut buffer = ObservationBuffer::new();
     let observations: Vec<_> = (0..3u8)
-        .map(|i| Observation { tx: TxHash([i; 32]), state: TxState::Pending, time_ms: 7 })
+        .map(|i| Observation {
+            tx: TxHash([i; 32]),
+            state: TxState::Pending,
+            time_ms: 7,
+        })
         .collect();
     for o in &observations {
         buffer.push(*o);
@@ -358,7 +441,13 @@ fn messages_round_trip_through_their_canonical_encoding() {
     let root = buffer.flush(&accel, &id, 9).unwrap().unwrap();
     let key = SigningKey::from([5u8; 32]);
     let tx = Transaction::build_signed(
-        &[(ramjet_node::tx::OutPoint { tx: TxHash([1; 32]), index: 0 }, &key)],
+        &[(
+            ramjet_node::tx::OutPoint {
+                tx: TxHash([1; 32]),
+                index: 0,
+            },
+            &key,
+        )],
         vec![Output {
             address: Address::of_public_key(7, &[1; 32]),
             asset: SIM_ASSET,
@@ -375,14 +464,20 @@ fn messages_round_trip_through_their_canonical_encoding() {
     };
     for msg in [
         Message::Tx(tx.clone()),
-        Message::Roots { root, observations: observations.clone() },
-        Message::Evidence(Evidence::SameSequence { a: root, b: forked }),
+        Message::Roots {
+            root,
+            observations: observations.clone(),
+        },
+        Message::Evidence(Box::new(Evidence::SameSequence { a: root, b: forked })),
     ] {
         let bytes = msg.encode();
         assert_eq!(Message::decode(&bytes).unwrap(), msg);
         let mut longer = bytes.clone();
         longer.push(0);
-        assert!(Message::decode(&longer).is_err(), "trailing bytes are refused");
+        assert!(
+            Message::decode(&longer).is_err(),
+            "trailing bytes are refused"
+        );
         assert!(Message::decode(&bytes[..bytes.len() - 1]).is_err());
     }
     assert_eq!(Message::Tx(tx.clone()).id().0, tx.hash().0);
@@ -423,7 +518,15 @@ fn one_seed_gives_one_run_bit_for_bit() {
 /// 1,000 transfers, 100 double-spend attempts, drops and duplicates on.
 #[test]
 fn twenty_nodes_a_quarter_byzantine_agree_on_everything() {
-    let config = ScenarioConfig::default();
+    // `SIM_SEED=n` reruns the acceptance test with another seed.
+    let seed = std::env::var("SIM_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let config = ScenarioConfig {
+        seed,
+        ..ScenarioConfig::default()
+    };
     let started = Instant::now();
     let (sim, workload) = run(&config);
     let elapsed = started.elapsed();
@@ -444,7 +547,7 @@ fn twenty_nodes_a_quarter_byzantine_agree_on_everything() {
         })
         .count();
     println!(
-        "20 nodes: {:?} real, {} virtual ms, net {:?}, {} of 100 attempts with a side committed, \
+        "20 nodes, seed {seed}: {:?} real, {} virtual ms, net {:?}, {} of 100 attempts with a side committed, \
          {} conflicts decided by node {}",
         elapsed,
         report.virtual_ms,
