@@ -43,6 +43,9 @@ pub enum NodeError {
     /// buffer could not be flushed.
     #[error(transparent)]
     Observe(#[from] crate::observe::ObsError),
+    /// The ledger could not be opened or could not process transactions.
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
     /// The node's store (its data directory) could not be opened, read or written.
     #[error(transparent)]
     Storage(#[from] crate::storage::StorageError),
@@ -52,7 +55,4 @@ pub enum NodeError {
     /// A simulation could not be set up.
     #[error(transparent)]
     Sim(#[from] crate::sim::SimError),
-    /// The ledger could not be opened or could not process transactions.
-    #[error(transparent)]
-    Ledger(#[from] crate::ledger::LedgerError),
 }

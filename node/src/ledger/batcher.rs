@@ -14,6 +14,8 @@ use super::LedgerError;
 #[derive(Debug, Clone)]
 pub(crate) struct QueuedTx {
     pub(crate) hash: TxHash,
+    /// Arrival order at this node.
+    pub(crate) seq: u64,
     pub(crate) tx: Transaction,
 }
 
@@ -44,11 +46,11 @@ impl Batcher {
     }
 
     /// Queues `tx` (arrived at `now_ms`).
-    pub(crate) fn push(&mut self, hash: TxHash, tx: Transaction, now_ms: u64) {
-        self.signatures += tx.inputs.len();
+    pub(crate) fn push(&mut self, queued: QueuedTx, now_ms: u64) {
+        self.signatures += queued.tx.inputs.len();
         self.oldest_ms.get_or_insert(now_ms);
-        self.hashes.insert(hash);
-        self.queue.push(QueuedTx { hash, tx });
+        self.hashes.insert(queued.hash);
+        self.queue.push(queued);
     }
 
     pub(crate) fn contains(&self, hash: &TxHash) -> bool {

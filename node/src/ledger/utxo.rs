@@ -78,9 +78,11 @@ impl UtxoSet {
             .scan_prefix(Column::Utxos, b"")?
             .into_iter()
             .map(|(key, value)| {
-                let key: [u8; 36] = key.try_into().map_err(|key: Vec<u8>| LedgerError::Corrupt {
-                    what: format!("UTXO key of {} bytes", key.len()),
-                })?;
+                let key: [u8; 36] =
+                    key.try_into()
+                        .map_err(|key: Vec<u8>| LedgerError::Corrupt {
+                            what: format!("UTXO key of {} bytes", key.len()),
+                        })?;
                 let outpoint = OutPoint {
                     tx: crate::tx::TxHash(key[..32].try_into().expect("32 bytes")),
                     index: u32::from_be_bytes(key[32..].try_into().expect("4 bytes")),

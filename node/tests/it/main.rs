@@ -2,6 +2,7 @@
 
 mod devices;
 mod identity;
+mod ledger;
 mod observe;
 mod rollup;
 mod sim;
