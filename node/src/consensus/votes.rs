@@ -57,6 +57,8 @@ pub enum Ingested {
 pub struct VoteBook {
     peers: BTreeMap<NodeId, PeerBook>,
     convicted: BTreeMap<NodeId, Evidence>,
+    /// The first fork (same-sequence evidence) seen of each peer, convicted or not.
+    forks: BTreeMap<NodeId, Evidence>,
 }
 
 impl VoteBook {
@@ -101,7 +103,9 @@ impl VoteBook {
                 } else {
                     (*root, *first)
                 };
-                evidence.push(Evidence::SameSequence { a, b });
+                let fork = Evidence::SameSequence { a, b };
+                self.forks.entry(signer).or_insert_with(|| fork.clone());
+                evidence.push(fork);
             }
             Some(_) => {}
             None => {
@@ -165,6 +169,12 @@ impl VoteBook {
     /// Every convicted node with the evidence that convicted it, in id order.
     pub fn convicted(&self) -> &BTreeMap<NodeId, Evidence> {
         &self.convicted
+    }
+
+    /// The first forked chain seen of each peer (same-sequence evidence), whether or not the peer
+    /// was already convicted by other evidence, in id order.
+    pub fn forks(&self) -> &BTreeMap<NodeId, Evidence> {
+        &self.forks
     }
 
     /// Peers with at least one verified epoch, in id order.

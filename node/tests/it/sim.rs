@@ -172,6 +172,12 @@ fn check_run(sim: &Simulation, workload: &Workload) {
         for (id, evidence) in node.votes().convicted() {
             assert_eq!(verify_evidence(evidence).unwrap(), *id);
         }
+        // Every equivocator forks its chain once (it sees a conflict in every run here), and
+        // every honest node sees both halves of the fork, through relays.
+        for id in &equivocators {
+            let fork = &node.votes().forks()[id];
+            assert_eq!(verify_evidence(fork).unwrap(), *id);
+        }
     }
     // Each attempt: at most one side committed, the same side on every honest node.
     for [a, b] in &workload.attempts {
@@ -338,6 +344,10 @@ fn an_equivocator_is_caught_by_everyone_with_evidence_that_verifies() {
     for node in sim.nodes().iter().filter(|n| n.role().is_honest()) {
         let evidence = &node.votes().convicted()[&equivocator];
         assert_eq!(verify_evidence(evidence).unwrap(), equivocator);
+        // Both of its tricks are caught: the forked chain too, whichever convicted first.
+        let fork = &node.votes().forks()[&equivocator];
+        assert!(matches!(fork, Evidence::SameSequence { .. }));
+        assert_eq!(verify_evidence(fork).unwrap(), equivocator);
     }
     check_run(&sim, &workload);
 }
