@@ -209,6 +209,10 @@ pub struct Report {
     pub net: NetStats,
     /// Virtual time at the end of the run.
     pub virtual_ms: u64,
+    /// Double-spend attempts scheduled.
+    pub attempts: u64,
+    /// Distinct conflicts (outpoints) decided by at least one honest node.
+    pub conflicts_resolved: u64,
     /// SHA-256 over every delivery (time, from, to, message id) in order: the message trace.
     pub trace_digest: [u8; 32],
 }
@@ -254,6 +258,7 @@ pub struct Simulation {
     now_ms: u64,
     trace: Sha256,
     genesis: Genesis,
+    attempts: u64,
 }
 
 impl Simulation {
@@ -293,6 +298,7 @@ impl Simulation {
             now_ms: 0,
             trace: Sha256::new(),
             genesis,
+            attempts: 0,
         };
         for i in 0..n {
             sim.schedule(i);
@@ -340,6 +346,7 @@ impl Simulation {
         (a, to_a): (Transaction, Vec<usize>),
         (b, to_b): (Transaction, Vec<usize>),
     ) {
+        self.attempts += 1;
         let (a, b) = (Envelope::new(Message::Tx(a)), Envelope::new(Message::Tx(b)));
         if let DoubleSpendSource::Node(i) = source {
             self.nodes[i].never_relay(&[crate::tx::TxHash(a.id.0), crate::tx::TxHash(b.id.0)]);
@@ -469,11 +476,19 @@ impl Simulation {
                 convicted: node.votes().convicted().keys().copied().collect(),
             });
         }
+        let decided: BTreeSet<_> = self
+            .nodes
+            .iter()
+            .filter(|n| n.role().is_honest())
+            .flat_map(|n| n.decisions().keys().copied())
+            .collect();
         Ok(Report {
             seed: self.config.seed,
             nodes,
             net: self.net.stats(),
             virtual_ms: self.now_ms,
+            attempts: self.attempts,
+            conflicts_resolved: decided.len() as u64,
             trace_digest: self.trace.clone().finalize().into(),
         })
     }

@@ -556,13 +556,15 @@ fn twenty_nodes_a_quarter_byzantine_agree_on_everything() {
                 .any(|t| honest0.ledger().state(t) == Some(TxState::Accepted))
         })
         .count();
+    assert_eq!(report.attempts, 100);
     println!(
-        "20 nodes, seed {seed}: {:?} real, {} virtual ms, net {:?}, {} of 100 attempts with a side committed, \
-         {} conflicts decided by node {}",
+        "20 nodes, seed {seed}: {:?} real, {} virtual ms, net {:?}, {} of 100 attempts with a side \
+         committed, {} conflicts decided (by some honest node), {} by node {}",
         elapsed,
         report.virtual_ms,
         report.net,
         resolved,
+        report.conflicts_resolved,
         honest0.counters().conflicts_resolved,
         honest0.index(),
     );
