@@ -132,3 +132,67 @@ pub(crate) fn burnt_key(asset: &AssetId) -> Vec<u8> {
     key.extend_from_slice(&asset.0);
     key
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn output() -> impl Strategy<Value = Output> {
+        (
+            any::<u32>(),
+            any::<[u8; 32]>(),
+            any::<[u8; 32]>(),
+            1..=u64::MAX,
+            proptest::option::of(proptest::collection::vec(any::<u8>(), 1..=MAX_OUTPUT_DATA)),
+            proptest::option::of(any::<[u8; 32]>()),
+        )
+            .prop_map(|(chain_id, key, asset, amount, data, contract)| Output {
+                address: Address {
+                    chain_id,
+                    key_hash: KeyHash(key),
+                },
+                asset: AssetId(asset),
+                amount,
+                data,
+                contract: contract.map(ContractHash),
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn outputs_round_trip_and_other_bytes_are_refused(output in output(), cut in 0usize..80) {
+            let bytes = output_bytes(&output);
+            prop_assert_eq!(decode_output(&bytes).unwrap(), output);
+            let cut = cut.min(bytes.len() - 1);
+            prop_assert!(decode_output(&bytes[..cut]).is_err());
+            let mut longer = bytes.clone();
+            longer.push(0);
+            prop_assert!(decode_output(&longer).is_err());
+        }
+    }
+
+    #[test]
+    fn tx_records_round_trip_and_bad_records_are_corrupt() {
+        let tx = Transaction {
+            inputs: vec![],
+            outputs: vec![],
+            fee: crate::tx::Fee::default(),
+        };
+        let hash = TxHash([1; 32]);
+        let record = encode_tx_record(TxState::Accepted, &tx);
+        assert_eq!(
+            decode_tx_record(&hash, &record).unwrap(),
+            (TxState::Accepted, tx)
+        );
+        let mut unknown = record.clone();
+        unknown[0] = 9;
+        for bad in [&[][..], &unknown[..], &record[..record.len() - 1]] {
+            assert!(matches!(
+                decode_tx_record(&hash, bad),
+                Err(LedgerError::Corrupt { .. })
+            ));
+        }
+    }
+}
