@@ -358,10 +358,16 @@ impl SimNode {
     fn decide_due(&mut self, now_ms: u64, out: &mut Vec<Outgoing>) -> Result<()> {
         let window = self.consensus.conflict_window_ms;
         let me = self.id();
-        for conflict in self.ledger.conflicts() {
-            if conflict.detected_ms + window > now_ms {
-                continue;
-            }
+        // Conflicts are re-read after every decision: resolving one can dissolve another (a
+        // loser that also spent a second outpoint is rejected there too).
+        let mut tried = std::collections::BTreeSet::new();
+        while let Some(conflict) = self
+            .ledger
+            .conflicts()
+            .into_iter()
+            .find(|c| c.detected_ms + window <= now_ms && !tried.contains(&c.outpoint))
+        {
+            tried.insert(conflict.outpoint);
             let mut ballots = self
                 .votes
                 .ballots(&conflict.spenders, |p| self.weight(p, now_ms));
