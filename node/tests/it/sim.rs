@@ -569,3 +569,19 @@ fn twenty_nodes_a_quarter_byzantine_agree_on_everything() {
         honest0.index(),
     );
 }
+
+#[test]
+fn timing_constraints_are_enforced_with_every_violation_listed() {
+    let mut config = SimConfig::honest(4, 1);
+    assert!(config.validate().is_ok());
+    config.net.max_delay_ms = 400; // quiet 600 ≤ 2 × 400 + 5; window 800 ≤ 100 + 1200 + 5
+    config.net.p_drop = 2.0;
+    let Err(ramjet_node::sim::SimError::InvalidParameters { violations }) = config.validate()
+    else {
+        panic!("parameters accepted");
+    };
+    assert_eq!(violations.len(), 3, "{violations:?}");
+    assert!(violations.iter().any(|v| v.contains("quiet_period_ms")));
+    assert!(violations.iter().any(|v| v.contains("conflict_window_ms")));
+    assert!(violations.iter().any(|v| v.contains("p_drop")));
+}
