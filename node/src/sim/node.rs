@@ -182,7 +182,7 @@ impl SimNode {
     ) -> Result<Vec<Outgoing>> {
         let mut out = Vec::new();
         if !self.seen.insert(envelope.id.0) {
-            // A copy of a message that was valid (or an invalid one already penalised once).
+            // A copy of a message already handled (invalid roots are not remembered, below).
             self.trust.record(from, Behaviour::Valid, now_ms);
             return Ok(out);
         }
@@ -210,6 +210,9 @@ impl SimNode {
             }
             Message::Roots { root, observations } => match self.votes.ingest(root, observations) {
                 Err(_) => {
+                    // The id is the header hash, which does not cover the observations: a
+                    // corrupted copy must not make the genuine one look like a duplicate.
+                    self.seen.remove(&envelope.id.0);
                     self.trust.record(from, Behaviour::Invalid, now_ms);
                 }
                 Ok(Ingested::Duplicate) => {
@@ -454,5 +457,70 @@ impl SimNode {
     /// Marks transactions this (double-spending) node must never relay.
     pub(crate) fn never_relay(&mut self, txs: &[TxHash]) {
         self.byzantine.no_relay.extend(txs.iter().copied());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tx::{Address, AssetId, Output};
+
+    /// A corrupted copy of a peer's root (same header, other observations: same message id)
+    /// delivered first is refused and does not make the genuine copy a duplicate.
+    #[test]
+    fn a_corrupted_root_does_not_shadow_the_genuine_one() {
+        let accel = Arc::new(Accelerator::cpu_only());
+        let config = NodeConfig::default();
+        let chain_id = config.ledger.chain_id;
+        let genesis = Genesis {
+            chain_id,
+            outputs: vec![Output {
+                address: Address::of_public_key(chain_id, &[1; 32]),
+                asset: AssetId([1; 32]),
+                amount: 10,
+                data: None,
+                contract: None,
+            }],
+        };
+        let me = Identity::from_secret([1; 32], 0).unwrap();
+        let mut node = SimNode::new(
+            0,
+            me,
+            Role::Honest,
+            accel.clone(),
+            &genesis,
+            &config,
+            1,
+            100,
+        )
+        .unwrap();
+        let peer = Identity::from_secret([2; 32], 0).unwrap();
+        let seen = Observation {
+            tx: TxHash([5; 32]),
+            state: TxState::Pending,
+            time_ms: 1,
+        };
+        let mut buffer = ObservationBuffer::new();
+        buffer.push(seen);
+        let root = buffer.flush(&accel, &peer, 10).unwrap().unwrap();
+        let forged = Observation {
+            state: TxState::Accepted,
+            ..seen
+        };
+        let bad = Envelope::new(Message::Roots {
+            root,
+            observations: vec![forged],
+        });
+        let good = Envelope::new(Message::Roots {
+            root,
+            observations: vec![seen],
+        });
+        assert_eq!(bad.id, good.id);
+        assert!(node.on_message(peer.node_id(), bad, 20).unwrap().is_empty());
+        assert_eq!(node.on_message(peer.node_id(), good, 21).unwrap().len(), 1);
+        assert_eq!(
+            node.votes().vote(&peer.node_id(), &[TxHash([5; 32])]),
+            Some(TxHash([5; 32]))
+        );
     }
 }
