@@ -53,4 +53,10 @@ pub enum NodeError {
     /// engine limits). A contract that rejects a spend is a verdict, not this error.
     #[error(transparent)]
     Contract(#[from] crate::contract::ContractError),
+    /// A gossip message, a peer's roots or a consensus parameter was rejected.
+    #[error(transparent)]
+    Consensus(#[from] crate::consensus::ConsensusError),
+    /// A simulation could not be set up.
+    #[error(transparent)]
+    Sim(#[from] crate::sim::SimError),
 }

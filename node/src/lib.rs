@@ -1,29 +1,50 @@
 //! # ramjet-node: the ramjet node and the `ramjet` binary
 //!
-//! This crate will hold the node of ramjet's peer-to-peer UTXO network (identity, ledger,
-//! observations, trust, network, storage, contracts, API). Today it holds the operator commands
-//! for the accelerator and the prover:
+//! The node of ramjet's peer-to-peer UTXO network, as a library with an in-process simulator
+//! (putting it on a real network comes next), and the operator commands for the accelerator
+//! and the prover.
+//!
+//! The node core, in the order a transaction meets it:
+//!
+//! - [`identity`]: the node's Ed25519 key file (mode 0600), its node id and the proof of work
+//!   on the id;
+//! - [`tx`]: UTXO transactions and their canonical encoding (`docs/protocol.md`);
+//! - [`ledger`]: the transaction pipeline: deduplication, stateless checks, batched signature
+//!   verification on the accelerator, resolution against the committed UTXO set, conflicts,
+//!   PENDING → ACCEPTED after a quiet period, atomic commits to the [`storage`]
+//!   (`docs/ledger.md`);
+//! - [`contract`]: spending contracts, WebAssembly modules run by wasmtime (fuel-metered,
+//!   memory-limited, NaN-canonicalised, importing only a small host API) that decide whether
+//!   an output may be spent; the engine is the ledger's spend validator (`docs/contracts.md`);
+//! - [`observe`]: the observation buffer flushed into signed, chained Merkle roots on the
+//!   accelerator; inclusion and finality proofs and equivocation evidence, checkable offline
+//!   (`docs/observations.md`);
+//! - [`consensus`]: conflict resolution: the gossip messages and their encodings, peers' votes
+//!   from their signed observation roots ([`consensus::VoteBook`]), trust weights in bands,
+//!   the decision rule (greatest weighted support, ties to the smallest hash), equivocation
+//!   evidence and convictions (`docs/consensus.md`);
+//! - [`trust`]: direct trust from behaviour, DATT transitive trust and EigenTrust;
+//! - [`storage`]: the [`storage::Store`] trait with RocksDB and in-memory implementations
+//!   (`docs/storage.md`);
+//! - [`sim`]: an in-process, seeded, virtual-time simulator of N nodes (a lossy, reordering
+//!   message layer, Byzantine roles, the standard workload) that checks all of the above
+//!   together.
+//!
+//! The operator commands:
 //!
 //! - [`devices`]: `ramjet devices` lists the backends found on this machine (the CPU, and each
 //!   GPU adapter `ramjet-kernels` can open, lavapipe marked emulated), and with
 //!   `--calibrate` measures each operation on each backend and writes the calibration profile that
-//!   the dispatcher ([`ramjet_accel::Accelerator`]) reads.
-//!
+//!   the dispatcher ([`ramjet_accel::Accelerator`]) reads;
 //! - [`rollup`]: `ramjet rollup setup | prove | verify | example`: Groth16 keys for the rollup
 //!   circuit, proofs of batches of transfers on the accelerator, their verification;
-//! - [`ledger`]: the transaction pipeline: deduplication, stateless checks, batched signature
-//!   verification on the accelerator, resolution against the committed UTXO set, conflicts,
-//!   PENDING → ACCEPTED after a quiet period, atomic commits to the [`storage`];
 //! - [`proofs`]: `ramjet proof export`: a proof and its key as snarkjs JSON or a Solidity
 //!   verifier.
-//!
-//! - [`contract`]: spending contracts, WebAssembly modules run by wasmtime (fuel-metered,
-//!   memory-limited, NaN-canonicalised, importing only a small host API) that decide whether
-//!   an output may be spent; `docs/contracts.md` documents them.
 //!
 //! The binary (`src/main.rs`) parses the command line and calls into these modules; errors are
 //! [`NodeError`], turned into messages at the binary's edge.
 
+pub mod consensus;
 pub mod contract;
 pub mod devices;
 mod error;
@@ -32,6 +53,7 @@ pub mod ledger;
 pub mod observe;
 pub mod proofs;
 pub mod rollup;
+pub mod sim;
 pub mod storage;
 pub mod trust;
 pub mod tx;

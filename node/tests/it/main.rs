@@ -6,6 +6,7 @@ mod identity;
 mod ledger;
 mod observe;
 mod rollup;
+mod sim;
 mod storage;
 mod trust;
 mod tx;
