@@ -4,6 +4,10 @@
 if [[ ${CI:-} == true && -z ${CARGO_TARGET_DIR:-} ]]; then
   export CARGO_TARGET_DIR="${RAMJET_CACHE_DIR:-$HOME/.cache/ramjet}/target"
 fi
+# CI builds each fresh clone once: incremental compilation only adds gigabytes to the cache.
+if [[ ${CI:-} == true ]]; then
+  export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+fi
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
 # Mesa's device-select Vulkan layer looks for a Wayland display and complains on stderr when
