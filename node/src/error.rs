@@ -59,4 +59,8 @@ pub enum NodeError {
     /// A simulation could not be set up.
     #[error(transparent)]
     Sim(#[from] crate::sim::SimError),
+    /// The network layer failed: a bad network config, a listen address in use, a dial, a
+    /// publish or a fetch failed, or the event loop stopped.
+    #[error(transparent)]
+    Net(#[from] crate::net::NetError),
 }

@@ -26,6 +26,9 @@
 //! - [`trust`]: direct trust from behaviour, DATT transitive trust and EigenTrust;
 //! - [`storage`]: the [`storage::Store`] trait with RocksDB and in-memory implementations
 //!   (`docs/storage.md`);
+//! - [`net`]: the libp2p transport layer: TCP (noise, yamux) and QUIC, gossipsub topics with
+//!   strict validation and peer scoring, Kademlia and identify, request-response fetches by
+//!   hash, peer management (min/max peers, eviction, bans) (`docs/network.md`);
 //! - [`sim`]: an in-process, seeded, virtual-time simulator of N nodes (a lossy, reordering
 //!   message layer, Byzantine roles, the standard workload) that checks all of the above
 //!   together.
@@ -50,6 +53,7 @@ pub mod devices;
 mod error;
 pub mod identity;
 pub mod ledger;
+pub mod net;
 pub mod observe;
 pub mod proofs;
 pub mod rollup;
