@@ -76,6 +76,31 @@ pub fn node_id_of(peer: &PeerId) -> Option<NodeId> {
     public_key_of(peer).map(|k| NodeId::from_public_key(&k))
 }
 
+/// Fails with [`NetError::AddressInUse`] if `addr`'s fixed port is taken. libp2p's TCP
+/// listeners set `SO_REUSEPORT`, so a second node on the same port would bind successfully and
+/// share the port with the first; a plain bind (no `SO_REUSEPORT`) fails if any socket holds it.
+fn probe_port(addr: &Multiaddr) -> Result<(), NetError> {
+    use libp2p::multiaddr::Protocol;
+    let mut it = addr.iter();
+    let ip: std::net::IpAddr = match it.next() {
+        Some(Protocol::Ip4(ip)) => ip.into(),
+        Some(Protocol::Ip6(ip)) => ip.into(),
+        _ => return Ok(()),
+    };
+    let r = match it.next() {
+        Some(Protocol::Tcp(port)) if port != 0 => std::net::TcpListener::bind((ip, port)).map(drop),
+        Some(Protocol::Udp(port)) if port != 0 => std::net::UdpSocket::bind((ip, port)).map(drop),
+        _ => Ok(()),
+    };
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(NetError::AddressInUse {
+            addr: addr.clone(),
+        }),
+        // Other bind errors surface from libp2p's own bind with their context.
+        _ => Ok(()),
+    }
+}
+
 /// How long [`start`] waits for each listener to report its address.
 const LISTEN_WAIT: Duration = Duration::from_secs(10);
 
@@ -110,6 +135,7 @@ pub async fn start_with_keypair(
 
     let mut listeners = HashMap::new();
     for addr in listen {
+        probe_port(&addr)?;
         match swarm.listen_on(addr.clone()) {
             Ok(id) => {
                 listeners.insert(id, addr);

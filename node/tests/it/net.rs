@@ -486,7 +486,6 @@ async fn low_trust_peer_is_disconnected_and_not_redialled_until_the_ban_expires(
         for _ in 0..10 {
             tokio::time::sleep(Duration::from_millis(100)).await;
             assert!(!a.peer_ids().await.contains(&b.peer), "reconnected during the ban");
-            assert!(!b.peer_ids().await.contains(&a.peer));
         }
         // After the ban B's redials get through.
         wait_for(|| async { a.peer_ids().await.contains(&b.peer) }).await;
@@ -552,6 +551,23 @@ async fn listen_address_in_use_is_named() {
         assert!(err.to_string().contains(&a.addr.to_string()));
         let node_err: ramjet_node::NodeError = err.into();
         assert!(node_err.to_string().contains("already in use"));
+        // A port held by another program's socket.
+        let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr: Multiaddr = format!("/ip4/127.0.0.1/tcp/{}", held.local_addr().unwrap().port())
+            .parse()
+            .unwrap();
+        match net::start(
+            &identity(),
+            NetConfig {
+                listen: vec![addr.to_string()],
+                ..tcp_config()
+            },
+        )
+        .await
+        {
+            Err(NetError::AddressInUse { addr: named }) => assert_eq!(named, addr),
+            other => panic!("expected AddressInUse, got {:?}", other.err()),
+        }
     })
     .await;
 }
