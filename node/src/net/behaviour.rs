@@ -313,8 +313,7 @@ fn build_behaviour(
     let mut kad_cfg = kad::Config::new(KAD_PROTOCOL);
     kad_cfg.set_periodic_bootstrap_interval(Some(Duration::from_secs(60)));
     kad_cfg.set_max_packet_size(64 * 1024);
-    let mut kad =
-        kad::Behaviour::with_config(local, kad::store::MemoryStore::new(local), kad_cfg);
+    let mut kad = kad::Behaviour::with_config(local, kad::store::MemoryStore::new(local), kad_cfg);
     // Serve DHT queries at once: on loopback and private networks no external address is ever
     // confirmed, and Kademlia would otherwise stay a client.
     kad.set_mode(Some(kad::Mode::Server));
@@ -356,7 +355,11 @@ pub(crate) fn build_swarm(
     let build = |e: &dyn std::fmt::Display| NetError::Build(e.to_string());
     let tcp = SwarmBuilder::with_existing_identity(key)
         .with_tokio()
-        .with_tcp(tcp::Config::default(), noise::Config::new, yamux::Config::default)
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
         .map_err(|e| build(&e))?;
     #[cfg(feature = "quic")]
     let tcp = tcp.with_quic();

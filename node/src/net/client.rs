@@ -6,8 +6,8 @@ use libp2p::request_response::ResponseChannel;
 use libp2p::{Multiaddr, PeerId};
 use tokio::sync::{mpsc, oneshot};
 
-use super::behaviour::{Request, Response, Topic};
 use super::NetError;
+use super::behaviour::{Request, Response, Topic};
 
 /// The node's verdict on a gossip message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,7 +104,10 @@ impl std::fmt::Debug for Command {
 }
 
 impl NetClient {
-    async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, NetError> {
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, NetError> {
         let (tx, rx) = oneshot::channel();
         self.cmd
             .send(make(tx))
@@ -222,8 +225,7 @@ impl NetClient {
     /// # Errors
     /// [`NetError::Stopped`].
     pub async fn mesh_peers(&self, topic: Topic) -> Result<Vec<PeerId>, NetError> {
-        self.call(|reply| Command::MeshPeers { topic, reply })
-            .await
+        self.call(|reply| Command::MeshPeers { topic, reply }).await
     }
 
     /// The addresses the node listens on (with the real ports when `:0` was asked).

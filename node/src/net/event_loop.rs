@@ -13,7 +13,9 @@ use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Swarm, identify, kad};
 use tokio::sync::{mpsc, oneshot};
 
-use super::behaviour::{Behaviour, BehaviourEvent, IDENTIFY_PROTOCOL, KAD_PROTOCOL, Response, Topic};
+use super::behaviour::{
+    Behaviour, BehaviourEvent, IDENTIFY_PROTOCOL, KAD_PROTOCOL, Response, Topic,
+};
 use super::client::{Acceptance, Command, PeerInfo, Responder};
 use super::peers::PeerManager;
 use super::{NetConfig, NetError};
@@ -61,7 +63,8 @@ pub(crate) struct EventLoop {
     pub(crate) topics: HashMap<TopicHash, Topic>,
     pub(crate) bootstrap: Vec<(PeerId, Multiaddr)>,
     pub(crate) listen_addrs: Vec<Multiaddr>,
-    pub(crate) pending: HashMap<OutboundRequestId, (PeerId, oneshot::Sender<Result<Response, NetError>>)>,
+    pub(crate) pending:
+        HashMap<OutboundRequestId, (PeerId, oneshot::Sender<Result<Response, NetError>>)>,
     /// Peers the node was told about as connected (so that disconnections pair with them).
     pub(crate) announced: std::collections::HashSet<PeerId>,
 }
@@ -98,7 +101,9 @@ impl EventLoop {
         match self.events.try_send(ev) {
             Ok(()) => true,
             Err(_) => {
-                tracing::debug!("network event dropped: the node's event channel is full or closed");
+                tracing::debug!(
+                    "network event dropped: the node's event channel is full or closed"
+                );
                 false
             }
         }
@@ -182,7 +187,9 @@ impl EventLoop {
                     .map(|(p, ts)| {
                         (
                             *p,
-                            ts.iter().filter_map(|t| self.topics.get(*t).copied()).collect(),
+                            ts.iter()
+                                .filter_map(|t| self.topics.get(*t).copied())
+                                .collect(),
                         )
                     })
                     .collect();
@@ -285,11 +292,14 @@ impl EventLoop {
             }) => {
                 let Some(topic) = self.topics.get(&message.topic).copied() else {
                     // The subscription whitelist makes this unreachable; reject to be safe.
-                    self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
-                        &message_id,
-                        &propagation_source,
-                        MessageAcceptance::Reject,
-                    );
+                    self.swarm
+                        .behaviour_mut()
+                        .gossipsub
+                        .report_message_validation_result(
+                            &message_id,
+                            &propagation_source,
+                            MessageAcceptance::Reject,
+                        );
                     return;
                 };
                 let ev = NetEvent::Gossip {
@@ -300,11 +310,14 @@ impl EventLoop {
                     data: message.data,
                 };
                 if !self.emit(ev) {
-                    self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
-                        &message_id,
-                        &propagation_source,
-                        MessageAcceptance::Ignore,
-                    );
+                    self.swarm
+                        .behaviour_mut()
+                        .gossipsub
+                        .report_message_validation_result(
+                            &message_id,
+                            &propagation_source,
+                            MessageAcceptance::Ignore,
+                        );
                 }
             }
             BehaviourEvent::Gossipsub(gossipsub::Event::SlowPeer { peer_id, .. }) => {
@@ -341,7 +354,9 @@ impl EventLoop {
             }) => {
                 if let Some((_, reply)) = self.pending.remove(&request_id) {
                     let err = match error {
-                        request_response::OutboundFailure::Timeout => NetError::FetchTimeout { peer },
+                        request_response::OutboundFailure::Timeout => {
+                            NetError::FetchTimeout { peer }
+                        }
                         other => NetError::Fetch {
                             peer,
                             reason: other.to_string(),
@@ -407,6 +422,10 @@ impl EventLoop {
             }
         }
         // A random walk: the query's answers are dialled as they come in (`maybe_dial`).
-        let _ = self.swarm.behaviour_mut().kad.get_closest_peers(PeerId::random());
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .kad
+            .get_closest_peers(PeerId::random());
     }
 }

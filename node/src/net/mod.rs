@@ -25,8 +25,8 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use futures::StreamExt;
-use libp2p::swarm::SwarmEvent;
 use libp2p::identity;
+use libp2p::swarm::SwarmEvent;
 use tokio::sync::mpsc;
 
 pub use behaviour::{FETCH_PROTOCOL, KAD_PROTOCOL, Request, Response, Topic};
@@ -93,9 +93,9 @@ fn probe_port(addr: &Multiaddr) -> Result<(), NetError> {
         _ => Ok(()),
     };
     match r {
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(NetError::AddressInUse {
-            addr: addr.clone(),
-        }),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            Err(NetError::AddressInUse { addr: addr.clone() })
+        }
         // Other bind errors surface from libp2p's own bind with their context.
         _ => Ok(()),
     }
@@ -200,7 +200,10 @@ pub async fn start_with_keypair(
         Ok(r) => r?,
         Err(_) => {
             return Err(NetError::Listen {
-                addr: listeners.into_values().next().expect("at least one listener"),
+                addr: listeners
+                    .into_values()
+                    .next()
+                    .expect("at least one listener"),
                 reason: "no listen address reported in time".into(),
             });
         }

@@ -232,8 +232,7 @@ async fn three_nodes_gossip(listen: &str) {
     )
     .await;
     assert_eq!(a.peer, net::peer_id_of(&ia));
-    wait_for(|| async { a.sees_subscribed(b.peer).await && a.sees_subscribed(c.peer).await })
-        .await;
+    wait_for(|| async { a.sees_subscribed(b.peer).await && a.sees_subscribed(c.peer).await }).await;
     a.client
         .publish(Topic::Tx, b"hello from a".to_vec())
         .await
@@ -247,15 +246,17 @@ async fn three_nodes_gossip(listen: &str) {
     }
     // B and C found each other through Kademlia (both want two peers), and gossip flows the
     // other way too.
-    wait_for(|| async { b.sees_subscribed(c.peer).await && b.sees_subscribed(a.peer).await })
-        .await;
+    wait_for(|| async { b.sees_subscribed(c.peer).await && b.sees_subscribed(a.peer).await }).await;
     b.client
         .publish(Topic::Obs, b"roots from b".to_vec())
         .await
         .unwrap();
     for n in [&mut a, &mut c] {
         let (topic, _, data) = n.next_gossip().await;
-        assert_eq!((topic, data.as_slice()), (Topic::Obs, b"roots from b".as_slice()));
+        assert_eq!(
+            (topic, data.as_slice()),
+            (Topic::Obs, b"roots from b".as_slice())
+        );
     }
     for n in [&a, &b, &c] {
         n.client.shutdown().await.unwrap();
@@ -293,7 +294,10 @@ async fn line() -> (Node, Node, Node) {
         },
     )
     .await;
-    c.client.set_trust(net::peer_id_of(&ia), -1.0).await.unwrap();
+    c.client
+        .set_trust(net::peer_id_of(&ia), -1.0)
+        .await
+        .unwrap();
     let a = start(
         &ia,
         NetConfig {
@@ -304,7 +308,11 @@ async fn line() -> (Node, Node, Node) {
     .await;
     a.client.set_trust(c.peer, -1.0).await.unwrap();
     wait_for(|| async {
-        b.client.mesh_peers(Topic::Tx).await.unwrap().contains(&c.peer)
+        b.client
+            .mesh_peers(Topic::Tx)
+            .await
+            .unwrap()
+            .contains(&c.peer)
             && a.sees_subscribed(b.peer).await
     })
     .await;
@@ -337,7 +345,10 @@ async fn rejected_and_ignored_gossip_is_not_forwarded_and_reject_penalises() {
             .unwrap();
         assert_eq!(b.next_gossip().await.2, b"valid after");
         let (_, source, data) = c.next_gossip().await;
-        assert_eq!((source, data.as_slice()), (b.peer, b"valid after".as_slice()));
+        assert_eq!(
+            (source, data.as_slice()),
+            (b.peer, b"valid after".as_slice())
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert!(c.gossip.try_recv().is_err(), "nothing else reached C");
         // B is undisturbed: still connected to both.
@@ -372,6 +383,10 @@ async fn replayed_message_is_delivered_once() {
     .await;
 }
 
+/// A message above the receiver's size limit never reaches its application; the receiver
+/// keeps working (gossip from another peer still arrives). Note: after the oversize frame the
+/// sender's own gossip stream to the receiver was observed not to recover (libp2p drops the
+/// inbound stream on a decode error), so the follow-up message comes from a third node.
 #[tokio::test]
 async fn oversize_gossip_is_dropped() {
     within(async {
@@ -379,6 +394,7 @@ async fn oversize_gossip_is_dropped() {
             &identity(),
             NetConfig {
                 max_message_size: 64 * 1024,
+                min_peers: 2,
                 ..tcp_config()
             },
         )
@@ -392,30 +408,35 @@ async fn oversize_gossip_is_dropped() {
             },
         )
         .await;
-        wait_for(|| async { a.sees_subscribed(b.peer).await }).await;
+        let c = start(
+            &identity(),
+            NetConfig {
+                bootstrap: vec![b.bootstrap()],
+                ..tcp_config()
+            },
+        )
+        .await;
+        wait_for(|| async { a.sees_subscribed(b.peer).await && c.sees_subscribed(b.peer).await })
+            .await;
         a.client
             .publish(Topic::Tx, vec![7u8; 200 * 1024])
             .await
             .unwrap();
-        // Small messages still get through afterwards (the connection may have been reset:
-        // publish until one arrives).
-        let mut i = 0u32;
-        let received = loop {
-            i += 1;
-            let _ = a
-                .client
-                .publish(Topic::Tx, format!("small {i}").into_bytes())
-                .await;
-            if let Ok(Some(m)) =
-                tokio::time::timeout(Duration::from_millis(300), b.gossip.recv()).await
-            {
-                break m;
-            }
-        };
-        assert!(received.2.starts_with(b"small"), "got {} bytes", received.2.len());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        c.client
+            .publish(Topic::Tx, b"small from c".to_vec())
+            .await
+            .unwrap();
+        let (_, source, data) = b.next_gossip().await;
+        assert_eq!(
+            (source, data.as_slice()),
+            (c.peer, b"small from c".as_slice())
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
         while let Ok(m) = b.gossip.try_recv() {
-            assert!(m.2.len() <= 64 * 1024);
+            assert!(m.2.len() <= 64 * 1024, "an oversize message was delivered");
         }
+        assert!(b.peer_ids().await.contains(&c.peer));
     })
     .await;
 }
@@ -435,11 +456,17 @@ async fn fetch_returns_the_handlers_answer_and_times_out_without_one() {
         wait_for(|| async { a.peer_ids().await.contains(&b.peer) }).await;
         let h = [5u8; 32];
         assert_eq!(
-            a.client.fetch(b.peer, Request::Transaction(h)).await.unwrap(),
+            a.client
+                .fetch(b.peer, Request::Transaction(h))
+                .await
+                .unwrap(),
             Response::Found([b"tx:".as_slice(), &h].concat())
         );
         assert_eq!(
-            a.client.fetch(b.peer, Request::Observation(h)).await.unwrap(),
+            a.client
+                .fetch(b.peer, Request::Observation(h))
+                .await
+                .unwrap(),
             Response::NotFound
         );
         match a.client.fetch(b.peer, Request::InclusionPath(h)).await {
@@ -448,7 +475,10 @@ async fn fetch_returns_the_handlers_answer_and_times_out_without_one() {
         }
         // B, which held the unanswered request, still answers.
         assert_eq!(
-            b.client.fetch(a.peer, Request::Observation(h)).await.unwrap(),
+            b.client
+                .fetch(a.peer, Request::Observation(h))
+                .await
+                .unwrap(),
             Response::NotFound
         );
     })
@@ -477,7 +507,10 @@ async fn low_trust_peer_is_disconnected_and_not_redialled_until_the_ban_expires(
         .await;
         wait_for(|| async { a.peer_ids().await.contains(&b.peer) }).await;
         a.client.set_trust(b.peer, 0.2).await.unwrap();
-        assert!(a.peer_ids().await.contains(&b.peer), "0.2 is above the threshold");
+        assert!(
+            a.peer_ids().await.contains(&b.peer),
+            "0.2 is above the threshold"
+        );
         a.client.set_trust(b.peer, 0.0).await.unwrap();
         wait_for(|| async { !a.peer_ids().await.contains(&b.peer) }).await;
         // An explicit dial from B is denied too.
@@ -485,7 +518,10 @@ async fn low_trust_peer_is_disconnected_and_not_redialled_until_the_ban_expires(
         // During the ban B keeps trying; A stays without it.
         for _ in 0..10 {
             tokio::time::sleep(Duration::from_millis(100)).await;
-            assert!(!a.peer_ids().await.contains(&b.peer), "reconnected during the ban");
+            assert!(
+                !a.peer_ids().await.contains(&b.peer),
+                "reconnected during the ban"
+            );
         }
         // After the ban B's redials get through.
         wait_for(|| async { a.peer_ids().await.contains(&b.peer) }).await;
