@@ -26,6 +26,8 @@
 //! - [`trust`]: direct trust from behaviour, DATT transitive trust and EigenTrust;
 //! - [`storage`]: the [`storage::Store`] trait with RocksDB and in-memory implementations
 //!   (`docs/storage.md`);
+//! - [`protocol`]: the node's whole protocol logic (the above, driven by submissions, gossip
+//!   messages and timers) as one I/O-free state machine, [`protocol::ProtocolNode`];
 //! - [`sim`]: an in-process, seeded, virtual-time simulator of N nodes (a lossy, reordering
 //!   message layer, Byzantine roles, the standard workload) that checks all of the above
 //!   together.
@@ -52,6 +54,7 @@ pub mod identity;
 pub mod ledger;
 pub mod observe;
 pub mod proofs;
+pub mod protocol;
 pub mod rollup;
 pub mod sim;
 pub mod storage;

@@ -1,9 +1,10 @@
 //! In-process simulation of N nodes in virtual time: the acceptance harness of conflict
 //! resolution.
 //!
-//! A [`Simulation`] owns N [`SimNode`]s (each a real [`crate::ledger::Ledger`] on a
-//! [`crate::storage::MemoryStore`], an observation buffer, direct trust and a
-//! [`crate::consensus::VoteBook`]), a [`Network`] that delays, drops, duplicates and so
+//! A [`Simulation`] owns N [`SimNode`]s (each a [`crate::protocol::ProtocolNode`], the node's
+//! whole protocol logic, with a real [`crate::ledger::Ledger`] on a
+//! [`crate::storage::MemoryStore`]; the simulator maps its verdicts to flooding: an accepted
+//! message is relayed to every other node), a [`Network`] that delays, drops, duplicates and so
 //! reorders messages, and a queue of timers and client submissions. Everything runs on one
 //! thread in virtual milliseconds from one seeded ChaCha RNG: the same seed gives the same run,
 //! bit for bit (the [`Report`] carries a digest of every delivery).

@@ -5,6 +5,7 @@ mod devices;
 mod identity;
 mod ledger;
 mod observe;
+mod protocol;
 mod rollup;
 mod sim;
 mod storage;
