@@ -10,8 +10,8 @@
 //! bit for bit (the [`Report`] carries a digest of every delivery).
 //!
 //! The event loop takes the earliest of: the next message arrival, the next client event, the
-//! next node timer (ties in that order). A node's timer is set to [`SimNode::next_wake`]-time
-//! after every event it handles. [`scenario`] builds the standard workload (honest clients'
+//! next node timer (ties in that order). A node's timer is set to its next deadline
+//! ([`crate::protocol::ProtocolNode::next_deadline`]) after every event it handles. [`scenario`] builds the standard workload (honest clients'
 //! transfers, double-spend attempts, a Byzantine fraction) and checks nothing itself: the tests
 //! do. How to run it and every knob are in `docs/consensus.md` ("The simulator").
 
