@@ -56,6 +56,9 @@ pub enum NodeError {
     /// A gossip message, a peer's roots or a consensus parameter was rejected.
     #[error(transparent)]
     Consensus(#[from] crate::consensus::ConsensusError),
+    /// The node's protocol parameters are invalid.
+    #[error(transparent)]
+    Protocol(#[from] crate::protocol::ProtocolError),
     /// A simulation could not be set up.
     #[error(transparent)]
     Sim(#[from] crate::sim::SimError),

@@ -29,6 +29,8 @@
 //! - [`net`]: the libp2p transport layer: TCP (noise, yamux) and QUIC, gossipsub topics with
 //!   strict validation and peer scoring, Kademlia and identify, request-response fetches by
 //!   hash, peer management (min/max peers, eviction, bans) (`docs/network.md`);
+//! - [`protocol`]: the node's whole protocol logic (the above, driven by submissions, gossip
+//!   messages and timers) as one I/O-free state machine, [`protocol::ProtocolNode`];
 //! - [`sim`]: an in-process, seeded, virtual-time simulator of N nodes (a lossy, reordering
 //!   message layer, Byzantine roles, the standard workload) that checks all of the above
 //!   together.
@@ -56,6 +58,7 @@ pub mod ledger;
 pub mod net;
 pub mod observe;
 pub mod proofs;
+pub mod protocol;
 pub mod rollup;
 pub mod sim;
 pub mod storage;

@@ -12,7 +12,7 @@
 //! and independent of order.
 //!
 //! The [`VoteBook`] also catches equivocation: two different roots with one sequence number, or
-//! one transaction in two different final states, give [`Evidence`] that any node can verify
+//! one transaction in two different final states, give [`Evidence`](crate::observe::Evidence) that any node can verify
 //! offline ([`crate::observe::verify_evidence`]); the signer is convicted and weighs zero from
 //! then on. The rules, encodings, timings and their assumptions are in `docs/consensus.md`.
 

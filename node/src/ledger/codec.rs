@@ -8,9 +8,7 @@
 //! - `Metadata[BURNT_PREFIX ‖ asset id]` = fees burnt so far in that asset (`u128`, LE).
 
 use crate::observe::TxState;
-use crate::tx::{
-    Address, AssetId, ContractHash, KeyHash, MAX_OUTPUT_DATA, Output, Transaction, TxHash,
-};
+use crate::tx::{AssetId, Output, Transaction, TxHash};
 
 use super::LedgerError;
 
@@ -19,84 +17,20 @@ pub(crate) const GENESIS_KEY: &[u8] = b"ledger.genesis";
 /// The prefix, in `Metadata`, of the burnt-fee totals (followed by the 32-byte asset id).
 pub(crate) const BURNT_PREFIX: &[u8] = b"ledger.burnt.";
 
-/// The canonical bytes of an output: chain id (`u32` LE) ‖ key hash (32) ‖ asset id (32) ‖
-/// amount (`u64` LE) ‖ data option (0, or 1 ‖ length `u16` LE ‖ bytes) ‖ contract option (0, or
-/// 1 ‖ hash (32)).
+/// The canonical bytes of an output ([`Output::encode_into`]): a UTXO's stored value.
 pub(crate) fn encode_output(output: &Output, out: &mut Vec<u8>) {
-    out.extend_from_slice(&output.address.chain_id.to_le_bytes());
-    out.extend_from_slice(&output.address.key_hash.0);
-    out.extend_from_slice(&output.asset.0);
-    out.extend_from_slice(&output.amount.to_le_bytes());
-    match &output.data {
-        None => out.push(0),
-        Some(data) => {
-            out.push(1);
-            out.extend_from_slice(&(data.len() as u16).to_le_bytes());
-            out.extend_from_slice(data);
-        }
-    }
-    match &output.contract {
-        None => out.push(0),
-        Some(contract) => {
-            out.push(1);
-            out.extend_from_slice(&contract.0);
-        }
-    }
+    output.encode_into(out);
 }
 
 /// [`encode_output`] into a new vector.
 pub(crate) fn output_bytes(output: &Output) -> Vec<u8> {
-    let mut out = Vec::with_capacity(80);
-    encode_output(output, &mut out);
-    out
+    output.encode()
 }
 
-/// Decodes exactly one [`encode_output`] value.
+/// Decodes exactly one stored output ([`Output::decode`]); anything else is corruption.
 pub(crate) fn decode_output(bytes: &[u8]) -> Result<Output, LedgerError> {
-    let corrupt = |why: &str| LedgerError::Corrupt {
-        what: format!("stored output ({} bytes): {why}", bytes.len()),
-    };
-    let mut rest = bytes;
-    let mut take = |n: usize| -> Result<&[u8], LedgerError> {
-        if rest.len() < n {
-            return Err(corrupt("truncated"));
-        }
-        let (head, tail) = rest.split_at(n);
-        rest = tail;
-        Ok(head)
-    };
-    let chain_id = u32::from_le_bytes(take(4)?.try_into().expect("4 bytes"));
-    let key_hash = KeyHash(take(32)?.try_into().expect("32 bytes"));
-    let asset = AssetId(take(32)?.try_into().expect("32 bytes"));
-    let amount = u64::from_le_bytes(take(8)?.try_into().expect("8 bytes"));
-    let data = match take(1)?[0] {
-        0 => None,
-        1 => {
-            let len = u16::from_le_bytes(take(2)?.try_into().expect("2 bytes")) as usize;
-            if len == 0 || len > MAX_OUTPUT_DATA {
-                return Err(corrupt("data length out of bounds"));
-            }
-            Some(take(len)?.to_vec())
-        }
-        _ => return Err(corrupt("bad data option tag")),
-    };
-    let contract = match take(1)?[0] {
-        0 => None,
-        1 => Some(ContractHash(take(32)?.try_into().expect("32 bytes"))),
-        _ => return Err(corrupt("bad contract option tag")),
-    };
-    if !rest.is_empty() {
-        return Err(corrupt("trailing bytes"));
-    }
-    if amount == 0 {
-        return Err(corrupt("amount zero"));
-    }
-    Ok(Output {
-        address: Address { chain_id, key_hash },
-        asset,
-        amount,
-        data,
-        contract,
+    Output::decode(bytes).map_err(|e| LedgerError::Corrupt {
+        what: format!("stored output ({} bytes): {e}", bytes.len()),
     })
 }
 
@@ -138,6 +72,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::tx::{Address, ContractHash, KeyHash, MAX_OUTPUT_DATA};
 
     fn output() -> impl Strategy<Value = Output> {
         (

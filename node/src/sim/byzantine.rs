@@ -13,12 +13,11 @@
 //!   the other side), and pads every root with an observation of a transaction that does not
 //!   exist. Its roots are well-formed, so it is not convicted; its vote counts with its weight.
 
-use std::collections::HashSet;
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::identity::Identity;
+use crate::protocol::Deviation;
 use crate::tx::TxHash;
 
 /// What a node does.
@@ -43,29 +42,58 @@ impl Role {
 
 /// An equivocator's planned fork: Pending for `a` in one root, for `b` in its twin.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct ForkPlan {
-    pub(crate) a: TxHash,
-    pub(crate) b: TxHash,
-    pub(crate) done: bool,
+struct ForkPlan {
+    a: TxHash,
+    b: TxHash,
+    done: bool,
 }
 
-/// Per-node state of the Byzantine behaviours.
-#[derive(Debug, Default)]
-pub(crate) struct ByzantineState {
+/// A Byzantine role's deviations from the protocol, installed in its node's
+/// [`crate::protocol::ProtocolNode`]. (The double-spender's refusal to relay its own transfers
+/// is the simulator's: see [`super::SimNode`].)
+#[derive(Debug)]
+pub(crate) struct Deviant {
+    role: Role,
     /// The equivocator's fork, once planned.
-    pub(crate) fork: Option<ForkPlan>,
+    fork: Option<ForkPlan>,
     /// Whether the equivocator has signed contradictory final states yet.
-    pub(crate) contradicted: bool,
-    /// The double-spender's own conflicting transfers, never relayed.
-    pub(crate) no_relay: HashSet<TxHash>,
+    contradicted: bool,
     /// How many fake transactions the liar has claimed.
     fakes: u64,
 }
 
-impl ByzantineState {
-    /// Plans the fork on a conflict among `spenders`, `vote` in one root and another spender
-    /// in the other.
-    pub(crate) fn plan_fork(&mut self, vote: Option<TxHash>, spenders: &[TxHash]) {
+impl Deviant {
+    /// The deviations of `role` (none for an honest node or a double-spender).
+    pub(crate) fn new(role: Role) -> Self {
+        Self {
+            role,
+            fork: None,
+            contradicted: false,
+            fakes: 0,
+        }
+    }
+}
+
+impl Deviation for Deviant {
+    /// A liar hides what it saw first; it "votes" only when a conflict shows.
+    fn signs_pending(&self) -> bool {
+        self.role != Role::Liar
+    }
+
+    /// A liar votes for a spender it did not see first.
+    fn vote(&mut self, first_seen: Option<TxHash>, spenders: &[TxHash]) -> Option<TxHash> {
+        match (self.role, first_seen) {
+            (Role::Liar, Some(first)) => spenders.iter().copied().find(|s| *s != first),
+            (_, first) => first,
+        }
+    }
+
+    /// An equivocator plans its fork at its first conflict: `vote` in one root and another
+    /// spender in the other.
+    fn on_conflict(&mut self, vote: Option<TxHash>, spenders: &[TxHash]) {
+        if self.role != Role::Equivocator || self.fork.is_some() {
+            return;
+        }
         let Some(a) = vote.or_else(|| spenders.first().copied()) else {
             return;
         };
@@ -74,24 +102,45 @@ impl ByzantineState {
         }
     }
 
-    /// A transaction hash no transaction has: SHA-256 over a tag, the liar's key and a counter.
-    pub(crate) fn fake_tx(&mut self, identity: &Identity) -> TxHash {
+    /// An equivocator signs the opposite final state of its first commit too.
+    fn contradicts(&mut self, _tx: TxHash) -> bool {
+        if self.role == Role::Equivocator && !self.contradicted {
+            self.contradicted = true;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// A liar claims an observation of a transaction that does not exist: SHA-256 over a tag,
+    /// its key and a counter.
+    fn pad(&mut self, identity: &Identity) -> Option<TxHash> {
+        if self.role != Role::Liar {
+            return None;
+        }
         self.fakes += 1;
-        TxHash(
+        Some(TxHash(
             Sha256::new()
                 .chain_update(b"ramjet/sim/fake-tx")
                 .chain_update(identity.public_key())
                 .chain_update(self.fakes.to_le_bytes())
                 .finalize()
                 .into(),
-        )
+        ))
     }
 
-    /// The other nodes split in two: even and odd positions among them.
-    pub(crate) fn halves(&self, me: usize, nodes: usize) -> (Vec<usize>, Vec<usize>) {
-        let others: Vec<usize> = (0..nodes).filter(|&i| i != me).collect();
-        let first = others.iter().copied().step_by(2).collect();
-        let second = others.iter().copied().skip(1).step_by(2).collect();
-        (first, second)
+    /// An equivocator forks once, at the first flush after planning.
+    fn fork(&mut self) -> Option<(TxHash, TxHash)> {
+        let plan = self.fork.as_mut().filter(|f| !f.done)?;
+        plan.done = true;
+        Some((plan.a, plan.b))
     }
+}
+
+/// The other nodes split in two: even and odd positions among them.
+pub(crate) fn halves(me: usize, nodes: usize) -> (Vec<usize>, Vec<usize>) {
+    let others: Vec<usize> = (0..nodes).filter(|&i| i != me).collect();
+    let first = others.iter().copied().step_by(2).collect();
+    let second = others.iter().copied().skip(1).step_by(2).collect();
+    (first, second)
 }

@@ -1,16 +1,17 @@
 //! In-process simulation of N nodes in virtual time: the acceptance harness of conflict
 //! resolution.
 //!
-//! A [`Simulation`] owns N [`SimNode`]s (each a real [`crate::ledger::Ledger`] on a
-//! [`crate::storage::MemoryStore`], an observation buffer, direct trust and a
-//! [`crate::consensus::VoteBook`]), a [`Network`] that delays, drops, duplicates and so
+//! A [`Simulation`] owns N [`SimNode`]s (each a [`crate::protocol::ProtocolNode`], the node's
+//! whole protocol logic, with a real [`crate::ledger::Ledger`] on a
+//! [`crate::storage::MemoryStore`]; the simulator maps its verdicts to flooding: an accepted
+//! message is relayed to every other node), a [`Network`] that delays, drops, duplicates and so
 //! reorders messages, and a queue of timers and client submissions. Everything runs on one
 //! thread in virtual milliseconds from one seeded ChaCha RNG: the same seed gives the same run,
 //! bit for bit (the [`Report`] carries a digest of every delivery).
 //!
 //! The event loop takes the earliest of: the next message arrival, the next client event, the
-//! next node timer (ties in that order). A node's timer is set to [`SimNode::next_wake`]-time
-//! after every event it handles. [`scenario`] builds the standard workload (honest clients'
+//! next node timer (ties in that order). A node's timer is set to its next deadline
+//! ([`crate::protocol::ProtocolNode::next_deadline`]) after every event it handles. [`scenario`] builds the standard workload (honest clients'
 //! transfers, double-spend attempts, a Byzantine fraction) and checks nothing itself: the tests
 //! do. How to run it and every knob are in `docs/consensus.md` ("The simulator").
 

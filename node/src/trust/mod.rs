@@ -9,7 +9,7 @@
 //!   neighbours' reported direct trust of theirs: products of scores along simple paths, averaged
 //!   per path length, decayed per hop, and not propagated through a node reached by a distrustful
 //!   score ([`transitive_trust`]);
-//! - [`eigentrust`]: global trust by EigenTrust, a power iteration over the normalised local trust
+//! - [`eigentrust`](mod@eigentrust): global trust by EigenTrust, a power iteration over the normalised local trust
 //!   matrix seeded with a pre-trusted list ([`eigentrust()`]).
 //!
 //! Everything is generic over the peer key `K: Ord + Clone`, so that the node can use its

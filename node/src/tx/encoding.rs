@@ -129,25 +129,7 @@ impl Transaction {
         }
         out.extend_from_slice(&(self.outputs.len() as u16).to_le_bytes());
         for output in &self.outputs {
-            out.extend_from_slice(&output.address.chain_id.to_le_bytes());
-            out.extend_from_slice(&output.address.key_hash.0);
-            out.extend_from_slice(&output.asset.0);
-            out.extend_from_slice(&output.amount.to_le_bytes());
-            match &output.data {
-                None => out.push(0),
-                Some(data) => {
-                    out.push(1);
-                    out.extend_from_slice(&(data.len() as u16).to_le_bytes());
-                    out.extend_from_slice(data);
-                }
-            }
-            match &output.contract {
-                None => out.push(0),
-                Some(contract) => {
-                    out.push(1);
-                    out.extend_from_slice(&contract.0);
-                }
-            }
+            output.encode_into(&mut out);
         }
         out.extend_from_slice(&self.fee.asset.0);
         out.extend_from_slice(&self.fee.amount.to_le_bytes());
@@ -196,44 +178,7 @@ impl Transaction {
         let output_count = reader.count("output count", MAX_OUTPUTS)?;
         let mut outputs = Vec::with_capacity(output_count);
         for _ in 0..output_count {
-            let address = Address {
-                chain_id: reader.u32("output chain id")?,
-                key_hash: KeyHash(reader.array("output key hash")?),
-            };
-            let asset = AssetId(reader.array("output asset id")?);
-            let amount_offset = reader.offset;
-            let amount = reader.u64("output amount")?;
-            if amount == 0 {
-                return Err(DecodeError::ZeroAmount {
-                    field: "output amount",
-                    offset: amount_offset,
-                });
-            }
-            let data = if reader.option_tag("output data")? {
-                let length_offset = reader.offset;
-                let length = reader.count("output data length", MAX_OUTPUT_DATA)?;
-                if length == 0 {
-                    return Err(DecodeError::EmptyData {
-                        field: "output data length",
-                        offset: length_offset,
-                    });
-                }
-                Some(reader.take("output data", length)?.to_vec())
-            } else {
-                None
-            };
-            let contract = if reader.option_tag("output contract")? {
-                Some(ContractHash(reader.array("output contract hash")?))
-            } else {
-                None
-            };
-            outputs.push(Output {
-                address,
-                asset,
-                amount,
-                data,
-                contract,
-            });
+            outputs.push(reader.output()?);
         }
         let fee = Fee {
             asset: AssetId(reader.array("fee asset id")?),
@@ -253,6 +198,54 @@ impl Transaction {
     }
 }
 
+impl Output {
+    /// Appends the output's canonical bytes, exactly as they appear inside a transaction's
+    /// encoding: chain id (`u32` LE) ‖ key hash (32) ‖ asset id (32) ‖ amount (`u64` LE) ‖ data
+    /// option (0, or 1 ‖ length `u16` LE ‖ bytes) ‖ contract option (0, or 1 ‖ hash (32)).
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.address.chain_id.to_le_bytes());
+        out.extend_from_slice(&self.address.key_hash.0);
+        out.extend_from_slice(&self.asset.0);
+        out.extend_from_slice(&self.amount.to_le_bytes());
+        match &self.data {
+            None => out.push(0),
+            Some(data) => {
+                out.push(1);
+                out.extend_from_slice(&(data.len() as u16).to_le_bytes());
+                out.extend_from_slice(data);
+            }
+        }
+        match &self.contract {
+            None => out.push(0),
+            Some(contract) => {
+                out.push(1);
+                out.extend_from_slice(&contract.0);
+            }
+        }
+    }
+
+    /// The output's canonical bytes ([`Self::encode_into`]) in a new vector.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(80);
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// Decodes exactly one [`Self::encode`] value; the same rules as inside a transaction
+    /// (amount not zero, data 1 to [`MAX_OUTPUT_DATA`] bytes, tags 0 or 1, no trailing bytes).
+    pub fn decode(bytes: &[u8]) -> Result<Output, DecodeError> {
+        let mut reader = Reader { bytes, offset: 0 };
+        let output = reader.output()?;
+        if reader.offset != bytes.len() {
+            return Err(DecodeError::TrailingBytes {
+                offset: reader.offset,
+                extra: bytes.len() - reader.offset,
+            });
+        }
+        Ok(output)
+    }
+}
+
 /// A cursor over the bytes being decoded.
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -260,6 +253,48 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// One output, in [`Output::encode_into`]'s layout.
+    fn output(&mut self) -> Result<Output, DecodeError> {
+        let address = Address {
+            chain_id: self.u32("output chain id")?,
+            key_hash: KeyHash(self.array("output key hash")?),
+        };
+        let asset = AssetId(self.array("output asset id")?);
+        let amount_offset = self.offset;
+        let amount = self.u64("output amount")?;
+        if amount == 0 {
+            return Err(DecodeError::ZeroAmount {
+                field: "output amount",
+                offset: amount_offset,
+            });
+        }
+        let data = if self.option_tag("output data")? {
+            let length_offset = self.offset;
+            let length = self.count("output data length", MAX_OUTPUT_DATA)?;
+            if length == 0 {
+                return Err(DecodeError::EmptyData {
+                    field: "output data length",
+                    offset: length_offset,
+                });
+            }
+            Some(self.take("output data", length)?.to_vec())
+        } else {
+            None
+        };
+        let contract = if self.option_tag("output contract")? {
+            Some(ContractHash(self.array("output contract hash")?))
+        } else {
+            None
+        };
+        Ok(Output {
+            address,
+            asset,
+            amount,
+            data,
+            contract,
+        })
+    }
+
     fn take(&mut self, field: &'static str, needed: usize) -> Result<&'a [u8], DecodeError> {
         let available = self.bytes.len() - self.offset;
         if needed > available {

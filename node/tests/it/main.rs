@@ -6,6 +6,7 @@ mod identity;
 mod ledger;
 mod net;
 mod observe;
+mod protocol;
 mod rollup;
 mod sim;
 mod storage;

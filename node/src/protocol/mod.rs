@@ -1,0 +1,191 @@
+//! The node's protocol logic as one I/O-free state machine: [`ProtocolNode`].
+//!
+//! A `ProtocolNode` owns everything a node decides with: its [`Identity`], its [`Ledger`], its
+//! own [`ObservationBuffer`], direct trust in its peers, the [`VoteBook`] of their signed
+//! chains, the conflicts it decided and its counters. It reads no clock and does no I/O: the
+//! caller passes the time with every input and carries out the [`Action`]s it returns. The
+//! inputs are
+//!
+//! - [`ProtocolNode::submit`]: a transaction from a client (over an API);
+//! - [`ProtocolNode::on_message`]: a gossip [`Message`] from a peer; the [`Acceptance`] says
+//!   whether the network should propagate it (gossipsub's Accept / Reject / Ignore, or
+//!   `Deferred` while a transaction awaits batched signature verification);
+//! - [`ProtocolNode::on_timer`]: the ledger's batches and quiet periods, conflict decisions
+//!   and flushes, due at [`ProtocolNode::next_deadline`].
+//!
+//! The outputs are [`Action::Publish`] (this node's own new messages), [`Action::Verdict`]
+//! (the late verdict on a deferred message) and [`Action::Event`] ([`NodeEvent`]s for an API or
+//! metrics layer). The simulator ([`crate::sim`]) and the networked node drive the same state
+//! machine; `docs/consensus.md` ("The node as a state machine") describes the mapping.
+
+mod action;
+mod config;
+mod deviation;
+mod input;
+mod timer;
+
+pub use action::{Acceptance, Action, Invalid, NodeCounters, NodeEvent};
+pub use config::{ProtocolConfig, ProtocolError};
+pub(crate) use deviation::Deviation;
+use deviation::Honest;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use ramjet_accel::Accelerator;
+
+use crate::Result;
+use crate::consensus::{ConsensusConfig, Decision, Message, VoteBook};
+use crate::identity::{Identity, NodeId};
+use crate::ledger::{Genesis, Ledger};
+use crate::observe::ObservationBuffer;
+use crate::storage::Store;
+use crate::trust::DirectTrust;
+use crate::tx::{OutPoint, Transaction, TxHash};
+
+/// Where a queued transaction came from, so that it is published or its verdict given once
+/// its signatures are verified.
+enum Origin {
+    /// Submitted by a client: published when it turns Pending.
+    Client(Transaction),
+    /// Received from a peer: its deferred verdict is due.
+    Peer,
+}
+
+/// One node's protocol logic: a state machine driven by submissions, messages and timers.
+pub struct ProtocolNode {
+    identity: Identity,
+    ledger: Ledger,
+    accel: Arc<Accelerator>,
+    buffer: ObservationBuffer,
+    trust: DirectTrust<NodeId>,
+    votes: VoteBook,
+    consensus: ConsensusConfig,
+    flush_interval_ms: u64,
+    next_flush_ms: u64,
+    /// Ids of every message handled or published, for deduplication.
+    seen: HashSet<[u8; 32]>,
+    /// Queued transactions awaiting their signature verification.
+    queued: HashMap<TxHash, Origin>,
+    /// Transactions this node signed a Pending observation of.
+    observed_pending: HashSet<TxHash>,
+    /// Transactions this node signed a Conflicted observation of.
+    observed_conflicted: HashSet<TxHash>,
+    /// Decisions taken: outpoint → the decision (winner and support).
+    decisions: BTreeMap<OutPoint, Decision>,
+    counters: NodeCounters,
+    deviation: Box<dyn Deviation>,
+    /// A forked flush (main root, twin), held for the simulator to route.
+    fork: Option<(Message, Message)>,
+}
+
+impl ProtocolNode {
+    /// A node with `identity` whose ledger lives on `store` (opened on `genesis`, see
+    /// [`Ledger::open`]); its first flush is due at `first_flush_ms` (a real node: its start
+    /// time plus the flush interval; the simulator: a random phase within the first interval).
+    pub fn new(
+        identity: Identity,
+        store: Arc<dyn Store>,
+        accel: Arc<Accelerator>,
+        genesis: &Genesis,
+        config: &ProtocolConfig,
+        first_flush_ms: u64,
+    ) -> Result<Self> {
+        config.validate()?;
+        let ledger = Ledger::open(store, accel.clone(), genesis, config.ledger.clone())?;
+        Ok(Self {
+            identity,
+            ledger,
+            accel,
+            buffer: ObservationBuffer::new(),
+            trust: DirectTrust::new(config.trust.clone())?,
+            votes: VoteBook::new(),
+            consensus: config.consensus.clone(),
+            flush_interval_ms: config.flush_interval_ms,
+            next_flush_ms: first_flush_ms,
+            seen: HashSet::new(),
+            queued: HashMap::new(),
+            observed_pending: HashSet::new(),
+            observed_conflicted: HashSet::new(),
+            decisions: BTreeMap::new(),
+            counters: NodeCounters::default(),
+            deviation: Box::new(Honest),
+            fork: None,
+        })
+    }
+
+    /// The node's id.
+    pub fn id(&self) -> NodeId {
+        self.identity.node_id()
+    }
+
+    /// The node's ledger.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// The node's vote book (peers' chains, convictions and their evidence).
+    pub fn votes(&self) -> &VoteBook {
+        &self.votes
+    }
+
+    /// The node's direct trust table.
+    pub fn trust(&self) -> &DirectTrust<NodeId> {
+        &self.trust
+    }
+
+    /// The node's own observation buffer (its signed chain).
+    pub fn observations(&self) -> &ObservationBuffer {
+        &self.buffer
+    }
+
+    /// Conflicts decided: outpoint → the decision (winner and every spender's support).
+    pub fn decisions(&self) -> &BTreeMap<OutPoint, Decision> {
+        &self.decisions
+    }
+
+    /// The node's counters.
+    pub fn counters(&self) -> NodeCounters {
+        self.counters
+    }
+
+    /// The weight of `node` in bands: its direct-trust score capped and quantised, 0 if
+    /// convicted. The node's own weight is that of a peer with no record (the initial score).
+    pub fn weight(&self, node: &NodeId, now_ms: u64) -> u32 {
+        if self.votes.is_convicted(node) {
+            0
+        } else {
+            self.consensus.weight_bands(self.trust.score(node, now_ms))
+        }
+    }
+
+    /// The earliest time at which [`on_timer`](Self::on_timer) has work: the ledger's next
+    /// deadline, the next flush (always scheduled), or the end of a conflict window.
+    pub fn next_deadline(&self) -> u64 {
+        let mut wake = self.next_flush_ms;
+        if let Some(d) = self.ledger.next_deadline() {
+            wake = wake.min(d);
+        }
+        for c in self.ledger.conflicts() {
+            wake = wake.min(c.detected_ms + self.consensus.conflict_window_ms);
+        }
+        wake
+    }
+
+    /// Installs a Byzantine role's deviations (the simulator's).
+    pub(crate) fn set_deviation(&mut self, deviation: Box<dyn Deviation>) {
+        self.deviation = deviation;
+    }
+
+    /// The forked flush of a deviating node, if the last [`on_timer`](Self::on_timer) made
+    /// one: the root as it would have been published, and its twin. Neither was returned as
+    /// an [`Action::Publish`]; the caller sends each to a part of the network.
+    pub(crate) fn take_fork(&mut self) -> Option<(Message, Message)> {
+        self.fork.take()
+    }
+}
+
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<ProtocolNode>();
+};

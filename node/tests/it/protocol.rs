@@ -1,0 +1,415 @@
+//! The node's protocol logic alone ([`ProtocolNode`]), driven by hand: submissions are
+//! published once verified, invalid messages are rejected and cost their sender trust,
+//! duplicates and conflicting spenders are not propagated, flushes publish roots, and two nodes
+//! fed each other's publications agree on a transfer.
+
+use std::sync::Arc;
+
+use ed25519_consensus::SigningKey;
+use ramjet_accel::Accelerator;
+use ramjet_node::consensus::{Message, MessageId};
+use ramjet_node::identity::Identity;
+use ramjet_node::ledger::{Genesis, LedgerConfig, RejectReason, Submission};
+use ramjet_node::observe::{Observation, ObservationBuffer, TxState};
+use ramjet_node::protocol::{
+    Acceptance, Action, Invalid, NodeEvent, ProtocolConfig, ProtocolError, ProtocolNode,
+};
+use ramjet_node::storage::MemoryStore;
+use ramjet_node::tx::{Address, AssetId, Fee, OutPoint, Output, Transaction, TxHash};
+
+const CHAIN: u32 = 7;
+const ASSET: AssetId = AssetId([0xA5; 32]);
+
+fn config() -> ProtocolConfig {
+    ProtocolConfig {
+        ledger: LedgerConfig {
+            chain_id: CHAIN,
+            quiet_period_ms: 600,
+            batch_deadline_ms: 5,
+            ..LedgerConfig::default()
+        },
+        ..ProtocolConfig::default()
+    }
+}
+
+fn owner() -> SigningKey {
+    SigningKey::from([3u8; 32])
+}
+
+fn output(chain_id: u32, seed: u8, amount: u64) -> Output {
+    Output {
+        address: Address::of_public_key(chain_id, &[seed; 32]),
+        asset: ASSET,
+        amount,
+        data: None,
+        contract: None,
+    }
+}
+
+/// One output of 500 owned by [`owner`].
+fn genesis() -> Genesis {
+    Genesis {
+        chain_id: CHAIN,
+        outputs: vec![Output {
+            address: Address::of_public_key(CHAIN, &owner().verification_key().to_bytes()),
+            ..output(CHAIN, 0, 500)
+        }],
+    }
+}
+
+/// A transfer of the genesis output to the key `seed`.
+fn transfer(seed: u8) -> Transaction {
+    Transaction::build_signed(
+        &[(genesis().outpoint(0), &owner())],
+        vec![output(CHAIN, seed, 500)],
+        Fee::default(),
+    )
+}
+
+fn node(secret: u8) -> ProtocolNode {
+    ProtocolNode::new(
+        Identity::from_secret([secret; 32], 0).unwrap(),
+        Arc::new(MemoryStore::new("protocol-test")),
+        Arc::new(Accelerator::cpu_only()),
+        &genesis(),
+        &config(),
+        100,
+    )
+    .unwrap()
+}
+
+fn peer(secret: u8) -> Identity {
+    Identity::from_secret([secret; 32], 0).unwrap()
+}
+
+/// A roots message of `signer` with one Pending observation of `tx`.
+fn roots(signer: &Identity, tx: TxHash) -> Message {
+    let mut buffer = ObservationBuffer::new();
+    let seen = Observation {
+        tx,
+        state: TxState::Pending,
+        time_ms: 1,
+    };
+    buffer.push(seen);
+    let root = buffer
+        .flush(&Accelerator::cpu_only(), signer, 10)
+        .unwrap()
+        .unwrap();
+    Message::Roots {
+        root,
+        observations: vec![seen],
+    }
+}
+
+fn published(actions: &[Action]) -> Vec<&Message> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Publish(m) => Some(m),
+            _ => None,
+        })
+        .collect()
+}
+
+fn events(actions: &[Action]) -> Vec<&NodeEvent> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Event(e) => Some(e),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_submission_is_published_once_its_signatures_verify() {
+    let mut n = node(1);
+    let tx = transfer(1);
+    let (submission, actions) = n.submit(tx.clone(), 0);
+    assert_eq!(submission, Submission::Queued);
+    assert!(actions.is_empty(), "not published before verification");
+    assert_eq!(n.next_deadline(), 5, "the batch deadline");
+    let actions = n.on_timer(5).unwrap();
+    assert_eq!(published(&actions), vec![&Message::Tx(tx.clone())]);
+    // Submitted again (or received back from a peer): a duplicate, published once only.
+    assert_eq!(n.submit(tx.clone(), 6).0, Submission::Duplicate);
+    let (acceptance, actions) = n
+        .on_message(peer(2).node_id(), &Message::Tx(tx), 7)
+        .unwrap();
+    assert_eq!(acceptance, Acceptance::Ignore);
+    assert!(actions.is_empty());
+    // A transaction for another chain is rejected at once, with an event.
+    let other = Transaction::build_signed(
+        &[(genesis().outpoint(0), &owner())],
+        vec![output(CHAIN + 1, 1, 500)],
+        Fee::default(),
+    );
+    let (submission, actions) = n.submit(other.clone(), 8);
+    assert!(matches!(
+        submission,
+        Submission::Rejected(RejectReason::WrongChain { .. })
+    ));
+    assert!(matches!(
+        events(&actions)[..],
+        [NodeEvent::Rejected { tx, .. }] if *tx == other.hash()
+    ));
+}
+
+#[test]
+fn invalid_messages_are_rejected_and_cost_their_sender_trust() {
+    let mut n = node(1);
+    let (liar, honest) = (peer(2), peer(3));
+    let initial = n.trust().score(&liar.node_id(), 20);
+
+    // A root whose signature does not verify.
+    let Message::Roots {
+        mut root,
+        observations,
+    } = roots(&liar, TxHash([5; 32]))
+    else {
+        unreachable!()
+    };
+    root.signature[0] ^= 1;
+    let bad_signature = Message::Roots { root, observations };
+    let (acceptance, actions) = n.on_message(liar.node_id(), &bad_signature, 20).unwrap();
+    assert!(matches!(acceptance, Acceptance::Reject(Invalid::Roots(_))));
+    assert!(actions.is_empty());
+    let after_one = n.trust().score(&liar.node_id(), 20);
+    assert!(after_one < initial, "{after_one} < {initial}");
+
+    // Observations that do not hash to the signed root.
+    let Message::Roots {
+        root,
+        mut observations,
+    } = roots(&liar, TxHash([6; 32]))
+    else {
+        unreachable!()
+    };
+    observations[0].state = TxState::Accepted;
+    let garbage = Message::Roots { root, observations };
+    let (acceptance, _) = n.on_message(liar.node_id(), &garbage, 21).unwrap();
+    assert!(matches!(acceptance, Acceptance::Reject(Invalid::Roots(_))));
+    assert!(n.trust().score(&liar.node_id(), 21) < after_one);
+    // The genuine copy (same id) is still accepted afterwards.
+    let (acceptance, _) = n
+        .on_message(honest.node_id(), &roots(&liar, TxHash([6; 32])), 22)
+        .unwrap();
+    assert_eq!(acceptance, Acceptance::Accept);
+
+    // A transaction that fails its stateless checks is rejected at once.
+    let wrong_chain = Transaction::build_signed(
+        &[(genesis().outpoint(0), &owner())],
+        vec![output(CHAIN + 1, 1, 500)],
+        Fee::default(),
+    );
+    let before = n.trust().score(&liar.node_id(), 23);
+    let (acceptance, _) = n
+        .on_message(liar.node_id(), &Message::Tx(wrong_chain), 23)
+        .unwrap();
+    assert!(matches!(
+        acceptance,
+        Acceptance::Reject(Invalid::Tx(RejectReason::WrongChain { .. }))
+    ));
+    assert!(n.trust().score(&liar.node_id(), 23) < before);
+    // The honest relayer gained trust.
+    assert!(n.trust().score(&honest.node_id(), 23) > initial);
+
+    // A transaction signed by a key that does not own the input: deferred, then rejected.
+    let forged = Transaction::build_signed(
+        &[(genesis().outpoint(0), &SigningKey::from([9u8; 32]))],
+        vec![output(CHAIN, 1, 500)],
+        Fee::default(),
+    );
+    let (acceptance, _) = n
+        .on_message(honest.node_id(), &Message::Tx(forged.clone()), 30)
+        .unwrap();
+    assert_eq!(acceptance, Acceptance::Deferred);
+    let actions = n.on_timer(35).unwrap();
+    assert!(actions.iter().any(|a| matches!(
+        a,
+        Action::Verdict { id, acceptance: Acceptance::Reject(Invalid::Tx(_)) }
+            if *id == MessageId(forged.hash().0)
+    )));
+    assert!(
+        events(&actions)
+            .iter()
+            .any(|e| matches!(e, NodeEvent::Rejected { tx, .. } if *tx == forged.hash()))
+    );
+}
+
+#[test]
+fn a_duplicate_is_ignored() {
+    let mut n = node(1);
+    let signer = peer(2);
+    let message = roots(&signer, TxHash([5; 32]));
+    let (first, _) = n.on_message(signer.node_id(), &message, 20).unwrap();
+    assert_eq!(first, Acceptance::Accept);
+    let (second, actions) = n.on_message(peer(3).node_id(), &message, 21).unwrap();
+    assert_eq!(second, Acceptance::Ignore);
+    assert!(actions.is_empty());
+    assert_eq!(
+        n.votes().vote(&signer.node_id(), &[TxHash([5; 32])]),
+        Some(TxHash([5; 32]))
+    );
+}
+
+#[test]
+fn a_second_spender_is_not_propagated_and_raises_a_conflict() {
+    let mut n = node(1);
+    let from = peer(2).node_id();
+    let (a, b) = (transfer(1), transfer(2));
+    let (acceptance, _) = n.on_message(from, &Message::Tx(a.clone()), 0).unwrap();
+    assert_eq!(acceptance, Acceptance::Deferred);
+    let actions = n.on_timer(5).unwrap();
+    assert!(actions.contains(&Action::Verdict {
+        id: MessageId(a.hash().0),
+        acceptance: Acceptance::Accept
+    }));
+
+    let (acceptance, _) = n.on_message(from, &Message::Tx(b.clone()), 10).unwrap();
+    assert_eq!(acceptance, Acceptance::Deferred);
+    let actions = n.on_timer(15).unwrap();
+    assert!(actions.contains(&Action::Verdict {
+        id: MessageId(b.hash().0),
+        acceptance: Acceptance::Ignore
+    }));
+    let spenders = {
+        let mut s = vec![a.hash(), b.hash()];
+        s.sort();
+        s
+    };
+    assert!(events(&actions).contains(&&NodeEvent::Conflict {
+        outpoint: OutPoint {
+            tx: genesis().outpoint(0).tx,
+            index: 0
+        },
+        spenders: spenders.clone(),
+    }));
+    assert!(published(&actions).is_empty());
+
+    // At the end of the window the node decides alone: its own vote, the first seen.
+    assert_eq!(n.ledger().conflicts()[0].detected_ms, 15);
+    let mut decided = Vec::new();
+    let mut t = 16;
+    while t <= 2_000 {
+        t = n.next_deadline().max(t);
+        decided.extend(n.on_timer(t).unwrap());
+        t += 1;
+    }
+    assert!(events(&decided).iter().any(|e| matches!(
+        e,
+        NodeEvent::Decided { winner, .. } if *winner == a.hash()
+    )));
+    assert_eq!(n.ledger().state(&a.hash()), Some(TxState::Accepted));
+    assert_eq!(n.ledger().state(&b.hash()), Some(TxState::Rejected));
+    assert_eq!(n.decisions().len(), 1);
+    assert_eq!(n.counters().conflicts_resolved, 1);
+}
+
+#[test]
+fn a_flush_publishes_the_signed_root_of_the_observations() {
+    let mut n = node(1);
+    let tx = transfer(1);
+    n.submit(tx.clone(), 0);
+    n.on_timer(5).unwrap();
+    assert_eq!(n.next_deadline(), 100, "the first flush");
+    let actions = n.on_timer(100).unwrap();
+    let [Message::Roots { root, observations }] = published(&actions)[..] else {
+        panic!("one root published: {actions:?}");
+    };
+    assert_eq!(root.header.node_id(), n.id());
+    assert_eq!(
+        observations,
+        &vec![Observation {
+            tx: tx.hash(),
+            state: TxState::Pending,
+            time_ms: 5
+        }]
+    );
+    assert_eq!(n.counters().roots, 1);
+    // Another node ingests it and counts the vote.
+    let mut other = node(2);
+    let (acceptance, _) = other
+        .on_message(n.id(), published(&actions)[0], 110)
+        .unwrap();
+    assert_eq!(acceptance, Acceptance::Accept);
+    assert_eq!(other.votes().vote(&n.id(), &[tx.hash()]), Some(tx.hash()));
+    // Nothing new: the next flush publishes nothing, and the one after is due an interval on.
+    assert!(published(&n.on_timer(200).unwrap()).is_empty());
+    assert_eq!(n.next_deadline(), 300);
+}
+
+#[test]
+fn two_nodes_fed_each_others_publications_agree_on_a_transfer() {
+    let mut nodes = [node(1), node(2)];
+    let ids = [nodes[0].id(), nodes[1].id()];
+    let tx = transfer(1);
+    assert_eq!(nodes[0].submit(tx.clone(), 0).0, Submission::Queued);
+    let mut accepted = [false, false];
+    let mut delivered = 0;
+    for t in 0..=1_500u64 {
+        // Each node's timer, then the messages it published, delivered at once to the other.
+        let mut inbox: Vec<(usize, Message)> = Vec::new();
+        for i in 0..2 {
+            if nodes[i].next_deadline() <= t {
+                for action in nodes[i].on_timer(t).unwrap() {
+                    match action {
+                        Action::Publish(m) => inbox.push((1 - i, m)),
+                        Action::Event(NodeEvent::Accepted { tx: h }) if h == tx.hash() => {
+                            accepted[i] = true
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        while let Some((to, message)) = inbox.pop() {
+            delivered += 1;
+            let (acceptance, actions) = nodes[to].on_message(ids[1 - to], &message, t).unwrap();
+            assert!(
+                !matches!(acceptance, Acceptance::Reject(_)),
+                "{acceptance:?}"
+            );
+            for action in actions {
+                if let Action::Publish(m) = action {
+                    inbox.push((1 - to, m));
+                }
+            }
+        }
+    }
+    assert_eq!(accepted, [true, true], "after {delivered} deliveries");
+    for n in &nodes {
+        assert_eq!(n.ledger().state(&tx.hash()), Some(TxState::Accepted));
+        assert_eq!(n.counters().accepted, 1);
+    }
+    assert_eq!(
+        nodes[0].ledger().utxo_digest().unwrap(),
+        nodes[1].ledger().utxo_digest().unwrap()
+    );
+    // Each holds the other's chain, with a vote for the transfer.
+    assert_eq!(
+        nodes[1].votes().vote(&ids[0], &[tx.hash()]),
+        Some(tx.hash())
+    );
+    assert_eq!(
+        nodes[0].votes().vote(&ids[1], &[tx.hash()]),
+        Some(tx.hash())
+    );
+}
+
+#[test]
+fn the_configuration_lists_every_violation() {
+    let mut c = config();
+    assert!(c.validate().is_ok());
+    c.flush_interval_ms = 0;
+    c.ledger.hold_limit = 0;
+    c.consensus.conflict_window_ms = 0;
+    let Err(ProtocolError::InvalidConfig { violations }) = c.validate() else {
+        panic!("accepted");
+    };
+    assert_eq!(violations.len(), 3, "{violations:?}");
+    // Defaults fill in what a file leaves out.
+    let parsed: ProtocolConfig = serde_json::from_str(r#"{"flush_interval_ms": 50}"#).unwrap();
+    assert_eq!(parsed.flush_interval_ms, 50);
+    assert_eq!(parsed.consensus, ProtocolConfig::default().consensus);
+}
