@@ -51,6 +51,7 @@
 
 pub mod consensus;
 pub mod contract;
+pub mod api;
 pub mod devices;
 mod error;
 pub mod identity;
