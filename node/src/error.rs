@@ -66,4 +66,18 @@ pub enum NodeError {
     /// publish or a fetch failed, or the event loop stopped.
     #[error(transparent)]
     Net(#[from] crate::net::NetError),
+    /// A port the node needs is taken by another program (or another node).
+    #[error(
+        "{what} = {addr}: the address is already in use (another node or program holds it; choose another port)"
+    )]
+    AddressInUse {
+        /// The setting that names the address.
+        what: &'static str,
+        /// The address.
+        addr: String,
+    },
+    /// The running node cannot serve the request: it is shutting down or stopped, or its
+    /// driver failed.
+    #[error("node: {0}")]
+    Service(String),
 }

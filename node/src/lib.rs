@@ -49,9 +49,10 @@
 //! The binary (`src/main.rs`) parses the command line and calls into these modules; errors are
 //! [`NodeError`], turned into messages at the binary's edge.
 
+pub mod api;
+pub mod config;
 pub mod consensus;
 pub mod contract;
-pub mod api;
 pub mod devices;
 mod error;
 pub mod identity;
@@ -61,6 +62,7 @@ pub mod observe;
 pub mod proofs;
 pub mod protocol;
 pub mod rollup;
+pub mod service;
 pub mod sim;
 pub mod storage;
 pub mod trust;

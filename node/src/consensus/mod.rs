@@ -22,6 +22,7 @@ mod wire;
 pub use votes::{Ingested, VoteBook};
 pub use wire::{
     EVIDENCE_ID_DOMAIN, KIND_EVIDENCE, KIND_ROOTS, KIND_TX, Message, MessageId, SIGNED_ROOT_LEN,
+    decode_inclusion_proofs, encode_inclusion_proofs,
 };
 
 use std::collections::BTreeMap;

@@ -151,6 +151,35 @@ impl Message {
     }
 }
 
+/// Encodes a list of inclusion proofs (a fetch answer, the entries of a finality proof):
+/// a `u16` LE count, then each proof as in [`Message::Evidence`]'s conflicting-states body.
+///
+/// # Panics
+/// With more than 65,535 proofs.
+pub fn encode_inclusion_proofs(proofs: &[InclusionProof]) -> Vec<u8> {
+    let count = u16::try_from(proofs.len()).expect("at most 65,535 inclusion proofs");
+    let mut out = count.to_le_bytes().to_vec();
+    for proof in proofs {
+        encode_proof(proof, &mut out);
+    }
+    out
+}
+
+/// Decodes [`encode_inclusion_proofs`]'s output; any other bytes, trailing bytes included, are
+/// rejected. The proofs are decoded, not verified.
+pub fn decode_inclusion_proofs(bytes: &[u8]) -> Result<Vec<InclusionProof>, ConsensusError> {
+    let mut r = Reader { bytes };
+    let count = u16::from_le_bytes(r.array::<2>()?);
+    let mut proofs = Vec::with_capacity(usize::from(count));
+    for _ in 0..count {
+        proofs.push(r.inclusion_proof()?);
+    }
+    if !r.bytes.is_empty() {
+        return Err(ConsensusError::Malformed("trailing bytes"));
+    }
+    Ok(proofs)
+}
+
 fn encode_signed_root(root: &SignedRoot, out: &mut Vec<u8>) {
     out.extend_from_slice(&root.header.encode());
     out.extend_from_slice(&root.signature);

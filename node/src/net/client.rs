@@ -70,6 +70,15 @@ pub(crate) enum Command {
         addr: Multiaddr,
         reply: oneshot::Sender<Result<(), NetError>>,
     },
+    Ban {
+        peer: PeerId,
+        duration: std::time::Duration,
+        reply: oneshot::Sender<()>,
+    },
+    Unban {
+        peer: PeerId,
+        reply: oneshot::Sender<bool>,
+    },
     Peers {
         reply: oneshot::Sender<Vec<PeerInfo>>,
     },
@@ -192,6 +201,27 @@ impl NetClient {
     pub async fn set_trust(&self, peer: PeerId, score: f64) -> Result<(), NetError> {
         self.call(|reply| Command::SetTrust { peer, score, reply })
             .await
+    }
+
+    /// Disconnects `peer` and refuses it, both ways, for `duration` (an operator's ban).
+    ///
+    /// # Errors
+    /// [`NetError::Stopped`] if the event loop is gone.
+    pub async fn ban(&self, peer: PeerId, duration: std::time::Duration) -> Result<(), NetError> {
+        self.call(|reply| Command::Ban {
+            peer,
+            duration,
+            reply,
+        })
+        .await
+    }
+
+    /// Lifts `peer`'s ban; returns whether it was banned.
+    ///
+    /// # Errors
+    /// [`NetError::Stopped`] if the event loop is gone.
+    pub async fn unban(&self, peer: PeerId) -> Result<bool, NetError> {
+        self.call(|reply| Command::Unban { peer, reply }).await
     }
 
     /// Dials an address (ending in `/p2p/<peer id>` to check who answers).

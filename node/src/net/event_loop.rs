@@ -180,6 +180,21 @@ impl EventLoop {
                 });
                 let _ = reply.send(r);
             }
+            Command::Ban {
+                peer,
+                duration,
+                reply,
+            } => {
+                tracing::info!(%peer, ?duration, "peer banned by the operator");
+                self.peers.ban(peer, Instant::now() + duration);
+                self.swarm.behaviour_mut().blocked.block_peer(peer);
+                let _ = reply.send(());
+            }
+            Command::Unban { peer, reply } => {
+                let was = self.peers.unban(&peer);
+                self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+                let _ = reply.send(was);
+            }
             Command::Peers { reply } => {
                 let subs: HashMap<PeerId, Vec<Topic>> = b
                     .gossipsub

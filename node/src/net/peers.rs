@@ -123,6 +123,24 @@ impl PeerManager {
         }
     }
 
+    /// Bans `peer` until `until` (an operator's decision, whatever its trust).
+    pub(crate) fn ban(&mut self, peer: PeerId, until: Instant) {
+        self.banned.insert(peer, until);
+        self.connected.remove(&peer);
+    }
+
+    /// Lifts `peer`'s ban; its trust goes back to at least the threshold, as when a ban expires.
+    /// Returns whether it was banned.
+    pub(crate) fn unban(&mut self, peer: &PeerId) -> bool {
+        self.cooling.remove(peer);
+        if self.banned.remove(peer).is_none() {
+            return false;
+        }
+        let trust = self.trust(peer).max(self.threshold);
+        self.trust.insert(*peer, trust);
+        true
+    }
+
     /// Drops expired bans and cool-downs; returns the peers to unblock. An unbanned peer's
     /// trust goes back to the threshold (it starts on probation, not where it fell to, which
     /// would ban it again at once).
@@ -184,5 +202,19 @@ mod tests {
         assert_eq!(m.expire(now + Duration::from_secs(10)), vec![a]);
         assert!(m.may_dial(&a));
         assert_eq!(m.trust(&a), 0.1);
+    }
+
+    #[test]
+    fn operator_ban_and_unban() {
+        let now = Instant::now();
+        let a = PeerId::random();
+        let mut m = mgr(4);
+        m.on_connected(a, now);
+        m.ban(a, now + Duration::from_secs(60));
+        assert!(m.is_banned(&a) && !m.may_dial(&a) && !m.is_connected(&a));
+        assert_eq!(m.trust(&a), 0.5, "an operator ban leaves the trust alone");
+        assert!(m.unban(&a));
+        assert!(!m.unban(&a), "not banned any more");
+        assert!(m.may_dial(&a));
     }
 }

@@ -77,6 +77,8 @@ pub struct ProtocolNode {
     deviation: Box<dyn Deviation>,
     /// A forked flush (main root, twin), held for the simulator to route.
     fork: Option<(Message, Message)>,
+    /// Whether the node signs observations and votes (false for observers).
+    signing: bool,
 }
 
 impl ProtocolNode {
@@ -111,6 +113,7 @@ impl ProtocolNode {
             counters: NodeCounters::default(),
             deviation: Box::new(Honest),
             fork: None,
+            signing: true,
         })
     }
 
@@ -170,6 +173,31 @@ impl ProtocolNode {
             wake = wake.min(c.detected_ms + self.consensus.conflict_window_ms);
         }
         wake
+    }
+
+    /// Whether the node signs observations (default true). An observer (`false`) validates,
+    /// relays and decides conflicts from its peers' votes alone: it records no observation,
+    /// publishes no root and casts no ballot of its own.
+    pub fn set_signing(&mut self, signing: bool) {
+        self.signing = signing;
+    }
+
+    /// Whether the node signs observations ([`set_signing`](Self::set_signing)).
+    pub fn is_signing(&self) -> bool {
+        self.signing
+    }
+
+    /// Records that `from` sent bytes that are not a message at all (they do not decode, or
+    /// came on the wrong topic): the same trust penalty as an invalid message.
+    pub fn record_malformed(&mut self, from: NodeId, now_ms: u64) {
+        self.trust
+            .record(from, crate::trust::Behaviour::Invalid, now_ms);
+    }
+
+    /// Forgets `node`'s trust record (it starts again from the initial score): an operator
+    /// lifting a ban.
+    pub fn forget_trust(&mut self, node: &NodeId) {
+        self.trust.forget(node);
     }
 
     /// Installs a Byzantine role's deviations (the simulator's).

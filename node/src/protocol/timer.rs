@@ -31,6 +31,9 @@ impl ProtocolNode {
     }
 
     fn observe(&mut self, tx: TxHash, state: TxState, now_ms: u64) {
+        if !self.signing {
+            return;
+        }
         self.buffer.push(Observation {
             tx,
             state,
@@ -132,11 +135,13 @@ impl ProtocolNode {
             let mut ballots = self
                 .votes
                 .ballots(&conflict.spenders, |p| self.weight(p, now_ms));
-            ballots.push(Ballot {
-                voter: me,
-                choice: conflict.first_seen,
-                weight: self.weight(&me, now_ms),
-            });
+            if self.signing {
+                ballots.push(Ballot {
+                    voter: me,
+                    choice: conflict.first_seen,
+                    weight: self.weight(&me, now_ms),
+                });
+            }
             ballots.sort_by_key(|b| b.voter);
             let Some(decision) = decide(&conflict.spenders, &ballots) else {
                 continue;

@@ -1,0 +1,365 @@
+//! The driver: the one task that owns the [`ProtocolNode`] and feeds it, in order, gossip,
+//! fetch requests, client commands and timers.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use libp2p::gossipsub::MessageId as GossipId;
+use tokio::sync::{broadcast, mpsc};
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+
+use super::handle::{Command, QueryView, StampedEvent, SubmitOutcome};
+use super::meta::{ANNOUNCE_INTERVAL, PeerMeta};
+use super::{fetch, now_ms};
+use crate::Result;
+use crate::config::Mode;
+use crate::consensus::{Message, MessageId};
+use crate::net::{self, NetClient, NetEvent, PeerId, Topic};
+use crate::protocol::{Acceptance, Action, ProtocolNode};
+
+/// How often the node's trust in its connected peers is pushed to the network layer (their
+/// gossipsub application score, bans below the threshold).
+const TRUST_PUSH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The gossip topic a message belongs on.
+pub(crate) fn topic_of(message: &Message) -> Topic {
+    match message {
+        Message::Tx(_) => Topic::Tx,
+        Message::Roots { .. } | Message::Evidence(_) => Topic::Obs,
+    }
+}
+
+/// A gossip message whose verdict waits for its signature batch.
+struct Deferred {
+    gossip_id: GossipId,
+    source: PeerId,
+}
+
+/// One input to the driver.
+enum Input {
+    Stop,
+    Command(Command),
+    CommandsClosed,
+    Net(NetEvent),
+    NetClosed,
+    Timer,
+    PushTrust,
+    Announce,
+}
+
+pub(crate) struct Driver {
+    node: ProtocolNode,
+    mode: Mode,
+    net: NetClient,
+    net_events: mpsc::Receiver<NetEvent>,
+    commands: mpsc::Receiver<Command>,
+    commands_open: bool,
+    events: broadcast::Sender<StampedEvent>,
+    shutdown: CancellationToken,
+    deferred: HashMap<MessageId, Deferred>,
+    meta: HashMap<PeerId, PeerMeta>,
+    submitted: u64,
+}
+
+impl Driver {
+    pub(crate) fn new(
+        node: ProtocolNode,
+        mode: Mode,
+        net: NetClient,
+        net_events: mpsc::Receiver<NetEvent>,
+        commands: mpsc::Receiver<Command>,
+        events: broadcast::Sender<StampedEvent>,
+        shutdown: CancellationToken,
+    ) -> Self {
+        Self {
+            node,
+            mode,
+            net,
+            net_events,
+            commands,
+            commands_open: true,
+            events,
+            shutdown,
+            deferred: HashMap::new(),
+            meta: HashMap::new(),
+            submitted: 0,
+        }
+    }
+
+    pub(crate) async fn run(mut self) -> Result<()> {
+        let mut trust = tokio::time::interval(TRUST_PUSH_INTERVAL);
+        trust.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut announce = tokio::time::interval(ANNOUNCE_INTERVAL);
+        announce.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let result = loop {
+            let wait = self.node.next_deadline().saturating_sub(now_ms());
+            let sleep = tokio::time::sleep(Duration::from_millis(wait));
+            let input = tokio::select! {
+                biased;
+                () = self.shutdown.cancelled() => Input::Stop,
+                () = sleep => Input::Timer,
+                ev = self.net_events.recv() => ev.map_or(Input::NetClosed, Input::Net),
+                cmd = self.commands.recv(), if self.commands_open => {
+                    cmd.map_or(Input::CommandsClosed, Input::Command)
+                }
+                _ = trust.tick() => Input::PushTrust,
+                _ = announce.tick() => Input::Announce,
+            };
+            let step = match input {
+                Input::Stop => break Ok(()),
+                Input::NetClosed => {
+                    break Err(crate::NodeError::Service(
+                        "the network event loop stopped".into(),
+                    ));
+                }
+                Input::CommandsClosed => {
+                    self.commands_open = false;
+                    Ok(())
+                }
+                Input::Command(cmd) => self.on_command(cmd).await,
+                Input::Net(ev) => self.on_net(ev).await,
+                Input::Timer => Ok(()),
+                Input::PushTrust => {
+                    self.push_trust().await;
+                    Ok(())
+                }
+                Input::Announce => {
+                    self.announce().await;
+                    Ok(())
+                }
+            };
+            if let Err(e) = step {
+                break Err(e);
+            }
+            // Timers are due whatever woke the driver: a busy network must not starve them.
+            let now = now_ms();
+            if now >= self.node.next_deadline() {
+                match self.node.on_timer(now) {
+                    Ok(actions) => self.carry_out(actions, now).await,
+                    Err(e) => break Err(e),
+                }
+            }
+        };
+        if let Err(e) = &result {
+            tracing::error!("node stopped: {e}");
+        }
+        // Everything reported accepted is already on disk: the ledger writes before it
+        // reports. Transactions still pending are not final and are simply not kept.
+        let _ = self.net.shutdown().await;
+        result
+    }
+
+    async fn on_command(&mut self, cmd: Command) -> Result<()> {
+        match cmd {
+            Command::Submit { txs, reply } => {
+                let now = now_ms();
+                let mut outcomes = Vec::with_capacity(txs.len());
+                let mut actions = Vec::new();
+                for tx in txs {
+                    let hash = tx.hash();
+                    let (submission, more) = self.node.submit(tx, now);
+                    actions.extend(more);
+                    outcomes.push(SubmitOutcome {
+                        tx: hash,
+                        submission,
+                    });
+                }
+                self.submitted += outcomes.len() as u64;
+                let _ = reply.send(outcomes);
+                self.carry_out(actions, now).await;
+            }
+            Command::Query(query) => query(&QueryView {
+                node: &self.node,
+                now_ms: now_ms(),
+                meta: &self.meta,
+                submitted: self.submitted,
+            }),
+            Command::ForgetTrust(node) => self.node.forget_trust(&node),
+        }
+        Ok(())
+    }
+
+    async fn on_net(&mut self, ev: NetEvent) -> Result<()> {
+        match ev {
+            NetEvent::Gossip {
+                topic,
+                source,
+                author,
+                message_id,
+                data,
+            } => {
+                self.on_gossip(topic, source, author, message_id, data)
+                    .await?
+            }
+            NetEvent::Request {
+                peer,
+                request,
+                responder,
+            } => {
+                let response = fetch::answer(&self.node, self.mode, &request);
+                if let Err(e) = self.net.respond(responder, response).await {
+                    tracing::debug!(%peer, "answering a fetch: {e}");
+                }
+            }
+            NetEvent::PeerConnected(peer) => {
+                tracing::info!(%peer, "peer connected");
+                // Tell the newcomer who this node is.
+                self.announce().await;
+            }
+            NetEvent::PeerDisconnected(peer) => {
+                tracing::info!(%peer, "peer disconnected");
+                self.meta.remove(&peer);
+            }
+            NetEvent::ListenAddr(addr) => tracing::info!(%addr, "listening"),
+        }
+        Ok(())
+    }
+
+    async fn on_gossip(
+        &mut self,
+        topic: Topic,
+        source: PeerId,
+        author: Option<PeerId>,
+        gossip_id: GossipId,
+        data: Vec<u8>,
+    ) -> Result<()> {
+        let now = now_ms();
+        // Peers are Ed25519 keys (the transport's noise handshake proves it); anything else
+        // could not have connected, but is refused all the same.
+        let Some(from) = net::node_id_of(&source) else {
+            self.report(gossip_id, source, net::Acceptance::Reject)
+                .await;
+            return Ok(());
+        };
+        if topic == Topic::Meta {
+            let verdict = match (PeerMeta::decode(&data), author) {
+                (Some(meta), Some(author)) => {
+                    // Keep one entry per connected author (bounded by the peer count).
+                    if author == source || self.meta.contains_key(&author) {
+                        self.meta.insert(author, meta);
+                    }
+                    net::Acceptance::Accept
+                }
+                _ => {
+                    self.node.record_malformed(from, now);
+                    net::Acceptance::Reject
+                }
+            };
+            self.report(gossip_id, source, verdict).await;
+            return Ok(());
+        }
+        if topic == Topic::Tx && self.mode == Mode::Light {
+            self.report(gossip_id, source, net::Acceptance::Ignore)
+                .await;
+            return Ok(());
+        }
+        let message = match Message::decode(&data) {
+            Ok(m) if topic_of(&m) == topic => m,
+            Ok(_) | Err(_) => {
+                tracing::debug!(%source, ?topic, "malformed gossip dropped");
+                self.node.record_malformed(from, now);
+                self.report(gossip_id, source, net::Acceptance::Reject)
+                    .await;
+                return Ok(());
+            }
+        };
+        let id = message.id();
+        let (acceptance, actions) = self.node.on_message_with_id(from, id, &message, now)?;
+        match acceptance {
+            Acceptance::Deferred => {
+                self.deferred.insert(id, Deferred { gossip_id, source });
+            }
+            other => self.report(gossip_id, source, to_net(&other)).await,
+        }
+        self.carry_out(actions, now).await;
+        Ok(())
+    }
+
+    async fn report(&self, gossip_id: GossipId, source: PeerId, acceptance: net::Acceptance) {
+        if let Err(e) = self
+            .net
+            .report_validation(gossip_id, source, acceptance)
+            .await
+        {
+            tracing::debug!("reporting a gossip verdict: {e}");
+        }
+    }
+
+    async fn carry_out(&mut self, actions: Vec<Action>, now: u64) {
+        for action in actions {
+            match action {
+                Action::Publish(message) => {
+                    if self.mode != Mode::Validator && !matches!(message, Message::Tx(_)) {
+                        // Observers and light nodes sign nothing (evidence they relay as
+                        // received, which the network already did).
+                        continue;
+                    }
+                    let topic = topic_of(&message);
+                    if let Err(e) = self.net.publish(topic, message.encode()).await {
+                        // No peer yet, or a duplicate: the message is not lost to the node, and
+                        // its state spreads through later roots.
+                        tracing::debug!(?topic, "publish: {e}");
+                    }
+                }
+                Action::Verdict { id, acceptance } => {
+                    if let Some(d) = self.deferred.remove(&id) {
+                        if matches!(acceptance, Acceptance::Reject(_))
+                            && let Some(from) = net::node_id_of(&d.source)
+                        {
+                            // The node does not remember who relayed a queued transaction:
+                            // the penalty for a bad signature is recorded here.
+                            self.node.record_malformed(from, now);
+                        }
+                        self.report(d.gossip_id, d.source, to_net(&acceptance))
+                            .await;
+                    }
+                }
+                Action::Event(event) => {
+                    // No subscriber is not an error.
+                    let _ = self.events.send(StampedEvent {
+                        time_ms: now,
+                        event,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Pushes the node's trust in each connected peer to the network layer.
+    async fn push_trust(&mut self) {
+        let Ok(peers) = self.net.peers().await else {
+            return;
+        };
+        let now = now_ms();
+        for p in peers {
+            let Some(node) = net::node_id_of(&p.peer_id) else {
+                continue;
+            };
+            let score = if self.node.votes().is_convicted(&node) {
+                -1.0
+            } else {
+                self.node.trust().score(&node, now)
+            };
+            if (score - p.trust).abs() > 1e-9 {
+                let _ = self.net.set_trust(p.peer_id, score).await;
+            }
+        }
+    }
+
+    /// Announces this node's metadata on the metadata topic.
+    async fn announce(&self) {
+        let meta = PeerMeta::own(self.mode, now_ms());
+        if let Err(e) = self.net.publish(Topic::Meta, meta.encode()).await {
+            tracing::debug!("announcing metadata: {e}");
+        }
+    }
+}
+
+fn to_net(acceptance: &Acceptance) -> net::Acceptance {
+    match acceptance {
+        Acceptance::Accept => net::Acceptance::Accept,
+        Acceptance::Reject(_) => net::Acceptance::Reject,
+        Acceptance::Ignore | Acceptance::Deferred => net::Acceptance::Ignore,
+    }
+}
