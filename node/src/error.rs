@@ -66,4 +66,10 @@ pub enum NodeError {
     /// publish or a fetch failed, or the event loop stopped.
     #[error(transparent)]
     Net(#[from] crate::net::NetError),
+    /// The node's configuration (file and flags) has problems; every one is listed.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A genesis file could not be read, parsed or written.
+    #[error(transparent)]
+    GenesisFile(#[from] crate::config::GenesisFileError),
 }

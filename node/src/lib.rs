@@ -33,7 +33,10 @@
 //!   messages and timers) as one I/O-free state machine, [`protocol::ProtocolNode`];
 //! - [`sim`]: an in-process, seeded, virtual-time simulator of N nodes (a lossy, reordering
 //!   message layer, Byzantine roles, the standard workload) that checks all of the above
-//!   together.
+//!   together;
+//! - [`config`]: the `ramjet node` configuration file (`[node]`, `[network]`, `[api]`,
+//!   `[metrics]`, `[protocol]`, `[accel]`), command-line overrides, every problem reported at
+//!   once, and genesis files (`docs/node-config.md`).
 //!
 //! The operator commands:
 //!
@@ -49,9 +52,10 @@
 //! The binary (`src/main.rs`) parses the command line and calls into these modules; errors are
 //! [`NodeError`], turned into messages at the binary's edge.
 
+pub mod api;
+pub mod config;
 pub mod consensus;
 pub mod contract;
-pub mod api;
 pub mod devices;
 mod error;
 pub mod identity;

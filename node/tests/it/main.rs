@@ -1,5 +1,6 @@
 //! End-to-end tests of the `ramjet` binary, and integration tests of the node's modules.
 
+mod config;
 mod contract;
 mod devices;
 mod identity;
