@@ -80,4 +80,10 @@ pub enum NodeError {
     /// driver failed.
     #[error("node: {0}")]
     Service(String),
+    /// The node's configuration (file and flags) has problems; every one is listed.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A genesis file could not be read, parsed or written.
+    #[error(transparent)]
+    GenesisFile(#[from] crate::config::GenesisFileError),
 }

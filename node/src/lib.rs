@@ -33,7 +33,10 @@
 //!   messages and timers) as one I/O-free state machine, [`protocol::ProtocolNode`];
 //! - [`sim`]: an in-process, seeded, virtual-time simulator of N nodes (a lossy, reordering
 //!   message layer, Byzantine roles, the standard workload) that checks all of the above
-//!   together.
+//!   together;
+//! - [`config`]: the `ramjet node` configuration file (`[node]`, `[network]`, `[api]`,
+//!   `[metrics]`, `[protocol]`, `[accel]`), command-line overrides, every problem reported at
+//!   once, and genesis files (`docs/node-config.md`).
 //!
 //! The operator commands:
 //!

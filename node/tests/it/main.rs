@@ -2,6 +2,7 @@
 
 mod api;
 mod cluster;
+mod config;
 mod contract;
 mod devices;
 mod identity;
