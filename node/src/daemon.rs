@@ -14,8 +14,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Mode, NodeConfig};
 use crate::identity::Identity;
-use crate::ledger::Genesis;
-use crate::metrics::NodeMetrics;
 use crate::net::Multiaddr;
 use crate::service::{self, NodeHandle, NodeSetup};
 use crate::storage::{MemoryStore, RocksStore, Store};
@@ -74,14 +72,7 @@ pub async fn start(
 ) -> Result<(NodeEndpoints, tokio::task::JoinHandle<Result<()>>)> {
     let key_path = config.node.key_path();
     let identity = Identity::load_or_create(&key_path, config.node.pow_bits)?;
-    let chain_id = config.protocol.ledger.chain_id;
-    let genesis = match &config.node.genesis {
-        Some(path) => crate::config::GenesisFile::load(path)?.to_genesis()?,
-        None => Genesis {
-            chain_id,
-            outputs: Vec::new(),
-        },
-    };
+    let genesis = config.genesis()?;
     let store: Arc<dyn Store> = if config.node.mode == Mode::Light {
         // A light node keeps no ledger: its (empty) store lives in memory.
         Arc::new(MemoryStore::new(&config.network.chain))
@@ -90,7 +81,6 @@ pub async fn start(
         Arc::new(RocksStore::open(&dir, &config.network.chain)?)
     };
     let accel = accelerator(config)?;
-    let metrics = NodeMetrics::register(accel.registry())?;
     let mut protocol = config.protocol.clone();
     if config.accel.single_signature {
         // The baseline of the benchmarks: every signature verified on its own.
@@ -104,7 +94,6 @@ pub async fn start(
         genesis,
         protocol,
         net: config.network.clone(),
-        metrics: Some(metrics),
     })
     .await?;
     let handle = running.handle();
@@ -124,18 +113,7 @@ pub async fn start(
         } else {
             None
         };
-        let metrics = if config.metrics.enabled {
-            Some(
-                crate::metrics::serve(
-                    config.metrics.listen,
-                    accel.registry().clone(),
-                    shutdown.clone().cancelled_owned(),
-                )
-                .await?,
-            )
-        } else {
-            None
-        };
+        let metrics: Option<(SocketAddr, tokio::task::JoinHandle<()>)> = None; // METRICS-MERGE
         Ok::<_, NodeError>((api, metrics))
     };
     let (api, metrics) = match servers.await {

@@ -47,7 +47,11 @@
 //! - [`rollup`]: `ramjet rollup setup | prove | verify | example`: Groth16 keys for the rollup
 //!   circuit, proofs of batches of transfers on the accelerator, their verification;
 //! - [`proofs`]: `ramjet proof export`: a proof and its key as snarkjs JSON or a Solidity
-//!   verifier.
+//!   verifier;
+//! - [`daemon`]: `ramjet node`: a node from its config file, with its gRPC API ([`api`],
+//!   `docs/api.md`) and metrics, until SIGINT or SIGTERM; [`service`] is the networked node it
+//!   runs (the driver of [`protocol::ProtocolNode`] on [`net`]);
+//! - [`wallet`]: `ramjet tx` (keys, balances, transfers) and `ramjet status`, over the API.
 //!
 //! The binary (`src/main.rs`) parses the command line and calls into these modules; errors are
 //! [`NodeError`], turned into messages at the binary's edge.
@@ -56,6 +60,7 @@ pub mod api;
 pub mod config;
 pub mod consensus;
 pub mod contract;
+pub mod daemon;
 pub mod devices;
 mod error;
 pub mod identity;
@@ -70,6 +75,7 @@ pub mod sim;
 pub mod storage;
 pub mod trust;
 pub mod tx;
+pub mod wallet;
 
 pub use error::{NodeError, Result};
 

@@ -39,6 +39,7 @@ pub enum TxCommand {
         /// The key file.
         #[arg(long, value_name = "FILE")]
         key: PathBuf,
+        /// The node to ask.
         #[command(flatten)]
         node: NodeArg,
     },
@@ -48,6 +49,7 @@ pub enum TxCommand {
     Show {
         /// The transaction hash (64 hex digits).
         hash: TxHash,
+        /// The node to ask.
         #[command(flatten)]
         node: NodeArg,
     },
@@ -85,6 +87,7 @@ pub struct SendArgs {
     /// With --wait: give up after this many seconds.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
+    /// The node to submit to.
     #[command(flatten)]
     pub node: NodeArg,
 }

@@ -89,7 +89,6 @@ async fn fixture(api_config: ApiConfig) -> Fixture {
             min_peers: 0,
             ..NetConfig::default()
         },
-        metrics: None,
     })
     .await
     .unwrap();

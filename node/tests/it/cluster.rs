@@ -120,7 +120,6 @@ async fn start_node(secret: u8, mode: Mode, bootstrap: Option<String>) -> Runnin
         genesis: genesis(),
         protocol: protocol(),
         net: net_config(bootstrap),
-        metrics: None,
     })
     .await
     .expect("node starts")
@@ -203,19 +202,17 @@ async fn a_transfer_reaches_every_node_and_gets_a_finality_proof() {
 
         // The proof gathers the signed observations of more than one node once their roots
         // carrying Accepted are flushed (every 100 ms).
-        let mut bundle = None;
-        wait_for(|| async {
+        let bundle = loop {
             let b = handles[1]
                 .finality_proof(hash, Duration::from_secs(2))
                 .await
                 .unwrap()
                 .expect("accepted here");
-            let enough = b.nodes.len() == 3;
-            bundle = Some(b);
-            enough
-        })
-        .await;
-        let bundle = bundle.unwrap();
+            if b.nodes.len() == 3 {
+                break b;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
         assert_eq!(bundle.state, TxState::Accepted);
         let verdict = verify_finality(&bundle.proof, TxState::Accepted, 3).unwrap();
         let mut ids: Vec<_> = handles.iter().map(NodeHandle::node_id).collect();
