@@ -66,4 +66,15 @@ pub enum NodeError {
     /// publish or a fetch failed, or the event loop stopped.
     #[error(transparent)]
     Net(#[from] crate::net::NetError),
+    /// A metric could not be registered (its name already taken on the registry).
+    #[error("registering metrics: {0}")]
+    Metrics(#[source] prometheus::Error),
+    /// The metrics endpoint could not listen on its address (in use, not permitted).
+    #[error("metrics endpoint: cannot listen on {addr}: {source}")]
+    MetricsListen {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// Why the bind failed.
+        source: std::io::Error,
+    },
 }
