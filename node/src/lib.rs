@@ -29,6 +29,9 @@
 //! - [`net`]: the libp2p transport layer: TCP (noise, yamux) and QUIC, gossipsub topics with
 //!   strict validation and peer scoring, Kademlia and identify, request-response fetches by
 //!   hash, peer management (min/max peers, eviction, bans) (`docs/network.md`);
+//! - [`metrics`]: the node's Prometheus metrics ([`metrics::NodeMetrics`], on the accelerator's
+//!   registry so one scrape shows both) and their HTTP endpoint ([`metrics::serve`])
+//!   (`docs/metrics.md`);
 //! - [`protocol`]: the node's whole protocol logic (the above, driven by submissions, gossip
 //!   messages and timers) as one I/O-free state machine, [`protocol::ProtocolNode`];
 //! - [`sim`]: an in-process, seeded, virtual-time simulator of N nodes (a lossy, reordering
@@ -65,6 +68,7 @@ pub mod devices;
 mod error;
 pub mod identity;
 pub mod ledger;
+pub mod metrics;
 pub mod net;
 pub mod observe;
 pub mod proofs;

@@ -7,6 +7,7 @@ mod contract;
 mod devices;
 mod identity;
 mod ledger;
+mod metrics;
 mod net;
 mod observe;
 mod protocol;
