@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Mode, NodeConfig};
 use crate::identity::Identity;
+use crate::metrics::NodeMetrics;
 use crate::net::Multiaddr;
 use crate::service::{self, NodeHandle, NodeSetup};
 use crate::storage::{MemoryStore, RocksStore, Store};
@@ -81,6 +82,7 @@ pub async fn start(
         Arc::new(RocksStore::open(&dir, &config.network.chain)?)
     };
     let accel = accelerator(config)?;
+    let metrics = NodeMetrics::register(accel.registry())?;
     let mut protocol = config.protocol.clone();
     if config.accel.single_signature {
         // The baseline of the benchmarks: every signature verified on its own.
@@ -94,6 +96,7 @@ pub async fn start(
         genesis,
         protocol,
         net: config.network.clone(),
+        metrics: Some(metrics),
     })
     .await?;
     let handle = running.handle();
@@ -113,7 +116,18 @@ pub async fn start(
         } else {
             None
         };
-        let metrics: Option<(SocketAddr, tokio::task::JoinHandle<()>)> = None; // METRICS-MERGE
+        let metrics = if config.metrics.enabled {
+            Some(
+                crate::metrics::serve(
+                    config.metrics.listen,
+                    accel.registry().clone(),
+                    shutdown.clone().cancelled_owned(),
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
         Ok::<_, NodeError>((api, metrics))
     };
     let (api, metrics) = match servers.await {

@@ -240,6 +240,18 @@ impl NodeMetrics {
             .inc_by(bytes as u64);
     }
 
+    /// A gossip message of `bytes` on `topic` that is not a message at all (it does not decode,
+    /// or came on the wrong topic): counted as rejected.
+    pub fn on_malformed(&self, topic: &str, bytes: usize) {
+        let topic = bounded_topic(topic);
+        self.gossip_messages
+            .with_label_values(&[topic, "in", "reject"])
+            .inc();
+        self.gossip_bytes
+            .with_label_values(&[topic, "in"])
+            .inc_by(bytes as u64);
+    }
+
     /// A message of `bytes` this node published on `topic` (as in [`Self::on_gossip_in`]).
     pub fn on_publish(&self, topic: &str, bytes: usize) {
         let topic = bounded_topic(topic);

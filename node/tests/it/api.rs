@@ -89,6 +89,7 @@ async fn fixture(api_config: ApiConfig) -> Fixture {
             min_peers: 0,
             ..NetConfig::default()
         },
+        metrics: None,
     })
     .await
     .unwrap();

@@ -120,6 +120,7 @@ async fn start_node(secret: u8, mode: Mode, bootstrap: Option<String>) -> Runnin
         genesis: genesis(),
         protocol: protocol(),
         net: net_config(bootstrap),
+        metrics: None,
     })
     .await
     .expect("node starts")
