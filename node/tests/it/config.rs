@@ -172,7 +172,7 @@ fn a_changed_config_round_trips_through_toml() {
 fn three_bad_values_in_three_sections_are_all_reported() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
-        "{}\n[network]\nmax_peers = 0\n[api]\nmax_batch = 100000\n[protocol.ledger]\nbatch_max_signatures = 0\n",
+        "{}\n[network]\nmin_peers = 0\nmax_peers = 0\n[api]\nmax_batch = 100000\n[protocol.ledger]\nbatch_max_signatures = 0\n",
         in_dir(dir.path())
     );
     let problems = problems_of(dir.path(), &text, &ConfigOverrides::default());
