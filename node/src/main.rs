@@ -6,8 +6,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use ramjet_accel::CalibrationProfile;
 use ramjet_accel::calibrate::Effort;
-use ramjet_node::proofs::ExportFormat;
 use ramjet_node::config::{ConfigOverrides, NodeConfig};
+use ramjet_node::proofs::ExportFormat;
 use ramjet_node::wallet::{self, NodeArg, TxCommand};
 use ramjet_node::{Detected, daemon, detect, devices, proofs, rollup};
 

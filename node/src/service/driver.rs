@@ -14,8 +14,8 @@ use super::meta::{ANNOUNCE_INTERVAL, PeerMeta};
 use super::{fetch, now_ms};
 use crate::Result;
 use crate::config::Mode;
-use crate::metrics::NodeMetrics;
 use crate::consensus::{Message, MessageId};
+use crate::metrics::NodeMetrics;
 use crate::net::{self, NetClient, NetEvent, PeerId, Topic};
 use crate::protocol::{Acceptance, Action, ProtocolNode};
 
@@ -237,7 +237,8 @@ impl Driver {
         // could not have connected, but is refused all the same.
         let Some(from) = net::node_id_of(&source) else {
             self.count_malformed(topic, bytes);
-            self.report(gossip_id, source, net::Acceptance::Reject).await;
+            self.report(gossip_id, source, net::Acceptance::Reject)
+                .await;
             return Ok(());
         };
         if topic == Topic::Meta {
