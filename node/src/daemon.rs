@@ -71,6 +71,11 @@ pub async fn start(
     config: &NodeConfig,
     shutdown: CancellationToken,
 ) -> Result<(NodeEndpoints, tokio::task::JoinHandle<Result<()>>)> {
+    let data_dir = &config.node.data_dir;
+    std::fs::create_dir_all(data_dir).map_err(|e| NodeError::File {
+        path: data_dir.clone(),
+        reason: format!("cannot create the data directory: {e}"),
+    })?;
     let key_path = config.node.key_path();
     let identity = Identity::load_or_create(&key_path, config.node.pow_bits)?;
     let genesis = config.genesis()?;

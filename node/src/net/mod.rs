@@ -8,7 +8,7 @@
 //! - [`client`]: [`NetClient`], the cloneable handle;
 //! - [`event_loop`]: the task owning the swarm, and the [`NetEvent`]s it emits;
 //! - [`peers`]: peer management (min/max peers, eviction, bans);
-//! - [`error`]: [`NetError`].
+//! - [`error`]: the network's errors, [`NetError`].
 //!
 //! [`start`] builds the swarm from the node's [`Identity`] (so that the libp2p [`PeerId`] and
 //! the [`NodeId`] name the same key: [`peer_id_of`], [`node_id_of`]), listens, dials the

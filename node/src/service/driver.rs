@@ -23,6 +23,9 @@ use crate::protocol::{Acceptance, Action, ProtocolNode};
 /// gossipsub application score, bans below the threshold).
 const TRUST_PUSH_INTERVAL: Duration = Duration::from_secs(1);
 
+/// How long after a peer connects the node announces its metadata.
+const ANNOUNCE_AFTER_CONNECT: Duration = Duration::from_millis(1500);
+
 /// The gossip topic a message belongs on.
 pub(crate) fn topic_of(message: &Message) -> Topic {
     match message {
@@ -49,6 +52,13 @@ enum Input {
     Announce,
 }
 
+/// The driver's channels: network events in, commands in, node events out.
+pub(crate) struct Channels {
+    pub(crate) net_events: mpsc::Receiver<NetEvent>,
+    pub(crate) commands: mpsc::Receiver<Command>,
+    pub(crate) events: broadcast::Sender<StampedEvent>,
+}
+
 pub(crate) struct Driver {
     node: ProtocolNode,
     mode: Mode,
@@ -62,6 +72,8 @@ pub(crate) struct Driver {
     meta: HashMap<PeerId, PeerMeta>,
     submitted: u64,
     metrics: Option<NodeMetrics>,
+    /// A peer connected: announce soon (once gossipsub has had a heartbeat to take it in).
+    announce_soon: bool,
 }
 
 impl Driver {
@@ -69,12 +81,15 @@ impl Driver {
         node: ProtocolNode,
         mode: Mode,
         net: NetClient,
-        net_events: mpsc::Receiver<NetEvent>,
-        commands: mpsc::Receiver<Command>,
-        events: broadcast::Sender<StampedEvent>,
+        channels: Channels,
         shutdown: CancellationToken,
         metrics: Option<NodeMetrics>,
     ) -> Self {
+        let Channels {
+            net_events,
+            commands,
+            events,
+        } = channels;
         Self {
             node,
             mode,
@@ -88,6 +103,7 @@ impl Driver {
             meta: HashMap::new(),
             submitted: 0,
             metrics,
+            announce_soon: false,
         }
     }
 
@@ -135,6 +151,9 @@ impl Driver {
             };
             if let Err(e) = step {
                 break Err(e);
+            }
+            if std::mem::take(&mut self.announce_soon) {
+                announce.reset_after(ANNOUNCE_AFTER_CONNECT);
             }
             // Timers are due whatever woke the driver: a busy network must not starve them.
             let now = now_ms();
@@ -211,8 +230,8 @@ impl Driver {
             }
             NetEvent::PeerConnected(peer) => {
                 tracing::info!(%peer, "peer connected");
-                // Tell the newcomer who this node is.
-                self.announce().await;
+                // Tell the newcomer who this node is, once it is in the mesh.
+                self.announce_soon = true;
             }
             NetEvent::PeerDisconnected(peer) => {
                 tracing::info!(%peer, "peer disconnected");

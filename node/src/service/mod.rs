@@ -168,9 +168,11 @@ pub async fn start(setup: NodeSetup) -> Result<RunningNode> {
         node,
         mode,
         net,
-        net_events,
-        commands_rx,
-        events,
+        driver::Channels {
+            net_events,
+            commands: commands_rx,
+            events,
+        },
         shutdown,
         metrics,
     );

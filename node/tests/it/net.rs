@@ -578,8 +578,7 @@ async fn listen_address_in_use_is_named() {
             },
         )
         .await
-        .err()
-        .expect("second listener on the same port");
+        .expect_err("second listener on the same port");
         match &err {
             NetError::AddressInUse { addr } => assert_eq!(addr, &a.addr),
             other => panic!("expected AddressInUse, got {other:?}"),
