@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use ramjet_accel::CalibrationProfile;
 use ramjet_accel::calibrate::Effort;
+use ramjet_node::devnet::DevnetArgs;
 use ramjet_node::proofs::ExportFormat;
 use ramjet_node::{Detected, detect, devices, proofs, rollup};
 
@@ -41,6 +42,9 @@ enum Command {
         #[command(subcommand)]
         command: RollupCommand,
     },
+    /// Start a local network of nodes, put it under load (transfers and double-spend
+    /// attempts), check that the nodes agree, and report latency, throughput and memory.
+    Devnet(DevnetArgs),
     /// Proofs in other tools' formats.
     Proof {
         #[command(subcommand)]
@@ -168,6 +172,22 @@ fn main() -> anyhow::Result<()> {
             }
         }
         Command::Rollup { command } => run_rollup(command)?,
+        Command::Devnet(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            let summary = runtime.block_on(ramjet_node::devnet::run(args.clone()))?;
+            summary.write_table(&mut std::io::stdout().lock())?;
+            println!("summary written to {}", args.json_path().display());
+            if !summary.ok {
+                anyhow::bail!(
+                    "devnet: {} check(s) failed: {}",
+                    summary.failures.len(),
+                    summary.failures.join("; ")
+                );
+            }
+        }
         Command::Proof {
             command:
                 ProofCommand::Export {

@@ -2,6 +2,7 @@
 
 mod contract;
 mod devices;
+mod devnet;
 mod identity;
 mod ledger;
 mod net;
