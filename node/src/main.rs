@@ -8,7 +8,9 @@ use ramjet_accel::CalibrationProfile;
 use ramjet_accel::calibrate::Effort;
 use ramjet_node::devnet::DevnetArgs;
 use ramjet_node::proofs::ExportFormat;
-use ramjet_node::{Detected, detect, devices, proofs, rollup};
+use ramjet_node::config::{ConfigOverrides, NodeConfig};
+use ramjet_node::wallet::{self, NodeArg, TxCommand};
+use ramjet_node::{Detected, daemon, detect, devices, proofs, rollup};
 
 /// ramjet: a hardware-accelerated proving and execution appliance.
 #[derive(Parser)]
@@ -50,6 +52,59 @@ enum Command {
         #[command(subcommand)]
         command: ProofCommand,
     },
+    /// Run a node from a TOML config file (docs/node-config.md); flags override the file.
+    Node(NodeArgs),
+    /// A small wallet for testing: keys, balances, transfers, over a node's gRPC API.
+    Tx {
+        #[command(subcommand)]
+        command: TxCommand,
+    },
+    /// Show a node's status (peers, trust, backends, counters).
+    Status {
+        #[command(flatten)]
+        node: NodeArg,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `ramjet node`'s flags.
+#[derive(clap::Args)]
+struct NodeArgs {
+    /// The config file (default: every setting at its default).
+    #[arg(long, short, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Print the effective configuration as TOML and exit.
+    #[arg(long)]
+    print_config: bool,
+    /// Overrides `node.data_dir`.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Overrides `node.key_file`.
+    #[arg(long, value_name = "FILE")]
+    key_file: Option<PathBuf>,
+    /// Overrides `node.mode`: validator, observer or light.
+    #[arg(long)]
+    mode: Option<String>,
+    /// Overrides `network.chain`.
+    #[arg(long)]
+    chain: Option<String>,
+    /// Replaces `network.listen` (repeatable), e.g. /ip4/0.0.0.0/tcp/7600.
+    #[arg(long, value_name = "MULTIADDR")]
+    listen: Vec<String>,
+    /// Adds to `network.bootstrap` (repeatable): /ip4/…/tcp/…/p2p/<peer id>.
+    #[arg(long, value_name = "MULTIADDR")]
+    bootstrap: Vec<String>,
+    /// Overrides `api.listen`.
+    #[arg(long, value_name = "ADDR")]
+    api_listen: Option<String>,
+    /// Overrides `metrics.listen`.
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<String>,
+    /// Overrides `accel.backend` (cpu, auto, or a backend id from `ramjet devices`).
+    #[arg(long)]
+    backend: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -138,14 +193,25 @@ enum ProofCommand {
 }
 
 fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // A node's log is its operator's window: info by default; one-shot commands stay quiet.
+    let default_log = match cli.command {
+        Command::Node(_) => "info,libp2p_gossipsub=warn,libp2p_swarm=warn",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("RAMJET_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                .unwrap_or_else(|_| default_log.into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
+    match cli.command {
+        Command::Node(args) => run_node(args)?,
+        Command::Tx { command } => runtime()?.block_on(wallet::run_tx(command))?,
+        Command::Status { node, json } => {
+            runtime()?.block_on(wallet::run_status(&node.node, json))?;
+        }
         Command::Devices {
             calibrate,
             quick,
@@ -281,4 +347,32 @@ fn spinner() -> indicatif::ProgressBar {
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
+}
+
+/// A multi-threaded tokio runtime for the networked commands.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn run_node(args: NodeArgs) -> anyhow::Result<()> {
+    let overrides = ConfigOverrides {
+        data_dir: args.data_dir,
+        key_file: args.key_file,
+        mode: args.mode,
+        chain: args.chain,
+        listen: (!args.listen.is_empty()).then_some(args.listen),
+        bootstrap: args.bootstrap,
+        api_listen: args.api_listen,
+        metrics_listen: args.metrics_listen,
+        backend: args.backend,
+    };
+    let config = NodeConfig::load(args.config.as_deref(), &overrides)?;
+    if args.print_config {
+        print!("{}", config.to_toml_string());
+        return Ok(());
+    }
+    runtime()?.block_on(daemon::run(config))?;
+    Ok(())
 }

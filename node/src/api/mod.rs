@@ -79,15 +79,15 @@ pub async fn serve(
         cfg.rate_limit_burst,
         cfg.rate_limit_exempt_loopback,
     );
-    let public = pb::node_server::NodeServer::with_interceptor(
-        public::NodeApi {
+    let public = tonic::service::interceptor::InterceptedService::new(
+        pb::node_server::NodeServer::new(public::NodeApi {
             node: node.clone(),
             max_batch: cfg.max_batch,
-        },
+        })
+        .max_decoding_message_size(cfg.max_message_size)
+        .max_encoding_message_size(cfg.max_message_size),
         limit.clone(),
-    )
-    .max_decoding_message_size(cfg.max_message_size)
-    .max_encoding_message_size(cfg.max_message_size);
+    );
     let token = cfg
         .admin_token
         .as_ref()

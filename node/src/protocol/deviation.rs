@@ -9,7 +9,7 @@ use crate::observe::{Observation, RootHeader, SignedRoot};
 use crate::tx::TxHash;
 
 /// Where a Byzantine node departs from the protocol. Every default is the honest behaviour.
-pub(crate) trait Deviation: Send {
+pub(crate) trait Deviation: Send + Sync {
     /// Whether the node signs a Pending observation when a transaction turns Pending.
     fn signs_pending(&self) -> bool {
         true

@@ -189,6 +189,11 @@ impl NodeHandle {
         self.shutdown.cancel();
     }
 
+    /// The token [`shutdown`](Self::shutdown) cancels (to wait for it).
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
     /// Whether [`shutdown`](Self::shutdown) was called.
     pub fn is_shutting_down(&self) -> bool {
         self.shutdown.is_cancelled()

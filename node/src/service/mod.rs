@@ -123,8 +123,11 @@ pub async fn start(setup: NodeSetup) -> Result<RunningNode> {
         net: net_config,
     } = setup;
     let now = now_ms();
+    // The network key is the identity's key; the identity itself moves into the node.
+    let keypair = net::keypair_of(&identity)?;
+    let node_id = identity.node_id();
     let mut node = ProtocolNode::new(
-        identity.clone(),
+        identity,
         store,
         accel.clone(),
         &genesis,
@@ -134,7 +137,7 @@ pub async fn start(setup: NodeSetup) -> Result<RunningNode> {
     node.set_signing(mode == Mode::Validator);
     let chain = net_config.chain.clone();
     let request_timeout = net_config.request_timeout();
-    let (net, net_events) = net::start(&identity, net_config).await?;
+    let (net, net_events) = net::start_with_keypair(keypair, net_config).await?;
     let (commands_tx, commands_rx) = mpsc::channel(COMMAND_CAPACITY);
     let (events, _) = broadcast::channel(EVENT_CAPACITY);
     let shutdown = CancellationToken::new();
@@ -145,7 +148,7 @@ pub async fn start(setup: NodeSetup) -> Result<RunningNode> {
         accel,
         shutdown: shutdown.clone(),
         info: Arc::new(handle::NodeInfo {
-            node_id: identity.node_id(),
+            node_id,
             peer_id: net.local_peer_id(),
             mode,
             chain,

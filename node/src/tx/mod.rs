@@ -61,6 +61,19 @@ macro_rules! hash_type {
                 write!(f, "{}({})", stringify!($name), self.to_hex())
             }
         }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+
+            /// 64 hex digits.
+            fn from_str(s: &str) -> Result<Self, String> {
+                let bytes = hex::decode(s.trim()).map_err(|e| format!("not hex: {e}"))?;
+                let bytes: [u8; 32] = bytes
+                    .try_into()
+                    .map_err(|b: Vec<u8>| format!("{} bytes, expected 32", b.len()))?;
+                Ok(Self(bytes))
+            }
+        }
     };
 }
 

@@ -1,5 +1,7 @@
 //! End-to-end tests of the `ramjet` binary, and integration tests of the node's modules.
 
+mod api;
+mod cluster;
 mod contract;
 mod devices;
 mod devnet;

@@ -1,0 +1,234 @@
+//! `ramjet node`: one node from a [`NodeConfig`], with its API and metrics, until SIGINT,
+//! SIGTERM or an admin `Shutdown` call.
+//!
+//! Start-up order: the key (loaded, or created on first run), the store, the genesis, the
+//! accelerator, then the ports: network, API and metrics, each failing with a message that
+//! names the setting when its port is taken. Shutdown stops the API and metrics first, then the
+//! node: every transaction it reported accepted is already on disk (`docs/storage.md`).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use ramjet_accel::{Accelerator, CostModel};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Mode, NodeConfig};
+use crate::identity::Identity;
+use crate::ledger::Genesis;
+use crate::metrics::NodeMetrics;
+use crate::net::Multiaddr;
+use crate::service::{self, NodeHandle, NodeSetup};
+use crate::storage::{MemoryStore, RocksStore, Store};
+use crate::{NodeError, Result};
+
+/// Where a started node can be reached.
+#[derive(Clone, Debug)]
+pub struct NodeEndpoints {
+    /// The node's handle.
+    pub handle: NodeHandle,
+    /// Its network addresses.
+    pub listen: Vec<Multiaddr>,
+    /// The API's address, when enabled.
+    pub api: Option<SocketAddr>,
+    /// The metrics endpoint's address, when enabled.
+    pub metrics: Option<SocketAddr>,
+}
+
+/// Builds the accelerator the config asks for: the detected backends (or only the CPU), a
+/// forced backend, the calibration profile.
+///
+/// # Errors
+/// A forced backend that does not exist, an unreadable profile.
+pub fn accelerator(config: &NodeConfig) -> Result<Arc<Accelerator>> {
+    let cfg = &config.accel;
+    let mut builder = Accelerator::builder().allow_emulated(cfg.allow_emulated);
+    let want_devices = cfg.backend.as_deref().is_none_or(|b| b != "cpu");
+    if want_devices {
+        let found = crate::detect();
+        for note in &found.notes {
+            tracing::info!("{note}");
+        }
+        builder = builder.devices(found.backends.into_iter().skip(1));
+    }
+    if let Some(profile) = &cfg.profile {
+        builder = builder.cost_model(CostModel::load_or_defaults(profile)?);
+    }
+    if let Some(backend) = &cfg.backend
+        && backend != "auto"
+    {
+        builder = builder.force(backend.clone());
+    }
+    Ok(Arc::new(builder.build()?))
+}
+
+/// Starts a node from `config` and returns once it runs, with its endpoints; the node stops
+/// when `shutdown` is cancelled (or by an admin call). `done` completes when everything has
+/// stopped.
+///
+/// # Errors
+/// Everything that stops a start: an unreadable or invalid key file, a data directory that is
+/// not this chain's store, a bad genesis, a port in use (named by its setting).
+pub async fn start(
+    config: &NodeConfig,
+    shutdown: CancellationToken,
+) -> Result<(NodeEndpoints, tokio::task::JoinHandle<Result<()>>)> {
+    let key_path = config.node.key_path();
+    let identity = Identity::load_or_create(&key_path, config.node.pow_bits)?;
+    let chain_id = config.protocol.ledger.chain_id;
+    let genesis = match &config.node.genesis {
+        Some(path) => crate::config::GenesisFile::load(path)?.to_genesis()?,
+        None => Genesis {
+            chain_id,
+            outputs: Vec::new(),
+        },
+    };
+    let store: Arc<dyn Store> = if config.node.mode == Mode::Light {
+        // A light node keeps no ledger: its (empty) store lives in memory.
+        Arc::new(MemoryStore::new(&config.network.chain))
+    } else {
+        let dir = config.node.data_dir.join("db");
+        Arc::new(RocksStore::open(&dir, &config.network.chain)?)
+    };
+    let accel = accelerator(config)?;
+    let metrics = NodeMetrics::register(accel.registry())?;
+    let mut protocol = config.protocol.clone();
+    if config.accel.single_signature {
+        // The baseline of the benchmarks: every signature verified on its own.
+        protocol.ledger.batch_max_signatures = 1;
+    }
+    let running = service::start(NodeSetup {
+        identity,
+        mode: config.node.mode,
+        store,
+        accel: accel.clone(),
+        genesis,
+        protocol,
+        net: config.network.clone(),
+        metrics: Some(metrics),
+    })
+    .await?;
+    let handle = running.handle();
+    let listen = handle.net().listen_addrs().await?;
+    // From here on, a failure must stop the node it started.
+    let servers = async {
+        let api = if config.api.enabled {
+            Some(
+                crate::api::serve(
+                    &config.api,
+                    handle.clone(),
+                    config.network.ban_duration(),
+                    shutdown.clone(),
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
+        let metrics = if config.metrics.enabled {
+            Some(
+                crate::metrics::serve(
+                    config.metrics.listen,
+                    accel.registry().clone(),
+                    shutdown.clone().cancelled_owned(),
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
+        Ok::<_, NodeError>((api, metrics))
+    };
+    let (api, metrics) = match servers.await {
+        Ok(s) => s,
+        Err(e) => {
+            shutdown.cancel();
+            let _ = running.shutdown().await;
+            return Err(e);
+        }
+    };
+    let endpoints = NodeEndpoints {
+        handle: handle.clone(),
+        listen,
+        api: api.as_ref().map(|a| a.local_addr),
+        metrics: metrics.as_ref().map(|m| m.0),
+    };
+    let done = tokio::spawn(async move {
+        // Either the operator (signal, cancel) or the node itself (admin Shutdown, a failure)
+        // ends the run; the other side is then told.
+        let node_token = handle.shutdown_token();
+        tokio::select! {
+            () = shutdown.cancelled() => handle.shutdown(),
+            () = node_token.cancelled() => shutdown.cancel(),
+        }
+        let result = running.wait().await;
+        shutdown.cancel();
+        if let Some(api) = api {
+            api.wait().await?;
+        }
+        if let Some((_, task)) = metrics {
+            let _ = task.await;
+        }
+        result
+    });
+    Ok((endpoints, done))
+}
+
+/// Waits for SIGINT or SIGTERM.
+///
+/// # Errors
+/// If the signal handlers cannot be installed.
+pub async fn termination_signal() -> Result<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())
+        .map_err(|e| NodeError::Service(format!("installing the SIGTERM handler: {e}")))?;
+    let mut int = signal(SignalKind::interrupt())
+        .map_err(|e| NodeError::Service(format!("installing the SIGINT handler: {e}")))?;
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    })
+}
+
+/// `ramjet node`: starts the node and runs it until a signal or an admin shutdown.
+///
+/// # Errors
+/// As [`start`]; a failure of the running node.
+pub async fn run(config: NodeConfig) -> Result<()> {
+    let shutdown = CancellationToken::new();
+    let (endpoints, done) = start(&config, shutdown.clone()).await?;
+    let h = &endpoints.handle;
+    eprintln!(
+        "ramjet node {} ({}) on chain {:?}: peer id {}",
+        h.node_id(),
+        h.mode(),
+        config.network.chain,
+        h.peer_id()
+    );
+    for a in &endpoints.listen {
+        eprintln!("  network  {a}/p2p/{}", h.peer_id());
+    }
+    if let Some(a) = endpoints.api {
+        eprintln!("  api      {a} (gRPC)");
+    }
+    if let Some(a) = endpoints.metrics {
+        eprintln!("  metrics  http://{a}/metrics");
+    }
+    let stopper = {
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            match termination_signal().await {
+                Ok(sig) => {
+                    eprintln!("{sig}: stopping (accepted transactions are on disk)");
+                    shutdown.cancel();
+                }
+                Err(e) => tracing::error!("{e}"),
+            }
+        })
+    };
+    let result = done
+        .await
+        .map_err(|e| NodeError::Service(format!("node task panicked: {e}")))?;
+    stopper.abort();
+    eprintln!("ramjet node stopped");
+    result
+}

@@ -1,0 +1,443 @@
+//! The gRPC API through the generated client, against a running node on 127.0.0.1: submit,
+//! query, the event stream, status, a finality proof, errors mapped to status codes, the admin
+//! token, per-client rate limiting, and server reflection.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ed25519_consensus::SigningKey;
+use ramjet_accel::Accelerator;
+use ramjet_node::api::{self, pb};
+use ramjet_node::config::{ApiConfig, Mode};
+use ramjet_node::identity::Identity;
+use ramjet_node::ledger::{Genesis, LedgerConfig};
+use ramjet_node::net::NetConfig;
+use ramjet_node::protocol::ProtocolConfig;
+use ramjet_node::service::{self, NodeSetup, RunningNode};
+use ramjet_node::storage::MemoryStore;
+use ramjet_node::tx::{Address, AssetId, Fee, Output, Transaction};
+use tokio_util::sync::CancellationToken;
+use tonic::Code;
+use tonic::transport::Channel;
+
+const CHAIN: u32 = 12;
+const ASSET: AssetId = AssetId([0x77; 32]);
+const TOKEN: &str = "a-long-enough-admin-token";
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn wallet(seed: u8) -> SigningKey {
+    SigningKey::from([seed; 32])
+}
+
+fn address(key: &SigningKey) -> Address {
+    Address::of_public_key(CHAIN, &key.verification_key().to_bytes())
+}
+
+fn genesis() -> Genesis {
+    Genesis {
+        chain_id: CHAIN,
+        outputs: (1..=3)
+            .map(|s| Output {
+                address: address(&wallet(s)),
+                asset: ASSET,
+                amount: 50,
+                data: None,
+                contract: None,
+            })
+            .collect(),
+    }
+}
+
+fn transfer(from: u8, to: u8) -> Transaction {
+    Transaction::build_signed(
+        &[(genesis().outpoint(u32::from(from) - 1), &wallet(from))],
+        vec![Output {
+            address: address(&wallet(to)),
+            asset: ASSET,
+            amount: 50,
+            data: None,
+            contract: None,
+        }],
+        Fee::default(),
+    )
+}
+
+struct Fixture {
+    node: RunningNode,
+    shutdown: CancellationToken,
+    server: api::ApiServer,
+}
+
+async fn fixture(api_config: ApiConfig) -> Fixture {
+    let node = service::start(NodeSetup {
+        identity: Identity::from_secret([9; 32], 0).unwrap(),
+        mode: Mode::Validator,
+        store: Arc::new(MemoryStore::new("api-test")),
+        accel: Arc::new(Accelerator::cpu_only()),
+        genesis: genesis(),
+        protocol: ProtocolConfig {
+            ledger: LedgerConfig {
+                chain_id: CHAIN,
+                quiet_period_ms: 200,
+                ..LedgerConfig::default()
+            },
+            ..ProtocolConfig::default()
+        },
+        net: NetConfig {
+            chain: "api-test".into(),
+            listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+            min_peers: 0,
+            ..NetConfig::default()
+        },
+        metrics: None,
+    })
+    .await
+    .unwrap();
+    let shutdown = CancellationToken::new();
+    let server = api::serve(
+        &api_config,
+        node.handle(),
+        Duration::from_secs(60),
+        shutdown.clone(),
+    )
+    .await
+    .unwrap();
+    Fixture {
+        node,
+        shutdown,
+        server,
+    }
+}
+
+fn api_config() -> ApiConfig {
+    ApiConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        admin_token: Some(TOKEN.into()),
+        ..ApiConfig::default()
+    }
+}
+
+async fn channel(f: &Fixture) -> Channel {
+    Channel::from_shared(format!("http://{}", f.server.local_addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap()
+}
+
+impl Fixture {
+    async fn stop(self) {
+        self.shutdown.cancel();
+        self.server.wait().await.unwrap();
+        self.node.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_generated_client_submits_queries_and_streams() {
+    tokio::time::timeout(LIMIT, async {
+        let f = fixture(api_config()).await;
+        let mut client = pb::node_client::NodeClient::new(channel(&f).await);
+        let mut events = client
+            .stream_events(pb::StreamEventsRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+
+        let tx = transfer(1, 8);
+        let hash = tx.hash();
+        let r = client
+            .submit_transaction(pb::SubmitTransactionRequest {
+                transaction: tx.encode(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(r.tx_hash, hash.0.to_vec());
+        assert_eq!(r.state(), pb::TxState::Pending);
+
+        // The event stream reports the acceptance.
+        loop {
+            let e = events.message().await.unwrap().expect("stream open");
+            if let Some(pb::event::Kind::Accepted(a)) = e.kind {
+                assert_eq!(a.tx_hash, hash.0.to_vec());
+                assert!(e.time_ms > 0);
+                break;
+            }
+        }
+        let got = client
+            .get_transaction(pb::GetTransactionRequest {
+                tx_hash: hash.0.to_vec(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(got.state(), pb::TxState::Accepted);
+        assert_eq!(Transaction::decode(&got.transaction).unwrap(), tx);
+
+        let utxos = client
+            .get_utxos(pb::GetUtxosRequest {
+                key_hash: address(&wallet(8)).key_hash.0.to_vec(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .utxos;
+        assert_eq!(utxos.len(), 1);
+        assert_eq!((utxos[0].amount, utxos[0].index), (50, 0));
+        assert_eq!(utxos[0].tx_hash, hash.0.to_vec());
+
+        // A batch: one good, one undecodable, one duplicate.
+        let batch = client
+            .submit_transactions(pb::SubmitTransactionsRequest {
+                transactions: vec![transfer(2, 8).encode(), vec![1, 2, 3], tx.encode()],
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .results;
+        assert_eq!(batch.len(), 3);
+        assert_eq!(batch[0].state(), pb::TxState::Pending);
+        assert!(batch[0].error.is_empty());
+        assert!(batch[1].error.contains("encoding"), "{}", batch[1].error);
+        assert_eq!(batch[2].error, "already known");
+
+        // A finality proof with this node's own signed observation, once flushed.
+        let proof = loop {
+            match client
+                .get_finality_proof(pb::GetFinalityProofRequest {
+                    tx_hash: hash.0.to_vec(),
+                    timeout_ms: 200,
+                })
+                .await
+            {
+                Ok(p) if !p.get_ref().entries.is_empty() => break p.into_inner(),
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        };
+        assert_eq!(proof.state(), pb::TxState::Accepted);
+        assert_eq!(proof.nodes.len(), 1);
+        assert_eq!(proof.nodes[0], f.node.handle().node_id().as_bytes().to_vec());
+
+        let status = client
+            .get_status(pb::GetStatusRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(status.mode, "validator");
+        assert_eq!(status.chain_id, CHAIN);
+        assert_eq!(status.counters.unwrap().submitted, 3);
+        assert!(status.backends.iter().any(|b| b.kind == "cpu" && b.signatures > 0));
+        f.stop().await;
+    })
+    .await
+    .expect("in time");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_map_to_status_codes() {
+    tokio::time::timeout(LIMIT, async {
+        let f = fixture(api_config()).await;
+        let mut client = pb::node_client::NodeClient::new(channel(&f).await);
+        let e = client
+            .submit_transaction(pb::SubmitTransactionRequest {
+                transaction: vec![0xFF; 7],
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument);
+        assert!(e.message().contains("encoding"), "{}", e.message());
+
+        let e = client
+            .get_transaction(pb::GetTransactionRequest {
+                tx_hash: vec![1; 32],
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::NotFound);
+        let e = client
+            .get_transaction(pb::GetTransactionRequest { tx_hash: vec![1; 3] })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument);
+        assert!(e.message().contains("32 bytes"));
+        let e = client
+            .get_finality_proof(pb::GetFinalityProofRequest {
+                tx_hash: vec![1; 32],
+                timeout_ms: 10,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::FailedPrecondition);
+
+        // A spend of an output that does not exist is the ledger's verdict, later; a second
+        // submission of the same transaction is ALREADY_EXISTS at once.
+        let tx = transfer(3, 9);
+        client
+            .submit_transaction(pb::SubmitTransactionRequest {
+                transaction: tx.encode(),
+            })
+            .await
+            .unwrap();
+        let e = client
+            .submit_transaction(pb::SubmitTransactionRequest {
+                transaction: tx.encode(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::AlreadyExists);
+
+        // Admin calls: no token, a wrong token, the right one.
+        let mut admin = pb::admin_client::AdminClient::new(channel(&f).await);
+        let e = admin
+            .unban_peer(pb::UnbanPeerRequest {
+                peer_id: f.node.handle().peer_id().to_string(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::Unauthenticated);
+        let mut wrong = tonic::Request::new(pb::BanPeerRequest {
+            peer_id: "x".into(),
+            seconds: 1,
+        });
+        wrong
+            .metadata_mut()
+            .insert("authorization", "Bearer nope".parse().unwrap());
+        assert_eq!(
+            admin.ban_peer(wrong).await.unwrap_err().code(),
+            Code::Unauthenticated
+        );
+        let authed = |msg| {
+            let mut r = tonic::Request::new(msg);
+            r.metadata_mut()
+                .insert("authorization", format!("Bearer {TOKEN}").parse().unwrap());
+            r
+        };
+        let e = admin
+            .ban_peer(authed(pb::BanPeerRequest {
+                peer_id: "not a peer id".into(),
+                seconds: 1,
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument);
+        let stranger = ramjet_node::net::peer_id_of(&Identity::from_secret([5; 32], 0).unwrap());
+        let mut unban = tonic::Request::new(pb::UnbanPeerRequest {
+            peer_id: stranger.to_string(),
+        });
+        unban
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {TOKEN}").parse().unwrap());
+        assert_eq!(admin.unban_peer(unban).await.unwrap_err().code(), Code::NotFound);
+        admin
+            .ban_peer(authed(pb::BanPeerRequest {
+                peer_id: stranger.to_string(),
+                seconds: 30,
+            }))
+            .await
+            .unwrap();
+        let mut unban = tonic::Request::new(pb::UnbanPeerRequest {
+            peer_id: stranger.to_string(),
+        });
+        unban
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {TOKEN}").parse().unwrap());
+        admin.unban_peer(unban).await.unwrap();
+        f.stop().await;
+    })
+    .await
+    .expect("in time");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_calls_are_rate_limited_per_client_and_admin_can_be_disabled() {
+    tokio::time::timeout(LIMIT, async {
+        let f = fixture(ApiConfig {
+            rate_limit_per_sec: 1,
+            rate_limit_burst: 3,
+            rate_limit_exempt_loopback: false,
+            admin_token: None,
+            ..api_config()
+        })
+        .await;
+        let mut client = pb::node_client::NodeClient::new(channel(&f).await);
+        let mut codes = Vec::new();
+        for _ in 0..6 {
+            codes.push(match client.get_status(pb::GetStatusRequest {}).await {
+                Ok(_) => Code::Ok,
+                Err(e) => e.code(),
+            });
+        }
+        // The burst passes, then the bucket is empty (1 per second cannot refill 3 calls).
+        assert_eq!(&codes[..3], &[Code::Ok; 3]);
+        assert!(codes[3..].contains(&Code::ResourceExhausted), "{codes:?}");
+        let mut admin = pb::admin_client::AdminClient::new(channel(&f).await);
+        let e = admin
+            .shutdown(pb::ShutdownRequest {})
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::PermissionDenied);
+        f.stop().await;
+    })
+    .await
+    .expect("in time");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_in_use_is_named() {
+    tokio::time::timeout(LIMIT, async {
+        let f = fixture(api_config()).await;
+        let taken = f.server.local_addr;
+        let e = api::serve(
+            &ApiConfig {
+                listen: taken,
+                ..api_config()
+            },
+            f.node.handle(),
+            Duration::from_secs(1),
+            CancellationToken::new(),
+        )
+        .await
+        .err()
+        .expect("the port is taken");
+        let text = e.to_string();
+        assert!(text.contains("api.listen") && text.contains(&taken.to_string()), "{text}");
+        assert!(text.contains("already in use"), "{text}");
+        f.stop().await;
+    })
+    .await
+    .expect("in time");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reflection_lists_both_services() {
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+
+    tokio::time::timeout(LIMIT, async {
+        let f = fixture(api_config()).await;
+        let mut client = ServerReflectionClient::new(channel(&f).await);
+        let request = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut answers = client
+            .server_reflection_info(tokio_stream::iter(vec![request]))
+            .await
+            .unwrap()
+            .into_inner();
+        let answer = answers.message().await.unwrap().expect("one answer");
+        let Some(MessageResponse::ListServicesResponse(list)) = answer.message_response else {
+            panic!("not a service list: {answer:?}");
+        };
+        let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+        for want in ["ramjet.v1.Node", "ramjet.v1.Admin"] {
+            assert!(names.iter().any(|n| n == want), "{want} missing from {names:?}");
+        }
+        f.stop().await;
+    })
+    .await
+    .expect("in time");
+}

@@ -1,0 +1,409 @@
+//! Networked nodes ([`ramjet_node::service`]) over real sockets on 127.0.0.1: a transfer
+//! reaches every node and the UTXO sets converge, a finality proof gathers several nodes'
+//! signatures, a double spend is decided the same way everywhere, an observer signs nothing,
+//! and malformed gossip (garbage, a wrong topic, bad signatures, replays) is dropped and costs
+//! its sender trust without disturbing the node. Every test runs under a timeout; none asserts
+//! on durations.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ed25519_consensus::SigningKey;
+use ramjet_accel::Accelerator;
+use ramjet_node::config::Mode;
+use ramjet_node::consensus::Message;
+use ramjet_node::identity::Identity;
+use ramjet_node::ledger::{Genesis, LedgerConfig};
+use ramjet_node::net::{self, NetClient, NetConfig, NetEvent, Topic};
+use ramjet_node::observe::{TxState, verify_finality};
+use ramjet_node::protocol::{NodeEvent, ProtocolConfig};
+use ramjet_node::service::{self, NodeHandle, NodeSetup, RunningNode};
+use ramjet_node::storage::MemoryStore;
+use ramjet_node::tx::{Address, AssetId, Fee, Output, Transaction, TxHash};
+use tokio::sync::mpsc;
+
+const CHAIN: u32 = 11;
+const ASSET: AssetId = AssetId([0x5A; 32]);
+/// Every test's overall limit.
+const LIMIT: Duration = Duration::from_secs(90);
+
+async fn within<F: Future<Output = ()>>(f: F) {
+    tokio::time::timeout(LIMIT, f)
+        .await
+        .expect("test did not finish in time");
+}
+
+/// Polls `check` every 50 ms until it holds.
+async fn wait_for<F, Fut>(mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    while !check().await {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn wallet(seed: u8) -> SigningKey {
+    SigningKey::from([seed; 32])
+}
+
+fn address(key: &SigningKey) -> Address {
+    Address::of_public_key(CHAIN, &key.verification_key().to_bytes())
+}
+
+/// Wallets 1..=4 own one output of 1,000 each.
+fn genesis() -> Genesis {
+    Genesis {
+        chain_id: CHAIN,
+        outputs: (1..=4)
+            .map(|s| Output {
+                address: address(&wallet(s)),
+                asset: ASSET,
+                amount: 1_000,
+                data: None,
+                contract: None,
+            })
+            .collect(),
+    }
+}
+
+/// Wallet `from` (1..=4) sends its genesis output to wallet `to`.
+fn transfer(from: u8, to: u8) -> Transaction {
+    let g = genesis();
+    Transaction::build_signed(
+        &[(g.outpoint(u32::from(from) - 1), &wallet(from))],
+        vec![Output {
+            address: address(&wallet(to)),
+            asset: ASSET,
+            amount: 1_000,
+            data: None,
+            contract: None,
+        }],
+        Fee::default(),
+    )
+}
+
+fn protocol() -> ProtocolConfig {
+    ProtocolConfig {
+        ledger: LedgerConfig {
+            chain_id: CHAIN,
+            quiet_period_ms: 400,
+            ..LedgerConfig::default()
+        },
+        flush_interval_ms: 100,
+        ..ProtocolConfig::default()
+    }
+}
+
+fn net_config(bootstrap: Option<String>) -> NetConfig {
+    NetConfig {
+        chain: "cluster-test".into(),
+        listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+        bootstrap: bootstrap.into_iter().collect(),
+        min_peers: 1,
+        max_peers: 8,
+        heartbeat_ms: 200,
+        peer_tick_ms: 200,
+        request_timeout_ms: 2_000,
+        ..NetConfig::default()
+    }
+}
+
+async fn start_node(secret: u8, mode: Mode, bootstrap: Option<String>) -> RunningNode {
+    service::start(NodeSetup {
+        identity: Identity::from_secret([secret; 32], 0).unwrap(),
+        mode,
+        store: Arc::new(MemoryStore::new("cluster-test")),
+        accel: Arc::new(Accelerator::cpu_only()),
+        genesis: genesis(),
+        protocol: protocol(),
+        net: net_config(bootstrap),
+        metrics: None,
+    })
+    .await
+    .expect("node starts")
+}
+
+/// The bootstrap address of a running node.
+async fn address_of(node: &NodeHandle) -> String {
+    let addrs = node.net().listen_addrs().await.unwrap();
+    format!("{}/p2p/{}", addrs[0], node.peer_id())
+}
+
+/// `n` validators; node 0 is everyone's bootstrap. Returns once every node has a mesh peer on
+/// the transaction and observation topics.
+async fn cluster(n: u8) -> Vec<RunningNode> {
+    let first = start_node(1, Mode::Validator, None).await;
+    let boot = address_of(&first.handle()).await;
+    let mut nodes = vec![first];
+    for i in 1..n {
+        nodes.push(start_node(i + 1, Mode::Validator, Some(boot.clone())).await);
+    }
+    for node in &nodes {
+        wait_meshed(&node.handle()).await;
+    }
+    nodes
+}
+
+async fn wait_meshed(node: &NodeHandle) {
+    wait_for(|| async {
+        let net = node.net();
+        !net.mesh_peers(Topic::Tx).await.unwrap().is_empty()
+            && !net.mesh_peers(Topic::Obs).await.unwrap().is_empty()
+    })
+    .await;
+}
+
+async fn wait_state(node: &NodeHandle, tx: TxHash, state: TxState) {
+    wait_for(|| async { node.state(tx).await.unwrap() == Some(state) }).await;
+}
+
+async fn stop_all(nodes: Vec<RunningNode>) {
+    for node in nodes {
+        node.shutdown().await.expect("clean shutdown");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_reaches_every_node_and_gets_a_finality_proof() {
+    within(async {
+        let nodes = cluster(3).await;
+        let handles: Vec<NodeHandle> = nodes.iter().map(RunningNode::handle).collect();
+        let mut events = handles[2].subscribe();
+        let tx = transfer(1, 9);
+        let hash = tx.hash();
+        let outcome = handles[0].submit(tx).await.unwrap();
+        assert_eq!(outcome.tx, hash);
+        for h in &handles {
+            wait_state(h, hash, TxState::Accepted).await;
+        }
+        // Node 2 never saw the client: it learnt the transaction from gossip and says so.
+        loop {
+            let e = events.recv().await.unwrap();
+            if e.event == (NodeEvent::Accepted { tx: hash }) {
+                break;
+            }
+        }
+        let digests: Vec<[u8; 32]> = {
+            let mut d = Vec::new();
+            for h in &handles {
+                d.push(h.status().await.unwrap().utxo_digest);
+            }
+            d
+        };
+        assert!(digests.windows(2).all(|w| w[0] == w[1]), "{digests:?}");
+        let utxos = handles[1]
+            .utxos_of(address(&wallet(9)).key_hash)
+            .await
+            .unwrap();
+        assert_eq!(utxos.len(), 1);
+        assert_eq!(utxos[0].1.amount, 1_000);
+
+        // The proof gathers the signed observations of more than one node once their roots
+        // carrying Accepted are flushed (every 100 ms).
+        let mut bundle = None;
+        wait_for(|| async {
+            let b = handles[1]
+                .finality_proof(hash, Duration::from_secs(2))
+                .await
+                .unwrap()
+                .expect("accepted here");
+            let enough = b.nodes.len() == 3;
+            bundle = Some(b);
+            enough
+        })
+        .await;
+        let bundle = bundle.unwrap();
+        assert_eq!(bundle.state, TxState::Accepted);
+        let verdict = verify_finality(&bundle.proof, TxState::Accepted, 3).unwrap();
+        let mut ids: Vec<_> = handles.iter().map(NodeHandle::node_id).collect();
+        ids.sort();
+        assert_eq!(verdict.nodes, ids);
+        stop_all(nodes).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_double_spend_is_decided_the_same_way_everywhere() {
+    within(async {
+        let nodes = cluster(3).await;
+        let handles: Vec<NodeHandle> = nodes.iter().map(RunningNode::handle).collect();
+        let a = transfer(2, 7);
+        let b = transfer(2, 8);
+        let (ha, hb) = (a.hash(), b.hash());
+        let (ra, rb) = tokio::join!(handles[0].submit(a), handles[1].submit(b));
+        ra.unwrap();
+        rb.unwrap();
+        // Each node ends with exactly one of the two accepted and the other rejected.
+        let mut winners = Vec::new();
+        for h in &handles {
+            wait_for(|| async {
+                let (sa, sb) = (h.state(ha).await.unwrap(), h.state(hb).await.unwrap());
+                matches!(
+                    (sa, sb),
+                    (Some(TxState::Accepted), Some(TxState::Rejected) | None)
+                        | (Some(TxState::Rejected) | None, Some(TxState::Accepted))
+                )
+            })
+            .await;
+            let winner = if h.state(ha).await.unwrap() == Some(TxState::Accepted) {
+                ha
+            } else {
+                hb
+            };
+            winners.push(winner);
+        }
+        assert!(
+            winners.windows(2).all(|w| w[0] == w[1]),
+            "nodes disagree on the winner: {winners:?}"
+        );
+        let mut digests = Vec::new();
+        for h in &handles {
+            digests.push(h.status().await.unwrap().utxo_digest);
+        }
+        assert!(digests.windows(2).all(|w| w[0] == w[1]));
+        stop_all(nodes).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_observer_validates_and_relays_but_signs_nothing() {
+    within(async {
+        let validator = start_node(1, Mode::Validator, None).await;
+        let boot = address_of(&validator.handle()).await;
+        let observer = start_node(2, Mode::Observer, Some(boot)).await;
+        let (v, o) = (validator.handle(), observer.handle());
+        wait_meshed(&v).await;
+        wait_meshed(&o).await;
+        // Submitted to the observer: it verifies it and relays it to the validator.
+        let tx = transfer(3, 9);
+        o.submit(tx.clone()).await.unwrap();
+        wait_state(&o, tx.hash(), TxState::Accepted).await;
+        wait_state(&v, tx.hash(), TxState::Accepted).await;
+        let (roots, own) = o
+            .inspect(|n, _| (n.counters().roots, n.observations().roots().count()))
+            .await
+            .unwrap();
+        assert_eq!((roots, own), (0, 0), "an observer flushes no root");
+        assert!(v.inspect(|n, _| n.counters().roots).await.unwrap() > 0);
+        assert_eq!(o.status().await.unwrap().mode, Mode::Observer);
+        stop_all(vec![observer, validator]).await;
+    })
+    .await;
+}
+
+/// A bare network peer (no node behind it) that publishes whatever it is told to.
+async fn attacker(secret: u8, boot: String) -> (NetClient, mpsc::Receiver<NetEvent>, Identity) {
+    let identity = Identity::from_secret([secret; 32], 0).unwrap();
+    let (client, mut events) = net::start(&identity, net_config(Some(boot)))
+        .await
+        .unwrap();
+    // Drain its events so that its event loop never blocks; verdicts are not its concern.
+    let (tx, rx) = mpsc::channel(1);
+    let c = client.clone();
+    tokio::spawn(async move {
+        while let Some(ev) = events.recv().await {
+            if let NetEvent::Gossip {
+                message_id, source, ..
+            } = ev
+            {
+                let _ = c
+                    .report_validation(message_id, source, net::Acceptance::Ignore)
+                    .await;
+            }
+        }
+        drop(tx);
+    });
+    (client, rx, identity)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_gossip_is_dropped_and_costs_the_sender_trust() {
+    within(async {
+        let node = start_node(1, Mode::Validator, None).await;
+        let h = node.handle();
+        let boot = address_of(&h).await;
+        let (bad, _events, bad_identity) = attacker(66, boot).await;
+        let bad_node = bad_identity.node_id();
+        wait_for(|| async {
+            !bad.mesh_peers(Topic::Tx).await.unwrap().is_empty()
+                && !bad.mesh_peers(Topic::Obs).await.unwrap().is_empty()
+        })
+        .await;
+        let trust = |h: NodeHandle| async move {
+            h.inspect(move |n, now| n.trust().score(&bad_node, now))
+                .await
+                .unwrap()
+        };
+        let initial = trust(h.clone()).await;
+
+        // Garbage bytes on the transaction topic.
+        bad.publish(Topic::Tx, b"\x00garbage that is no transaction".to_vec())
+            .await
+            .unwrap();
+        wait_for(|| async { trust(h.clone()).await < initial }).await;
+        let after_garbage = trust(h.clone()).await;
+
+        // A valid transaction on the observation topic.
+        let misplaced = Message::Tx(transfer(4, 9)).encode();
+        bad.publish(Topic::Obs, misplaced).await.unwrap();
+        wait_for(|| async { trust(h.clone()).await < after_garbage }).await;
+        let after_misplaced = trust(h.clone()).await;
+
+        // A transaction whose signature does not verify (the output amount changed after
+        // signing): rejected after its batch, and never accepted.
+        let mut forged = transfer(1, 9);
+        forged.outputs[0].amount = 999;
+        let forged_hash = forged.hash();
+        bad.publish(Topic::Tx, Message::Tx(forged).encode())
+            .await
+            .unwrap();
+        wait_for(|| async { trust(h.clone()).await < after_misplaced }).await;
+        assert_ne!(h.state(forged_hash).await.unwrap(), Some(TxState::Accepted));
+
+        // Malformed metadata.
+        let before_meta = trust(h.clone()).await;
+        bad.publish(Topic::Meta, b"{\"mode\":\"king\"}".to_vec())
+            .await
+            .unwrap();
+        wait_for(|| async { trust(h.clone()).await < before_meta }).await;
+
+        // A replay of a valid transaction the node already has is ignored, not accepted twice,
+        // and costs nothing; the node goes on working.
+        let good = transfer(2, 9);
+        let good_hash = good.hash();
+        h.submit(good.clone()).await.unwrap();
+        wait_state(&h, good_hash, TxState::Accepted).await;
+        let before_replay = trust(h.clone()).await;
+        let accepted_before = h.inspect(|n, _| n.counters().accepted).await.unwrap();
+        // Gossipsub itself drops an exact copy it has seen; a copy it has not (our publish is
+        // new to the attacker's router) reaches the node, which ignores it.
+        let _ = bad.publish(Topic::Tx, Message::Tx(good).encode()).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(
+            h.inspect(|n, _| n.counters().accepted).await.unwrap(),
+            accepted_before
+        );
+        assert!(trust(h.clone()).await >= before_replay);
+        let third = transfer(3, 9);
+        h.submit(third.clone()).await.unwrap();
+        wait_state(&h, third.hash(), TxState::Accepted).await;
+        // The network layer heard about it too: the attacker's gossip score is negative.
+        let peer = net::public_key_to_peer_id(bad_identity.public_key()).unwrap();
+        wait_for(|| async {
+            h.net()
+                .gossip_score(peer)
+                .await
+                .unwrap()
+                .is_some_and(|s| s < 0.0)
+        })
+        .await;
+        bad.shutdown().await.unwrap();
+        node.shutdown().await.unwrap();
+    })
+    .await;
+}
