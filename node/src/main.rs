@@ -6,9 +6,9 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use ramjet_accel::CalibrationProfile;
 use ramjet_accel::calibrate::Effort;
+use ramjet_node::config::{ConfigOverrides, NodeConfig};
 use ramjet_node::devnet::DevnetArgs;
 use ramjet_node::proofs::ExportFormat;
-use ramjet_node::config::{ConfigOverrides, NodeConfig};
 use ramjet_node::wallet::{self, NodeArg, TxCommand};
 use ramjet_node::{Detected, daemon, detect, devices, proofs, rollup};
 
@@ -239,11 +239,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Rollup { command } => run_rollup(command)?,
         Command::Devnet(args) => {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("starting the async runtime")?;
-            let summary = runtime.block_on(ramjet_node::devnet::run(args.clone()))?;
+            let summary = runtime()?.block_on(ramjet_node::devnet::run(args.clone()))?;
             summary.write_table(&mut std::io::stdout().lock())?;
             println!("summary written to {}", args.json_path().display());
             if !summary.ok {
