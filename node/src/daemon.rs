@@ -14,7 +14,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Mode, NodeConfig};
 use crate::identity::Identity;
-use crate::ledger::Genesis;
 use crate::metrics::NodeMetrics;
 use crate::net::Multiaddr;
 use crate::service::{self, NodeHandle, NodeSetup};
@@ -74,14 +73,7 @@ pub async fn start(
 ) -> Result<(NodeEndpoints, tokio::task::JoinHandle<Result<()>>)> {
     let key_path = config.node.key_path();
     let identity = Identity::load_or_create(&key_path, config.node.pow_bits)?;
-    let chain_id = config.protocol.ledger.chain_id;
-    let genesis = match &config.node.genesis {
-        Some(path) => crate::config::GenesisFile::load(path)?.to_genesis()?,
-        None => Genesis {
-            chain_id,
-            outputs: Vec::new(),
-        },
-    };
+    let genesis = config.genesis()?;
     let store: Arc<dyn Store> = if config.node.mode == Mode::Light {
         // A light node keeps no ledger: its (empty) store lives in memory.
         Arc::new(MemoryStore::new(&config.network.chain))

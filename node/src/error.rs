@@ -84,4 +84,21 @@ pub enum NodeError {
     /// driver failed.
     #[error("node: {0}")]
     Service(String),
+    /// The node's configuration (file and flags) has problems; every one is listed.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A genesis file could not be read, parsed or written.
+    #[error(transparent)]
+    GenesisFile(#[from] crate::config::GenesisFileError),
+    /// A metric could not be registered (its name already taken on the registry).
+    #[error("registering metrics: {0}")]
+    Metrics(#[source] prometheus::Error),
+    /// The metrics endpoint could not listen on its address (in use, not permitted).
+    #[error("metrics endpoint: cannot listen on {addr}: {source}")]
+    MetricsListen {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// Why the bind failed.
+        source: std::io::Error,
+    },
 }

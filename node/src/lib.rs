@@ -29,11 +29,17 @@
 //! - [`net`]: the libp2p transport layer: TCP (noise, yamux) and QUIC, gossipsub topics with
 //!   strict validation and peer scoring, Kademlia and identify, request-response fetches by
 //!   hash, peer management (min/max peers, eviction, bans) (`docs/network.md`);
+//! - [`metrics`]: the node's Prometheus metrics ([`metrics::NodeMetrics`], on the accelerator's
+//!   registry so one scrape shows both) and their HTTP endpoint ([`metrics::serve`])
+//!   (`docs/metrics.md`);
 //! - [`protocol`]: the node's whole protocol logic (the above, driven by submissions, gossip
 //!   messages and timers) as one I/O-free state machine, [`protocol::ProtocolNode`];
 //! - [`sim`]: an in-process, seeded, virtual-time simulator of N nodes (a lossy, reordering
 //!   message layer, Byzantine roles, the standard workload) that checks all of the above
-//!   together.
+//!   together;
+//! - [`config`]: the `ramjet node` configuration file (`[node]`, `[network]`, `[api]`,
+//!   `[metrics]`, `[protocol]`, `[accel]`), command-line overrides, every problem reported at
+//!   once, and genesis files (`docs/node-config.md`).
 //!
 //! The operator commands:
 //!
@@ -48,7 +54,11 @@
 //! - [`rollup`]: `ramjet rollup setup | prove | verify | example`: Groth16 keys for the rollup
 //!   circuit, proofs of batches of transfers on the accelerator, their verification;
 //! - [`proofs`]: `ramjet proof export`: a proof and its key as snarkjs JSON or a Solidity
-//!   verifier.
+//!   verifier;
+//! - [`daemon`]: `ramjet node`: a node from its config file, with its gRPC API ([`api`],
+//!   `docs/api.md`) and metrics, until SIGINT or SIGTERM; [`service`] is the networked node it
+//!   runs (the driver of [`protocol::ProtocolNode`] on [`net`]);
+//! - [`wallet`]: `ramjet tx` (keys, balances, transfers) and `ramjet status`, over the API.
 //!
 //! The binary (`src/main.rs`) parses the command line and calls into these modules; errors are
 //! [`NodeError`], turned into messages at the binary's edge.
@@ -57,11 +67,13 @@ pub mod api;
 pub mod config;
 pub mod consensus;
 pub mod contract;
+pub mod daemon;
 pub mod devices;
 pub mod devnet;
 mod error;
 pub mod identity;
 pub mod ledger;
+pub mod metrics;
 pub mod net;
 pub mod observe;
 pub mod proofs;
@@ -72,6 +84,7 @@ pub mod sim;
 pub mod storage;
 pub mod trust;
 pub mod tx;
+pub mod wallet;
 
 pub use error::{NodeError, Result};
 

@@ -366,7 +366,7 @@ fn run_node(args: NodeArgs) -> anyhow::Result<()> {
     };
     let config = NodeConfig::load(args.config.as_deref(), &overrides)?;
     if args.print_config {
-        print!("{}", config.to_toml_string());
+        print!("{}", config.to_toml_string()?);
         return Ok(());
     }
     runtime()?.block_on(daemon::run(config))?;

@@ -39,6 +39,7 @@ pub enum TxCommand {
         /// The key file.
         #[arg(long, value_name = "FILE")]
         key: PathBuf,
+        /// The node to ask.
         #[command(flatten)]
         node: NodeArg,
     },
@@ -48,6 +49,7 @@ pub enum TxCommand {
     Show {
         /// The transaction hash (64 hex digits).
         hash: TxHash,
+        /// The node to ask.
         #[command(flatten)]
         node: NodeArg,
     },
@@ -85,6 +87,7 @@ pub struct SendArgs {
     /// With --wait: give up after this many seconds.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
+    /// The node to submit to.
     #[command(flatten)]
     pub node: NodeArg,
 }
@@ -102,7 +105,11 @@ async fn connect(url: &str) -> Result<pb::node_client::NodeClient<Channel>> {
 }
 
 fn rpc(what: &str, status: tonic::Status) -> NodeError {
-    NodeError::Service(format!("{what}: {} ({:?})", status.message(), status.code()))
+    NodeError::Service(format!(
+        "{what}: {} ({:?})",
+        status.message(),
+        status.code()
+    ))
 }
 
 fn load_key(path: &Path) -> Result<Identity> {
@@ -142,7 +149,11 @@ async fn utxos(
                     asset: AssetId(bytes32(&u.asset)?),
                     amount: u.amount,
                     data: u.data,
-                    contract: u.contract.map(|c| bytes32(&c)).transpose()?.map(crate::tx::ContractHash),
+                    contract: u
+                        .contract
+                        .map(|c| bytes32(&c))
+                        .transpose()?
+                        .map(crate::tx::ContractHash),
                 },
             ))
         })
@@ -200,7 +211,10 @@ pub async fn run_tx(command: TxCommand) -> Result<()> {
             println!("key hash {key_hash}: {} unspent outputs", list.len());
             let mut totals = std::collections::BTreeMap::<AssetId, u128>::new();
             for (o, out) in &list {
-                println!("  {}:{}  {} of asset {}", o.tx, o.index, out.amount, out.asset);
+                println!(
+                    "  {}:{}  {} of asset {}",
+                    o.tx, o.index, out.amount, out.asset
+                );
                 *totals.entry(out.asset).or_default() += u128::from(out.amount);
             }
             for (asset, total) in totals {
@@ -338,7 +352,9 @@ async fn send(args: SendArgs) -> Result<()> {
             return if state == pb::TxState::Accepted {
                 Ok(())
             } else {
-                Err(NodeError::Service(format!("transaction {hash} was rejected")))
+                Err(NodeError::Service(format!(
+                    "transaction {hash} was rejected"
+                )))
             };
         }
         if Instant::now() >= deadline {
@@ -390,7 +406,12 @@ pub async fn run_status(node: &str, json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&value).expect("JSON"));
         return Ok(());
     }
-    println!("node      {} ({}, ramjet {})", hex::encode(&s.node_id), s.mode, s.version);
+    println!(
+        "node      {} ({}, ramjet {})",
+        hex::encode(&s.node_id),
+        s.mode,
+        s.version
+    );
     println!("peer id   {}", s.peer_id);
     println!("chain     {} (id {})", s.chain, s.chain_id);
     println!("uptime    {:.1} s", s.uptime_ms as f64 / 1000.0);
@@ -453,7 +474,12 @@ mod tests {
 
     #[test]
     fn selection_takes_largest_first_of_the_asset() {
-        let all = [utxo(0, 0, 5), utxo(1, 0, 20), utxo(2, 9, 100), utxo(3, 0, 10)];
+        let all = [
+            utxo(0, 0, 5),
+            utxo(1, 0, 20),
+            utxo(2, 9, 100),
+            utxo(3, 0, 10),
+        ];
         let (picked, total) = select_outputs(&all, AssetId([0; 32]), 25).unwrap();
         assert_eq!(picked.iter().map(|o| o.index).collect::<Vec<_>>(), [1, 3]);
         assert_eq!(total, 30);

@@ -83,6 +83,7 @@ pub async fn serve(
         pb::node_server::NodeServer::new(public::NodeApi {
             node: node.clone(),
             max_batch: cfg.max_batch,
+            shutdown: shutdown.clone(),
         })
         .max_decoding_message_size(cfg.max_message_size)
         .max_encoding_message_size(cfg.max_message_size),

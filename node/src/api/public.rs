@@ -3,9 +3,11 @@
 use std::pin::Pin;
 use std::time::Duration;
 
+use futures::StreamExt;
+use tokio_stream::Stream;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
-use tokio_stream::{Stream, StreamExt};
+use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
 use super::convert::{
@@ -24,6 +26,8 @@ const MAX_PROOF_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) struct NodeApi {
     pub(crate) node: NodeHandle,
     pub(crate) max_batch: usize,
+    /// Ends open event streams when the server stops (a graceful shutdown waits for them).
+    pub(crate) shutdown: CancellationToken,
 }
 
 fn decode_tx(bytes: &[u8]) -> Result<Transaction, Status> {
@@ -164,12 +168,14 @@ impl pb::node_server::Node for NodeApi {
         &self,
         _request: Request<pb::StreamEventsRequest>,
     ) -> Result<Response<Self::StreamEventsStream>, Status> {
-        let stream = BroadcastStream::new(self.node.subscribe()).map(|r| match r {
-            Ok(event) => Ok(event_to_pb(&event)),
-            Err(BroadcastStreamRecvError::Lagged(n)) => Err(Status::data_loss(format!(
-                "client too slow: {n} events dropped; subscribe again"
-            ))),
-        });
+        let stream = BroadcastStream::new(self.node.subscribe())
+            .map(|r| match r {
+                Ok(event) => Ok(event_to_pb(&event)),
+                Err(BroadcastStreamRecvError::Lagged(n)) => Err(Status::data_loss(format!(
+                    "client too slow: {n} events dropped; subscribe again"
+                ))),
+            })
+            .take_until(self.shutdown.clone().cancelled_owned());
         Ok(Response::new(Box::pin(stream)))
     }
 

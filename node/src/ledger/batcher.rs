@@ -3,9 +3,11 @@
 //! enough, then maps the [`ramjet_accel::Verdicts`] back to transactions.
 
 use std::collections::HashSet;
+use std::time::Instant;
 
-use ramjet_accel::{Accelerator, SigBatch};
+use ramjet_accel::{Accelerator, Op, SigBatch};
 
+use crate::metrics::NodeMetrics;
 use crate::tx::{Transaction, TxHash};
 
 use super::LedgerError;
@@ -80,8 +82,13 @@ impl Batcher {
     }
 
     /// Verifies every queued signature in one accelerator call and empties the queue. On an
-    /// error the queue is left as it was.
-    pub(crate) fn flush(&mut self, accel: &Accelerator) -> Result<Vec<Checked>, LedgerError> {
+    /// error the queue is left as it was. With `metrics`, the call's size and wall-clock
+    /// latency are recorded under the backend the accelerator routes it to.
+    pub(crate) fn flush(
+        &mut self,
+        accel: &Accelerator,
+        metrics: Option<&NodeMetrics>,
+    ) -> Result<Vec<Checked>, LedgerError> {
         if self.queue.is_empty() {
             return Ok(Vec::new());
         }
@@ -89,7 +96,17 @@ impl Batcher {
         for queued in &self.queue {
             queued.tx.append_to_sig_batch(&mut batch);
         }
+        // The route is asked just before the call, which takes the same one. A call redone on
+        // the CPU after a device fault stays under the device (the accelerator counts those in
+        // `ramjet_accel_fallbacks_total`). Timing reads the clock, but only for the metric.
+        let timed = metrics.map(|m| {
+            let backend = accel.route_of(Op::Ed25519Verify, batch.len());
+            (m, backend, Instant::now())
+        });
         let verdicts = accel.ed25519_verify(&batch)?;
+        if let Some((metrics, backend, start)) = timed {
+            metrics.record_sig_batch(&backend, batch.len(), start.elapsed().as_secs_f64());
+        }
         if verdicts.len() != batch.len() {
             return Err(LedgerError::VerdictCount {
                 expected: batch.len(),

@@ -36,6 +36,7 @@ use std::sync::Arc;
 use ramjet_accel::Accelerator;
 use sha2::{Digest, Sha256};
 
+use crate::metrics::NodeMetrics;
 use crate::observe::TxState;
 use crate::storage::{Column, Store, WriteBatch, utxo_key};
 use crate::tx::{AssetId, OutPoint, Output, Transaction, TxHash};
@@ -85,6 +86,8 @@ pub struct Ledger {
     genesis_hash: TxHash,
     genesis_outputs: u32,
     validator: Option<Arc<dyn SpendValidator>>,
+    /// Where the batcher records each signature batch, if anywhere.
+    metrics: Option<NodeMetrics>,
     utxos: UtxoSet,
     batcher: Batcher,
     /// Held, Pending and Conflicted transactions.
@@ -200,6 +203,7 @@ impl Ledger {
             genesis_hash,
             genesis_outputs: genesis.outputs.len() as u32,
             validator: None,
+            metrics: None,
             live: HashMap::new(),
             next_seq: 0,
             pending: BTreeSet::new(),
@@ -218,6 +222,12 @@ impl Ledger {
     /// one, a spend of an output with a contract is rejected.
     pub fn set_spend_validator(&mut self, validator: Arc<dyn SpendValidator>) {
         self.validator = Some(validator);
+    }
+
+    /// Has every signature batch recorded in `metrics` from now on: its size and latency,
+    /// under the accelerator backend it was routed to ([`NodeMetrics::record_sig_batch`]).
+    pub fn set_metrics(&mut self, metrics: NodeMetrics) {
+        self.metrics = Some(metrics);
     }
 
     /// Deduplicates, runs the stateless checks and the chain-id check, and queues the

@@ -43,7 +43,10 @@ impl Ledger {
         events: &mut Vec<LedgerEvent>,
     ) -> Result<(), LedgerError> {
         if self.batcher.is_due(now_ms) {
-            let mut checked = self.batcher.flush(&self.accel)?.into_iter();
+            let mut checked = self
+                .batcher
+                .flush(&self.accel, self.metrics.as_ref())?
+                .into_iter();
             while let Some((queued, verdict)) = checked.next() {
                 let unresolved = match verdict {
                     Err(input) => {

@@ -38,6 +38,7 @@ use crate::Result;
 use crate::consensus::{ConsensusConfig, Decision, Message, VoteBook};
 use crate::identity::{Identity, NodeId};
 use crate::ledger::{Genesis, Ledger};
+use crate::metrics::NodeMetrics;
 use crate::observe::ObservationBuffer;
 use crate::storage::Store;
 use crate::trust::DirectTrust;
@@ -115,6 +116,13 @@ impl ProtocolNode {
             fork: None,
             signing: true,
         })
+    }
+
+    /// Has the ledger record every signature batch in `metrics`
+    /// ([`Ledger::set_metrics`]). The node records nothing else itself: the caller feeds the
+    /// other metrics from the node's inputs and [`Action`]s.
+    pub fn set_metrics(&mut self, metrics: NodeMetrics) {
+        self.ledger.set_metrics(metrics);
     }
 
     /// The node's id.

@@ -15,6 +15,7 @@ use super::{fetch, now_ms};
 use crate::Result;
 use crate::config::Mode;
 use crate::consensus::{Message, MessageId};
+use crate::metrics::NodeMetrics;
 use crate::net::{self, NetClient, NetEvent, PeerId, Topic};
 use crate::protocol::{Acceptance, Action, ProtocolNode};
 
@@ -60,6 +61,7 @@ pub(crate) struct Driver {
     deferred: HashMap<MessageId, Deferred>,
     meta: HashMap<PeerId, PeerMeta>,
     submitted: u64,
+    metrics: Option<NodeMetrics>,
 }
 
 impl Driver {
@@ -71,6 +73,7 @@ impl Driver {
         commands: mpsc::Receiver<Command>,
         events: broadcast::Sender<StampedEvent>,
         shutdown: CancellationToken,
+        metrics: Option<NodeMetrics>,
     ) -> Self {
         Self {
             node,
@@ -84,6 +87,7 @@ impl Driver {
             deferred: HashMap::new(),
             meta: HashMap::new(),
             submitted: 0,
+            metrics,
         }
     }
 
@@ -166,6 +170,9 @@ impl Driver {
                     });
                 }
                 self.submitted += outcomes.len() as u64;
+                if let Some(m) = &self.metrics {
+                    m.on_submit(outcomes.len());
+                }
                 let _ = reply.send(outcomes);
                 self.carry_out(actions, now).await;
             }
@@ -225,9 +232,11 @@ impl Driver {
         data: Vec<u8>,
     ) -> Result<()> {
         let now = now_ms();
+        let bytes = data.len();
         // Peers are Ed25519 keys (the transport's noise handshake proves it); anything else
         // could not have connected, but is refused all the same.
         let Some(from) = net::node_id_of(&source) else {
+            self.count_malformed(topic, bytes);
             self.report(gossip_id, source, net::Acceptance::Reject)
                 .await;
             return Ok(());
@@ -239,10 +248,12 @@ impl Driver {
                     if author == source || self.meta.contains_key(&author) {
                         self.meta.insert(author, meta);
                     }
+                    self.count_in(topic, bytes, &Acceptance::Accept);
                     net::Acceptance::Accept
                 }
                 _ => {
                     self.node.record_malformed(from, now);
+                    self.count_malformed(topic, bytes);
                     net::Acceptance::Reject
                 }
             };
@@ -250,6 +261,7 @@ impl Driver {
             return Ok(());
         }
         if topic == Topic::Tx && self.mode == Mode::Light {
+            self.count_in(topic, bytes, &Acceptance::Ignore);
             self.report(gossip_id, source, net::Acceptance::Ignore)
                 .await;
             return Ok(());
@@ -259,6 +271,7 @@ impl Driver {
             Ok(_) | Err(_) => {
                 tracing::debug!(%source, ?topic, "malformed gossip dropped");
                 self.node.record_malformed(from, now);
+                self.count_malformed(topic, bytes);
                 self.report(gossip_id, source, net::Acceptance::Reject)
                     .await;
                 return Ok(());
@@ -266,6 +279,7 @@ impl Driver {
         };
         let id = message.id();
         let (acceptance, actions) = self.node.on_message_with_id(from, id, &message, now)?;
+        self.count_in(topic, bytes, &acceptance);
         match acceptance {
             Acceptance::Deferred => {
                 self.deferred.insert(id, Deferred { gossip_id, source });
@@ -274,6 +288,19 @@ impl Driver {
         }
         self.carry_out(actions, now).await;
         Ok(())
+    }
+
+    fn count_malformed(&self, topic: Topic, bytes: usize) {
+        if let Some(m) = &self.metrics {
+            m.on_malformed(NodeMetrics::topic_label(topic), bytes);
+        }
+    }
+
+    /// Counts a received gossip message with the node's verdict.
+    fn count_in(&self, topic: Topic, bytes: usize, acceptance: &Acceptance) {
+        if let Some(m) = &self.metrics {
+            m.on_gossip_in(NodeMetrics::topic_label(topic), bytes, acceptance);
+        }
     }
 
     async fn report(&self, gossip_id: GossipId, source: PeerId, acceptance: net::Acceptance) {
@@ -296,7 +323,14 @@ impl Driver {
                         continue;
                     }
                     let topic = topic_of(&message);
-                    if let Err(e) = self.net.publish(topic, message.encode()).await {
+                    let data = message.encode();
+                    if let Some(m) = &self.metrics {
+                        if let Message::Roots { observations, .. } = &message {
+                            m.on_flush(observations.len());
+                        }
+                        m.on_publish(NodeMetrics::topic_label(topic), data.len());
+                    }
+                    if let Err(e) = self.net.publish(topic, data).await {
                         // No peer yet, or a duplicate: the message is not lost to the node, and
                         // its state spreads through later roots.
                         tracing::debug!(?topic, "publish: {e}");
@@ -316,6 +350,9 @@ impl Driver {
                     }
                 }
                 Action::Event(event) => {
+                    if let Some(m) = &self.metrics {
+                        m.on_event(&event);
+                    }
                     // No subscriber is not an error.
                     let _ = self.events.send(StampedEvent {
                         time_ms: now,
@@ -332,7 +369,8 @@ impl Driver {
             return;
         };
         let now = now_ms();
-        for p in peers {
+        let mut scores = Vec::with_capacity(peers.len());
+        for p in &peers {
             let Some(node) = net::node_id_of(&p.peer_id) else {
                 continue;
             };
@@ -341,9 +379,14 @@ impl Driver {
             } else {
                 self.node.trust().score(&node, now)
             };
+            scores.push(score);
             if (score - p.trust).abs() > 1e-9 {
                 let _ = self.net.set_trust(p.peer_id, score).await;
             }
+        }
+        if let Some(m) = &self.metrics {
+            m.set_peers(peers.len());
+            m.set_trust(&scores, self.node.votes().convicted().len());
         }
     }
 

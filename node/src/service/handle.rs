@@ -144,6 +144,16 @@ pub struct NodeHandle {
     pub(crate) info: Arc<NodeInfo>,
 }
 
+impl std::fmt::Debug for NodeHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeHandle")
+            .field("node_id", &self.info.node_id)
+            .field("peer_id", &self.info.peer_id)
+            .field("mode", &self.info.mode)
+            .finish_non_exhaustive()
+    }
+}
+
 fn stopped() -> NodeError {
     NodeError::Service("the node is shutting down or has stopped".into())
 }

@@ -42,6 +42,7 @@ use crate::Result;
 use crate::config::Mode;
 use crate::identity::Identity;
 use crate::ledger::Genesis;
+use crate::metrics::NodeMetrics;
 use crate::net::{self, NetConfig};
 use crate::protocol::{ProtocolConfig, ProtocolNode};
 use crate::storage::Store;
@@ -67,6 +68,8 @@ pub struct NodeSetup {
     pub protocol: ProtocolConfig,
     /// The network's settings.
     pub net: NetConfig,
+    /// Where the node records its metrics (`None`: not recorded).
+    pub metrics: Option<NodeMetrics>,
 }
 
 /// A started node: its handle, and the driver task to wait for.
@@ -121,6 +124,7 @@ pub async fn start(setup: NodeSetup) -> Result<RunningNode> {
         genesis,
         protocol,
         net: net_config,
+        metrics,
     } = setup;
     let now = now_ms();
     // The network key is the identity's key; the identity itself moves into the node.
@@ -135,6 +139,9 @@ pub async fn start(setup: NodeSetup) -> Result<RunningNode> {
         now + protocol.flush_interval_ms,
     )?;
     node.set_signing(mode == Mode::Validator);
+    if let Some(m) = &metrics {
+        node.set_metrics(m.clone());
+    }
     let chain = net_config.chain.clone();
     let request_timeout = net_config.request_timeout();
     let (net, net_events) = net::start_with_keypair(keypair, net_config).await?;
@@ -157,7 +164,16 @@ pub async fn start(setup: NodeSetup) -> Result<RunningNode> {
             request_timeout,
         }),
     };
-    let driver = driver::Driver::new(node, mode, net, net_events, commands_rx, events, shutdown);
+    let driver = driver::Driver::new(
+        node,
+        mode,
+        net,
+        net_events,
+        commands_rx,
+        events,
+        shutdown,
+        metrics,
+    );
     let driver = tokio::spawn(driver.run());
     Ok(RunningNode { handle, driver })
 }

@@ -217,7 +217,10 @@ async fn the_generated_client_submits_queries_and_streams() {
         };
         assert_eq!(proof.state(), pb::TxState::Accepted);
         assert_eq!(proof.nodes.len(), 1);
-        assert_eq!(proof.nodes[0], f.node.handle().node_id().as_bytes().to_vec());
+        assert_eq!(
+            proof.nodes[0],
+            f.node.handle().node_id().as_bytes().to_vec()
+        );
 
         let status = client
             .get_status(pb::GetStatusRequest {})
@@ -227,7 +230,12 @@ async fn the_generated_client_submits_queries_and_streams() {
         assert_eq!(status.mode, "validator");
         assert_eq!(status.chain_id, CHAIN);
         assert_eq!(status.counters.unwrap().submitted, 3);
-        assert!(status.backends.iter().any(|b| b.kind == "cpu" && b.signatures > 0));
+        assert!(
+            status
+                .backends
+                .iter()
+                .any(|b| b.kind == "cpu" && b.signatures > 0)
+        );
         f.stop().await;
     })
     .await
@@ -256,7 +264,9 @@ async fn errors_map_to_status_codes() {
             .unwrap_err();
         assert_eq!(e.code(), Code::NotFound);
         let e = client
-            .get_transaction(pb::GetTransactionRequest { tx_hash: vec![1; 3] })
+            .get_transaction(pb::GetTransactionRequest {
+                tx_hash: vec![1; 3],
+            })
             .await
             .unwrap_err();
         assert_eq!(e.code(), Code::InvalidArgument);
@@ -328,7 +338,10 @@ async fn errors_map_to_status_codes() {
         unban
             .metadata_mut()
             .insert("authorization", format!("Bearer {TOKEN}").parse().unwrap());
-        assert_eq!(admin.unban_peer(unban).await.unwrap_err().code(), Code::NotFound);
+        assert_eq!(
+            admin.unban_peer(unban).await.unwrap_err().code(),
+            Code::NotFound
+        );
         admin
             .ban_peer(authed(pb::BanPeerRequest {
                 peer_id: stranger.to_string(),
@@ -372,10 +385,7 @@ async fn public_calls_are_rate_limited_per_client_and_admin_can_be_disabled() {
         assert_eq!(&codes[..3], &[Code::Ok; 3]);
         assert!(codes[3..].contains(&Code::ResourceExhausted), "{codes:?}");
         let mut admin = pb::admin_client::AdminClient::new(channel(&f).await);
-        let e = admin
-            .shutdown(pb::ShutdownRequest {})
-            .await
-            .unwrap_err();
+        let e = admin.shutdown(pb::ShutdownRequest {}).await.unwrap_err();
         assert_eq!(e.code(), Code::PermissionDenied);
         f.stop().await;
     })
@@ -401,7 +411,10 @@ async fn a_port_in_use_is_named() {
         .err()
         .expect("the port is taken");
         let text = e.to_string();
-        assert!(text.contains("api.listen") && text.contains(&taken.to_string()), "{text}");
+        assert!(
+            text.contains("api.listen") && text.contains(&taken.to_string()),
+            "{text}"
+        );
         assert!(text.contains("already in use"), "{text}");
         f.stop().await;
     })
@@ -411,10 +424,10 @@ async fn a_port_in_use_is_named() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reflection_lists_both_services() {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-    use tonic_reflection::pb::v1::ServerReflectionRequest;
 
     tokio::time::timeout(LIMIT, async {
         let f = fixture(api_config()).await;
@@ -434,7 +447,10 @@ async fn reflection_lists_both_services() {
         };
         let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
         for want in ["ramjet.v1.Node", "ramjet.v1.Admin"] {
-            assert!(names.iter().any(|n| n == want), "{want} missing from {names:?}");
+            assert!(
+                names.iter().any(|n| n == want),
+                "{want} missing from {names:?}"
+            );
         }
         f.stop().await;
     })

@@ -112,13 +112,22 @@ fn net_config(bootstrap: Option<String>) -> NetConfig {
 }
 
 async fn start_node(secret: u8, mode: Mode, bootstrap: Option<String>) -> RunningNode {
+    start_with(secret, mode, bootstrap, protocol()).await
+}
+
+async fn start_with(
+    secret: u8,
+    mode: Mode,
+    bootstrap: Option<String>,
+    protocol: ProtocolConfig,
+) -> RunningNode {
     service::start(NodeSetup {
         identity: Identity::from_secret([secret; 32], 0).unwrap(),
         mode,
         store: Arc::new(MemoryStore::new("cluster-test")),
         accel: Arc::new(Accelerator::cpu_only()),
         genesis: genesis(),
-        protocol: protocol(),
+        protocol,
         net: net_config(bootstrap),
         metrics: None,
     })
@@ -203,19 +212,17 @@ async fn a_transfer_reaches_every_node_and_gets_a_finality_proof() {
 
         // The proof gathers the signed observations of more than one node once their roots
         // carrying Accepted are flushed (every 100 ms).
-        let mut bundle = None;
-        wait_for(|| async {
+        let bundle = loop {
             let b = handles[1]
                 .finality_proof(hash, Duration::from_secs(2))
                 .await
                 .unwrap()
                 .expect("accepted here");
-            let enough = b.nodes.len() == 3;
-            bundle = Some(b);
-            enough
-        })
-        .await;
-        let bundle = bundle.unwrap();
+            if b.nodes.len() == 3 {
+                break b;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
         assert_eq!(bundle.state, TxState::Accepted);
         let verdict = verify_finality(&bundle.proof, TxState::Accepted, 3).unwrap();
         let mut ids: Vec<_> = handles.iter().map(NodeHandle::node_id).collect();
@@ -299,9 +306,7 @@ async fn an_observer_validates_and_relays_but_signs_nothing() {
 /// A bare network peer (no node behind it) that publishes whatever it is told to.
 async fn attacker(secret: u8, boot: String) -> (NetClient, mpsc::Receiver<NetEvent>, Identity) {
     let identity = Identity::from_secret([secret; 32], 0).unwrap();
-    let (client, mut events) = net::start(&identity, net_config(Some(boot)))
-        .await
-        .unwrap();
+    let (client, mut events) = net::start(&identity, net_config(Some(boot))).await.unwrap();
     // Drain its events so that its event loop never blocks; verdicts are not its concern.
     let (tx, rx) = mpsc::channel(1);
     let c = client.clone();
@@ -321,88 +326,133 @@ async fn attacker(secret: u8, boot: String) -> (NetClient, mpsc::Receiver<NetEve
     (client, rx, identity)
 }
 
+/// What a misbehaving peer sends.
+enum Misbehaviour {
+    /// Bytes on a topic.
+    Raw(Topic, Vec<u8>),
+    /// A message on the right topic whose transaction's signature does not verify.
+    ForgedSignature,
+}
+
+/// Starts a fresh attacker, waits until it is in the node's mesh, has it misbehave once, and
+/// returns once the node's trust in it has dropped and gossipsub scores it negative.
+async fn misbehave_once(h: &NodeHandle, boot: &str, secret: u8, what: Misbehaviour) {
+    let (bad, _events, bad_identity) = attacker(secret, boot.to_owned()).await;
+    let bad_node = bad_identity.node_id();
+    let topic = match &what {
+        Misbehaviour::Raw(t, _) => *t,
+        Misbehaviour::ForgedSignature => Topic::Tx,
+    };
+    wait_for(|| async { !bad.mesh_peers(topic).await.unwrap().is_empty() }).await;
+    let trust = || async {
+        h.inspect(move |n, now| n.trust().score(&bad_node, now))
+            .await
+            .unwrap()
+    };
+    let initial = trust().await;
+    match what {
+        Misbehaviour::Raw(topic, bytes) => {
+            bad.publish(topic, bytes).await.unwrap();
+        }
+        Misbehaviour::ForgedSignature => {
+            let mut forged = transfer(1, 9);
+            forged.outputs[0].amount = 999;
+            let forged_hash = forged.hash();
+            bad.publish(Topic::Tx, Message::Tx(forged).encode())
+                .await
+                .unwrap();
+            wait_for(|| async { trust().await < initial }).await;
+            assert_ne!(h.state(forged_hash).await.unwrap(), Some(TxState::Accepted));
+        }
+    }
+    wait_for(|| async { trust().await < initial }).await;
+    // The network layer heard about it too: gossipsub's invalid-delivery penalty makes the
+    // sender's score negative (the penalty halves every second, so it is checked at once).
+    let peer = net::public_key_to_peer_id(bad_identity.public_key()).unwrap();
+    wait_for(|| async {
+        h.net()
+            .gossip_score(peer)
+            .await
+            .unwrap()
+            .is_some_and(|s| s < 0.0)
+    })
+    .await;
+    bad.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_gossip_is_dropped_and_costs_the_sender_trust() {
     within(async {
-        let node = start_node(1, Mode::Validator, None).await;
+        // Gossipsub graylists a peer after its second invalid message (its score falls below
+        // -80), so only two reach the node: with a penalty of 0.25 two bring a peer from the
+        // initial 0.5 to 0, below the ban threshold of 0.1.
+        let mut harsh = protocol();
+        harsh.trust.invalid_penalty = 0.25;
+        let node = start_with(1, Mode::Validator, None, harsh).await;
         let h = node.handle();
         let boot = address_of(&h).await;
-        let (bad, _events, bad_identity) = attacker(66, boot).await;
-        let bad_node = bad_identity.node_id();
-        wait_for(|| async {
-            !bad.mesh_peers(Topic::Tx).await.unwrap().is_empty()
-                && !bad.mesh_peers(Topic::Obs).await.unwrap().is_empty()
-        })
-        .await;
-        let trust = |h: NodeHandle| async move {
-            h.inspect(move |n, now| n.trust().score(&bad_node, now))
+        let cases = [
+            Misbehaviour::Raw(Topic::Tx, b"\x00garbage that is no transaction".to_vec()),
+            Misbehaviour::Raw(Topic::Obs, Message::Tx(transfer(4, 9)).encode()),
+            Misbehaviour::Raw(Topic::Meta, b"{\"mode\":\"king\"}".to_vec()),
+            Misbehaviour::ForgedSignature,
+        ];
+        for (i, case) in cases.into_iter().enumerate() {
+            misbehave_once(&h, &boot, 60 + i as u8, case).await;
+        }
+
+        // A replay of a valid transaction the node already has is ignored: not accepted twice,
+        // no penalty. (Gossipsub drops an exact copy it has seen; this copy is new to the
+        // attacker's router, so it reaches the node.)
+        let (replayer, _events, replayer_identity) = attacker(70, boot.clone()).await;
+        wait_for(|| async { !replayer.mesh_peers(Topic::Tx).await.unwrap().is_empty() }).await;
+        let good = transfer(2, 9);
+        h.submit(good.clone()).await.unwrap();
+        wait_state(&h, good.hash(), TxState::Accepted).await;
+        let replayer_node = replayer_identity.node_id();
+        let replayer_trust = || async {
+            h.inspect(move |n, now| n.trust().score(&replayer_node, now))
                 .await
                 .unwrap()
         };
-        let initial = trust(h.clone()).await;
-
-        // Garbage bytes on the transaction topic.
-        bad.publish(Topic::Tx, b"\x00garbage that is no transaction".to_vec())
-            .await
-            .unwrap();
-        wait_for(|| async { trust(h.clone()).await < initial }).await;
-        let after_garbage = trust(h.clone()).await;
-
-        // A valid transaction on the observation topic.
-        let misplaced = Message::Tx(transfer(4, 9)).encode();
-        bad.publish(Topic::Obs, misplaced).await.unwrap();
-        wait_for(|| async { trust(h.clone()).await < after_garbage }).await;
-        let after_misplaced = trust(h.clone()).await;
-
-        // A transaction whose signature does not verify (the output amount changed after
-        // signing): rejected after its batch, and never accepted.
-        let mut forged = transfer(1, 9);
-        forged.outputs[0].amount = 999;
-        let forged_hash = forged.hash();
-        bad.publish(Topic::Tx, Message::Tx(forged).encode())
-            .await
-            .unwrap();
-        wait_for(|| async { trust(h.clone()).await < after_misplaced }).await;
-        assert_ne!(h.state(forged_hash).await.unwrap(), Some(TxState::Accepted));
-
-        // Malformed metadata.
-        let before_meta = trust(h.clone()).await;
-        bad.publish(Topic::Meta, b"{\"mode\":\"king\"}".to_vec())
-            .await
-            .unwrap();
-        wait_for(|| async { trust(h.clone()).await < before_meta }).await;
-
-        // A replay of a valid transaction the node already has is ignored, not accepted twice,
-        // and costs nothing; the node goes on working.
-        let good = transfer(2, 9);
-        let good_hash = good.hash();
-        h.submit(good.clone()).await.unwrap();
-        wait_state(&h, good_hash, TxState::Accepted).await;
-        let before_replay = trust(h.clone()).await;
+        let before = replayer_trust().await;
         let accepted_before = h.inspect(|n, _| n.counters().accepted).await.unwrap();
-        // Gossipsub itself drops an exact copy it has seen; a copy it has not (our publish is
-        // new to the attacker's router) reaches the node, which ignores it.
-        let _ = bad.publish(Topic::Tx, Message::Tx(good).encode()).await;
+        let _ = replayer
+            .publish(Topic::Tx, Message::Tx(good).encode())
+            .await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(
             h.inspect(|n, _| n.counters().accepted).await.unwrap(),
             accepted_before
         );
-        assert!(trust(h.clone()).await >= before_replay);
+        assert!(replayer_trust().await >= before);
+
+        // A peer that keeps sending garbage falls below the trust threshold and is banned
+        // (disconnected, and refused) at the next trust push.
+        let (spammer, _events, spammer_identity) = attacker(71, boot.clone()).await;
+        let spammer_peer = net::public_key_to_peer_id(spammer_identity.public_key()).unwrap();
+        wait_for(|| async { !spammer.mesh_peers(Topic::Tx).await.unwrap().is_empty() }).await;
+        for i in 0..3u8 {
+            let mut garbage = b"\x00garbage ".to_vec();
+            garbage.push(i);
+            let _ = spammer.publish(Topic::Tx, garbage).await;
+        }
+        wait_for(|| async {
+            !h.net()
+                .peers()
+                .await
+                .unwrap()
+                .iter()
+                .any(|p| p.peer_id == spammer_peer)
+        })
+        .await;
+
+        // The node goes on working.
         let third = transfer(3, 9);
         h.submit(third.clone()).await.unwrap();
         wait_state(&h, third.hash(), TxState::Accepted).await;
-        // The network layer heard about it too: the attacker's gossip score is negative.
-        let peer = net::public_key_to_peer_id(bad_identity.public_key()).unwrap();
-        wait_for(|| async {
-            h.net()
-                .gossip_score(peer)
-                .await
-                .unwrap()
-                .is_some_and(|s| s < 0.0)
-        })
-        .await;
-        bad.shutdown().await.unwrap();
+        replayer.shutdown().await.unwrap();
+        spammer.shutdown().await.unwrap();
         node.shutdown().await.unwrap();
     })
     .await;

@@ -2,11 +2,13 @@
 
 mod api;
 mod cluster;
+mod config;
 mod contract;
 mod devices;
 mod devnet;
 mod identity;
 mod ledger;
+mod metrics;
 mod net;
 mod observe;
 mod protocol;
