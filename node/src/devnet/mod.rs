@@ -694,6 +694,7 @@ mod tests {
                     min_peers: 1,
                     ..NetConfig::default()
                 },
+                metrics: None,
             })
             .await
             .unwrap();

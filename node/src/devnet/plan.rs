@@ -2,7 +2,7 @@
 //! a configuration file, the wallet's account keys and the genesis shared by every node.
 
 use std::fs;
-use std::net::{Ipv4Addr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 
 use ed25519_consensus::SigningKey;
@@ -11,8 +11,10 @@ use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::config::{GenesisFile, Mode, NodeConfig};
 use crate::identity::Identity;
 use crate::ledger::Genesis;
+use crate::net::NetConfig;
 use crate::tx::{Address, AssetId, Output};
 use crate::{NodeError, Result};
 
@@ -141,7 +143,9 @@ impl Plan {
         let asset = devnet_asset();
         let genesis = build_genesis(&accounts, per_account, asset);
         let genesis_path = dir.join("genesis.json");
-        write_file(&genesis_path, &genesis_json(&genesis))?;
+        GenesisFile::from_genesis(&genesis)
+            .and_then(|file| file.save(&genesis_path))
+            .map_err(|e| NodeError::Devnet(e.to_string()))?;
 
         let mut rng = ChaCha20Rng::seed_from_u64(params.seed ^ 0x6e6f_6465_6b65_7973);
         let mut nodes = Vec::with_capacity(params.nodes);
@@ -322,62 +326,6 @@ pub fn genesis_json(genesis: &Genesis) -> String {
     text
 }
 
-#[derive(Serialize)]
-struct ConfigFile<'a> {
-    node: NodeToml<'a>,
-    network: NetworkToml,
-    api: ApiToml,
-    metrics: MetricsToml,
-    protocol: ProtocolToml,
-    accel: AccelToml,
-}
-
-#[derive(Serialize)]
-struct NodeToml<'a> {
-    mode: &'static str,
-    data_dir: &'a Path,
-    key_file: &'a Path,
-    genesis: &'a Path,
-}
-
-#[derive(Serialize)]
-struct NetworkToml {
-    chain: &'static str,
-    listen: Vec<String>,
-    bootstrap: Vec<String>,
-    min_peers: usize,
-    max_peers: usize,
-}
-
-#[derive(Serialize)]
-struct ApiToml {
-    listen: String,
-    rate_limit_exempt_loopback: bool,
-    max_batch: usize,
-}
-
-#[derive(Serialize)]
-struct MetricsToml {
-    listen: String,
-}
-
-#[derive(Serialize)]
-struct ProtocolToml {
-    ledger: LedgerToml,
-}
-
-#[derive(Serialize)]
-struct LedgerToml {
-    chain_id: u32,
-}
-
-#[derive(Serialize)]
-struct AccelToml {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    backend: Option<&'static str>,
-    single_signature: bool,
-}
-
 /// Node `node`'s configuration file (TOML): a validator on 127.0.0.1, bootstrapping from node 0
 /// (node 0 from none), on the devnet chain with the shared genesis.
 pub fn config_toml(
@@ -386,52 +334,42 @@ pub fn config_toml(
     genesis: &Path,
     params: &PlanParams,
 ) -> String {
-    let bootstrap = if node.index == 0 {
-        Vec::new()
-    } else {
-        vec![nodes[0].bootstrap_addr()]
+    let mut config = NodeConfig::default();
+    config.node.mode = Mode::Validator;
+    config.node.data_dir = node.data_dir.clone();
+    config.node.key_file = Some(node.key_file.clone());
+    config.node.genesis = Some(genesis.to_owned());
+    config.network = NetConfig {
+        chain: DEVNET_CHAIN.into(),
+        listen: vec![node.p2p_addr()],
+        bootstrap: if node.index == 0 {
+            Vec::new()
+        } else {
+            vec![nodes[0].bootstrap_addr()]
+        },
+        min_peers: nodes.len().saturating_sub(1).max(1),
+        max_peers: (2 * nodes.len()).max(8),
+        ..NetConfig::default()
     };
-    let others = nodes.len().saturating_sub(1);
-    let config = ConfigFile {
-        node: NodeToml {
-            mode: "validator",
-            data_dir: &node.data_dir,
-            key_file: &node.key_file,
-            genesis,
-        },
-        network: NetworkToml {
-            chain: DEVNET_CHAIN,
-            listen: vec![node.p2p_addr()],
-            bootstrap,
-            min_peers: others.max(1),
-            max_peers: (2 * nodes.len()).max(8),
-        },
-        api: ApiToml {
-            listen: format!("127.0.0.1:{}", node.api_port),
-            rate_limit_exempt_loopback: true,
-            max_batch: super::load::MAX_BATCH,
-        },
-        metrics: MetricsToml {
-            listen: format!("127.0.0.1:{}", node.metrics_port),
-        },
-        protocol: ProtocolToml {
-            ledger: LedgerToml {
-                chain_id: DEVNET_CHAIN_ID,
-            },
-        },
-        accel: AccelToml {
-            backend: match params.backend {
-                BackendChoice::Cpu => Some("cpu"),
-                BackendChoice::Auto => None,
-            },
-            single_signature: params.single_signature,
-        },
+    config.api.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, node.api_port));
+    config.api.rate_limit_exempt_loopback = true;
+    config.api.max_batch = super::load::MAX_BATCH;
+    config.metrics.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, node.metrics_port));
+    config.protocol.ledger.chain_id = DEVNET_CHAIN_ID;
+    config.accel.backend = match params.backend {
+        BackendChoice::Cpu => Some("cpu".to_owned()),
+        BackendChoice::Auto => None,
     };
+    config.accel.single_signature = params.single_signature;
     let mut text = format!(
         "# Node {} of the devnet written by `ramjet devnet` (rewritten on every run).\n\n",
         node.index
     );
-    text.push_str(&toml::to_string(&config).expect("the devnet config serialises (UTF-8 paths)"));
+    text.push_str(
+        &config
+            .to_toml_string()
+            .expect("the devnet config serialises (UTF-8 paths)"),
+    );
     text
 }
 
@@ -560,6 +498,8 @@ mod tests {
         for node in &plan.nodes {
             assert!(node.key_file.is_file());
             Identity::load(&node.key_file).unwrap();
+            let loaded = NodeConfig::load(Some(&node.config), &Default::default()).unwrap();
+            assert_eq!(loaded.genesis().unwrap(), plan.genesis);
             let text = fs::read_to_string(&node.config).unwrap();
             let value: toml::Value = toml::from_str(&text).unwrap();
             assert_eq!(value["node"]["mode"].as_str(), Some("validator"));
