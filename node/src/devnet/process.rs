@@ -67,6 +67,8 @@ impl Cluster {
                 .arg("--config")
                 .arg(&node.config)
                 .current_dir(&node.dir)
+                // Plain text logs (tracing colours its output otherwise).
+                .env("NO_COLOR", "1")
                 .stdin(Stdio::null())
                 .stdout(log)
                 .stderr(err)
