@@ -76,6 +76,10 @@ pub enum NodeError {
         /// The address.
         addr: String,
     },
+    /// `ramjet devnet` could not set up, start or run its network (the message says which
+    /// node and, for a node that failed, ends with the tail of its log).
+    #[error("devnet: {0}")]
+    Devnet(String),
     /// The running node cannot serve the request: it is shutting down or stopped, or its
     /// driver failed.
     #[error("node: {0}")]

@@ -43,6 +43,10 @@
 //!
 //! The operator commands:
 //!
+//! - [`devnet`]: `ramjet devnet` starts N nodes on this machine, puts them under a load of
+//!   signed transfers and double-spend attempts, and reports finality latency, throughput and
+//!   memory, checking that every double spend resolved the same way everywhere and that every
+//!   node ends with the same UTXO set (`docs/devnet.md`);
 //! - [`devices`]: `ramjet devices` lists the backends found on this machine (the CPU, and each
 //!   GPU adapter `ramjet-kernels` can open, lavapipe marked emulated), and with
 //!   `--calibrate` measures each operation on each backend and writes the calibration profile that
@@ -65,6 +69,7 @@ pub mod consensus;
 pub mod contract;
 pub mod daemon;
 pub mod devices;
+pub mod devnet;
 mod error;
 pub mod identity;
 pub mod ledger;

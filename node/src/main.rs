@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use ramjet_accel::CalibrationProfile;
 use ramjet_accel::calibrate::Effort;
 use ramjet_node::config::{ConfigOverrides, NodeConfig};
+use ramjet_node::devnet::DevnetArgs;
 use ramjet_node::proofs::ExportFormat;
 use ramjet_node::wallet::{self, NodeArg, TxCommand};
 use ramjet_node::{Detected, daemon, detect, devices, proofs, rollup};
@@ -43,6 +44,9 @@ enum Command {
         #[command(subcommand)]
         command: RollupCommand,
     },
+    /// Start a local network of nodes, put it under load (transfers and double-spend
+    /// attempts), check that the nodes agree, and report latency, throughput and memory.
+    Devnet(DevnetArgs),
     /// Proofs in other tools' formats.
     Proof {
         #[command(subcommand)]
@@ -234,6 +238,18 @@ fn main() -> anyhow::Result<()> {
             }
         }
         Command::Rollup { command } => run_rollup(command)?,
+        Command::Devnet(args) => {
+            let summary = runtime()?.block_on(ramjet_node::devnet::run(args.clone()))?;
+            summary.write_table(&mut std::io::stdout().lock())?;
+            println!("summary written to {}", args.json_path().display());
+            if !summary.ok {
+                anyhow::bail!(
+                    "devnet: {} check(s) failed: {}",
+                    summary.failures.len(),
+                    summary.failures.join("; ")
+                );
+            }
+        }
         Command::Proof {
             command:
                 ProofCommand::Export {

@@ -5,6 +5,7 @@ mod cluster;
 mod config;
 mod contract;
 mod devices;
+mod devnet;
 mod identity;
 mod ledger;
 mod metrics;

@@ -1,0 +1,1001 @@
+//! The load: a wallet of accounts whose spendable outputs are tracked ([`Pool`]), signed
+//! transfers paced at the requested rate and sent round-robin to the nodes in batches,
+//! double-spend attempts, and the [`Tracker`] that follows every transaction through the nodes'
+//! event streams (finality latency, counts, each double spend's outcome on each node).
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use ed25519_consensus::SigningKey;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use tokio::sync::mpsc;
+use tonic::transport::Channel;
+
+use crate::api::pb;
+use crate::api::pb::node_client::NodeClient;
+use crate::ledger::Genesis;
+use crate::tx::{Address, AssetId, Fee, OutPoint, Output, Transaction, TxHash};
+
+/// Most transactions in one `SubmitTransactions` call (also the nodes' `api.max_batch`).
+pub const MAX_BATCH: usize = 1024;
+/// How often the load submits what is due.
+pub(crate) const TICK: Duration = Duration::from_millis(10);
+/// Deadline of one API call.
+pub(crate) const RPC_TIMEOUT: Duration = Duration::from_secs(10);
+/// Distinct refusal reasons kept for the report.
+const MAX_REASONS: usize = 10;
+
+/// A node's API client.
+pub(crate) type Client = NodeClient<Channel>;
+/// The tracker, shared by the load, the submitters and the event streams.
+pub(crate) type Shared = Arc<Mutex<Tracker>>;
+
+/// Milliseconds since the Unix epoch (the clock the nodes' event times use).
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// A spendable output of one of the wallet's accounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Coin {
+    /// The owning account.
+    pub account: usize,
+    /// The output.
+    pub outpoint: OutPoint,
+    /// Its amount.
+    pub amount: u64,
+}
+
+/// The wallet's spendable outputs, per account. [`Pool::take`] goes round the accounts so that
+/// consecutive transfers come from different accounts.
+#[derive(Debug, Default)]
+pub struct Pool {
+    accounts: Vec<VecDeque<Coin>>,
+    cursor: usize,
+    len: usize,
+}
+
+impl Pool {
+    /// An empty pool for `accounts` accounts.
+    pub fn new(accounts: usize) -> Self {
+        Self {
+            accounts: vec![VecDeque::new(); accounts],
+            cursor: 0,
+            len: 0,
+        }
+    }
+
+    /// The genesis outputs: output `i` belongs to account `i / per_account` (the layout of
+    /// [`super::plan::build_genesis`]).
+    pub fn from_genesis(genesis: &Genesis, per_account: usize, accounts: usize) -> Self {
+        let mut pool = Self::new(accounts);
+        for (i, output) in genesis.outputs.iter().enumerate() {
+            pool.push(Coin {
+                account: i / per_account.max(1),
+                outpoint: genesis.outpoint(i as u32),
+                amount: output.amount,
+            });
+        }
+        pool
+    }
+
+    /// Makes `coin` spendable.
+    pub fn push(&mut self, coin: Coin) {
+        self.accounts[coin.account].push_back(coin);
+        self.len += 1;
+    }
+
+    /// A spendable output (the oldest of the next account that has one), now no longer in the
+    /// pool; `None` when the pool is empty.
+    pub fn take(&mut self) -> Option<Coin> {
+        let n = self.accounts.len();
+        for step in 0..n {
+            let account = (self.cursor + step) % n;
+            if let Some(coin) = self.accounts[account].pop_front() {
+                self.cursor = (account + 1) % n;
+                self.len -= 1;
+                return Some(coin);
+            }
+        }
+        None
+    }
+
+    /// How many outputs are spendable.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// No output is spendable.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// The accounts' keys, and transfers between them.
+pub struct Wallet {
+    keys: Vec<SigningKey>,
+    addresses: Vec<Address>,
+    asset: AssetId,
+    rng: ChaCha20Rng,
+}
+
+impl Wallet {
+    /// A wallet of `keys` on chain `chain_id`, moving `asset`; `seed` picks recipients.
+    pub fn new(keys: Vec<SigningKey>, chain_id: u32, asset: AssetId, seed: u64) -> Self {
+        let addresses = keys
+            .iter()
+            .map(|k| Address::of_public_key(chain_id, &k.verification_key().to_bytes()))
+            .collect();
+        Self {
+            keys,
+            addresses,
+            asset,
+            rng: ChaCha20Rng::seed_from_u64(seed ^ 0x7472_616e_7366_6572),
+        }
+    }
+
+    /// A transfer spending `coin` to a random other account: half to it, the rest back to the
+    /// owner as change (one output to the recipient when the amount is 1). Returns the signed
+    /// transaction and the coins it creates.
+    pub fn transfer(&mut self, coin: &Coin) -> (Transaction, Vec<Coin>) {
+        let n = self.keys.len();
+        let to = if n < 2 {
+            coin.account
+        } else {
+            (coin.account + self.rng.gen_range(1..n)) % n
+        };
+        self.transfer_to(coin, to, true)
+    }
+
+    /// Two different transactions spending `coin`: one pays it all to the next account, the
+    /// other splits it with the account after (or pays it back to the owner when there are
+    /// only two accounts).
+    pub fn double_spend(&self, coin: &Coin) -> [(Transaction, Vec<Coin>); 2] {
+        let n = self.keys.len().max(1);
+        [
+            self.transfer_to(coin, (coin.account + 1) % n, false),
+            self.transfer_to(coin, (coin.account + 2) % n, true),
+        ]
+    }
+
+    fn transfer_to(&self, coin: &Coin, to: usize, split: bool) -> (Transaction, Vec<Coin>) {
+        let output = |account: usize, amount: u64| Output {
+            address: self.addresses[account],
+            asset: self.asset,
+            amount,
+            data: None,
+            contract: None,
+        };
+        let mut owners = vec![to];
+        let outputs = if split && coin.amount >= 2 {
+            let pay = coin.amount / 2;
+            owners.push(coin.account);
+            vec![output(to, pay), output(coin.account, coin.amount - pay)]
+        } else {
+            vec![output(to, coin.amount)]
+        };
+        let tx = Transaction::build_signed(
+            &[(coin.outpoint, &self.keys[coin.account])],
+            outputs,
+            Fee::default(),
+        );
+        let hash = tx.hash();
+        let coins = tx
+            .outputs
+            .iter()
+            .zip(owners)
+            .enumerate()
+            .map(|(index, (o, account))| Coin {
+                account,
+                outpoint: OutPoint {
+                    tx: hash,
+                    index: index as u32,
+                },
+                amount: o.amount,
+            })
+            .collect();
+        (tx, coins)
+    }
+}
+
+/// Per node, what its event stream said.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct NodeCounts {
+    /// `Accepted` events.
+    pub accepted: u64,
+    /// `Rejected` events.
+    pub rejected: u64,
+    /// `Conflict` events.
+    pub conflicts: u64,
+    /// `Decided` events.
+    pub decided: u64,
+    /// `Equivocation` events.
+    pub equivocations: u64,
+}
+
+/// A transfer sent and not yet accepted on every node.
+#[derive(Debug)]
+struct InFlight {
+    node: usize,
+    submit_ms: u64,
+    outputs: Vec<Coin>,
+    accepted_at: Vec<Option<u64>>,
+    accepted: usize,
+    released: bool,
+}
+
+/// One double-spend attempt: two transactions spending the same output, sent at the same
+/// moment to two different nodes.
+#[derive(Clone, Debug)]
+pub struct DoubleSpend {
+    /// The output both spend.
+    pub outpoint: OutPoint,
+    /// The two spenders (side 0 and side 1).
+    pub txs: [TxHash; 2],
+    /// The node each side was sent to.
+    pub sent_to: [usize; 2],
+    /// Each side's state, or error, as its submission answered.
+    pub submit_states: [String; 2],
+    /// Per node, whether it accepted each side.
+    pub accepted: Vec<[bool; 2]>,
+    /// Per node, the side its `Decided` event named the winner (`None` before, or if it named
+    /// neither side).
+    pub decided: Vec<Option<usize>>,
+}
+
+/// What a double spend came to across the nodes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every node accepted the same side, and only it.
+    Agreed(usize),
+    /// A node accepted both sides, or two nodes accepted different sides: a safety violation.
+    Violation(String),
+    /// No violation, but some nodes accepted neither side.
+    Unresolved(String),
+}
+
+impl DoubleSpend {
+    /// A new attempt, nothing seen yet on the `nodes` nodes.
+    pub fn new(outpoint: OutPoint, txs: [TxHash; 2], sent_to: [usize; 2], nodes: usize) -> Self {
+        Self {
+            outpoint,
+            txs,
+            sent_to,
+            submit_states: [String::new(), String::new()],
+            accepted: vec![[false; 2]; nodes],
+            decided: vec![None; nodes],
+        }
+    }
+
+    /// At most one side accepted on any node, and the same side on all nodes.
+    pub fn verdict(&self) -> Verdict {
+        let mut sides = Vec::with_capacity(self.accepted.len());
+        for (node, accepted) in self.accepted.iter().enumerate() {
+            match accepted {
+                [true, true] => {
+                    return Verdict::Violation(format!("node {node} accepted both spenders"));
+                }
+                [true, false] => sides.push(Some(0)),
+                [false, true] => sides.push(Some(1)),
+                [false, false] => sides.push(None),
+            }
+        }
+        let first = sides.iter().flatten().next().copied();
+        if let Some(side) = first
+            && let Some(node) = sides.iter().position(|s| s.is_some_and(|s| s != side))
+        {
+            let other = sides.iter().position(|s| *s == Some(side)).unwrap_or(0);
+            return Verdict::Violation(format!(
+                "node {other} accepted spender {} and node {node} accepted spender {}",
+                letter(side),
+                letter(1 - side)
+            ));
+        }
+        let missing: Vec<String> = sides
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_none())
+            .map(|(node, _)| node.to_string())
+            .collect();
+        match first {
+            Some(side) if missing.is_empty() => Verdict::Agreed(side),
+            Some(side) => Verdict::Unresolved(format!(
+                "spender {} accepted, but node(s) {} accepted neither",
+                letter(side),
+                missing.join(", ")
+            )),
+            None => Verdict::Unresolved("no node accepted either spender".to_owned()),
+        }
+    }
+
+    /// What node `node` did, in a word: `a`, `b`, `both` or `none`.
+    pub fn accepted_on(&self, node: usize) -> &'static str {
+        match self.accepted[node] {
+            [true, true] => "both",
+            [true, false] => "a",
+            [false, true] => "b",
+            [false, false] => "none",
+        }
+    }
+}
+
+/// Side 0 is spender `a`, side 1 spender `b`.
+pub(crate) fn letter(side: usize) -> &'static str {
+    if side == 0 { "a" } else { "b" }
+}
+
+/// Everything the run has seen: the pool, transfers in flight, latencies, counts, double
+/// spends.
+#[derive(Debug)]
+pub struct Tracker {
+    nodes: usize,
+    /// The spendable outputs.
+    pub pool: Pool,
+    in_flight: HashMap<TxHash, InFlight>,
+    double_spend_of: HashMap<TxHash, (usize, usize)>,
+    /// Every double-spend attempt.
+    pub double_spends: Vec<DoubleSpend>,
+    /// Finality latency of each transfer accepted on every node, in ms.
+    pub latencies: Vec<u64>,
+    /// Per node, its events.
+    pub per_node: Vec<NodeCounts>,
+    /// Transfers sent (double spends not counted).
+    pub submitted: u64,
+    /// Transfers accepted on every node.
+    pub finalized: u64,
+    /// Transfers the node they were sent to refused at submission (or the call failed).
+    pub refused: u64,
+    /// Transfers the node they were sent to rejected later.
+    pub rejected: u64,
+    /// Why transfers were refused: reason → count (the first few reasons).
+    pub refusal_reasons: BTreeMap<String, u64>,
+    /// Outputs some node reported a conflict on.
+    pub conflicts: HashSet<OutPoint>,
+    /// Outputs some node decided a conflict on.
+    pub decided: HashSet<OutPoint>,
+    /// Load ticks that found no spendable output.
+    pub starved: u64,
+    /// Event streams that failed or ended while the run needed them.
+    pub stream_errors: Vec<String>,
+    /// Set once the run is over: streams ending then are expected.
+    pub closing: bool,
+}
+
+impl Tracker {
+    /// A tracker for `nodes` nodes and the wallet's `pool`.
+    pub fn new(nodes: usize, pool: Pool) -> Self {
+        Self {
+            nodes,
+            pool,
+            in_flight: HashMap::new(),
+            double_spend_of: HashMap::new(),
+            double_spends: Vec::new(),
+            latencies: Vec::new(),
+            per_node: vec![NodeCounts::default(); nodes],
+            submitted: 0,
+            finalized: 0,
+            refused: 0,
+            rejected: 0,
+            refusal_reasons: BTreeMap::new(),
+            conflicts: HashSet::new(),
+            decided: HashSet::new(),
+            starved: 0,
+            stream_errors: Vec::new(),
+            closing: false,
+        }
+    }
+
+    /// Transfers sent and not yet accepted on every node (nor refused or rejected).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Double spends not yet accepted (one side or the other) on every node.
+    pub fn unresolved_double_spends(&self) -> usize {
+        self.double_spends
+            .iter()
+            .filter(|d| d.accepted.iter().any(|a| a == &[false, false]))
+            .count()
+    }
+
+    /// Records that transfer `hash`, creating `outputs`, is being sent to `node` at `submit_ms`.
+    pub fn sent(&mut self, hash: TxHash, node: usize, outputs: Vec<Coin>, submit_ms: u64) {
+        self.submitted += 1;
+        self.in_flight.insert(
+            hash,
+            InFlight {
+                node,
+                submit_ms,
+                outputs,
+                accepted_at: vec![None; self.nodes],
+                accepted: 0,
+                released: false,
+            },
+        );
+    }
+
+    /// Records a double-spend attempt; returns its index.
+    pub fn double_spend(&mut self, attempt: DoubleSpend) -> usize {
+        let index = self.double_spends.len();
+        for (side, hash) in attempt.txs.iter().enumerate() {
+            self.double_spend_of.insert(*hash, (index, side));
+        }
+        self.double_spends.push(attempt);
+        index
+    }
+
+    /// The answer to a submission of `hash`: refused when `error` is set or the state is
+    /// REJECTED (the transfer is dropped, its input not reused).
+    pub fn submit_answer(&mut self, hash: &TxHash, state: pb::TxState, error: &str) {
+        if let Some(&(index, side)) = self.double_spend_of.get(hash) {
+            self.double_spends[index].submit_states[side] = if error.is_empty() {
+                state_name(state).to_owned()
+            } else {
+                format!("{}: {error}", state_name(state))
+            };
+            return;
+        }
+        if (!error.is_empty() || state == pb::TxState::Rejected)
+            && self.in_flight.remove(hash).is_some()
+        {
+            self.refused += 1;
+            let reason = if error.is_empty() {
+                state_name(state).to_owned()
+            } else {
+                error.to_owned()
+            };
+            self.note_reason(reason);
+        }
+    }
+
+    /// A submission call failed: every transfer in it is refused.
+    pub fn submit_failed(&mut self, hashes: &[TxHash], error: &str) {
+        for hash in hashes {
+            self.submit_answer(hash, pb::TxState::Unspecified, error);
+        }
+    }
+
+    fn note_reason(&mut self, reason: String) {
+        if let Some(count) = self.refusal_reasons.get_mut(&reason) {
+            *count += 1;
+        } else if self.refusal_reasons.len() < MAX_REASONS {
+            self.refusal_reasons.insert(reason, 1);
+        }
+    }
+
+    /// An event from node `node`'s stream.
+    pub fn on_event(&mut self, node: usize, event: pb::Event) {
+        use pb::event::Kind;
+        let counts = &mut self.per_node[node];
+        match event.kind {
+            Some(Kind::Accepted(a)) => {
+                counts.accepted += 1;
+                if let Some(hash) = tx_hash(&a.tx_hash) {
+                    self.on_accepted(node, hash, event.time_ms);
+                }
+            }
+            Some(Kind::Rejected(r)) => {
+                counts.rejected += 1;
+                if let Some(hash) = tx_hash(&r.tx_hash) {
+                    self.on_rejected(node, hash, &r.reason);
+                }
+            }
+            Some(Kind::Conflict(c)) => {
+                counts.conflicts += 1;
+                if let Some(outpoint) = c.outpoint.as_ref().and_then(outpoint) {
+                    self.conflicts.insert(outpoint);
+                }
+            }
+            Some(Kind::Decided(d)) => {
+                counts.decided += 1;
+                if let Some(outpoint) = d.outpoint.as_ref().and_then(outpoint) {
+                    self.decided.insert(outpoint);
+                }
+                if let Some(winner) = tx_hash(&d.winner)
+                    && let Some(&(index, side)) = self.double_spend_of.get(&winner)
+                {
+                    self.double_spends[index].decided[node] = Some(side);
+                }
+            }
+            Some(Kind::Equivocation(_)) => counts.equivocations += 1,
+            None => {}
+        }
+    }
+
+    /// Transfer `hash` was accepted on `node` at `time_ms`: its outputs become spendable when
+    /// `node` is the one it was sent to; its latency is known once every node accepted it.
+    pub fn on_accepted(&mut self, node: usize, hash: TxHash, time_ms: u64) {
+        if let Some(&(index, side)) = self.double_spend_of.get(&hash) {
+            self.double_spends[index].accepted[node][side] = true;
+            return;
+        }
+        let Some(tx) = self.in_flight.get_mut(&hash) else {
+            return;
+        };
+        if tx.accepted_at[node].is_none() {
+            tx.accepted_at[node] = Some(time_ms);
+            tx.accepted += 1;
+        }
+        if node == tx.node && !tx.released {
+            tx.released = true;
+            for coin in tx.outputs.drain(..) {
+                self.pool.push(coin);
+            }
+        }
+        if tx.accepted == self.nodes {
+            let last = tx.accepted_at.iter().flatten().max().copied().unwrap_or(0);
+            self.latencies.push(last.saturating_sub(tx.submit_ms));
+            self.finalized += 1;
+            self.in_flight.remove(&hash);
+        }
+    }
+
+    /// Transfer `hash` was rejected on `node`: dropped if `node` is the one it was sent to.
+    pub fn on_rejected(&mut self, node: usize, hash: TxHash, reason: &str) {
+        if self.double_spend_of.contains_key(&hash) {
+            return;
+        }
+        if self.in_flight.get(&hash).is_some_and(|tx| tx.node == node) {
+            self.in_flight.remove(&hash);
+            self.rejected += 1;
+            self.note_reason(format!("rejected: {reason}"));
+        }
+    }
+}
+
+/// A TxState's name as the API spells it, shortened (`PENDING`).
+pub(crate) fn state_name(state: pb::TxState) -> &'static str {
+    state
+        .as_str_name()
+        .strip_prefix("TX_STATE_")
+        .unwrap_or("UNSPECIFIED")
+}
+
+fn tx_hash(bytes: &[u8]) -> Option<TxHash> {
+    <[u8; 32]>::try_from(bytes).ok().map(TxHash)
+}
+
+fn outpoint(o: &pb::OutPoint) -> Option<OutPoint> {
+    Some(OutPoint {
+        tx: tx_hash(&o.tx_hash)?,
+        index: o.index,
+    })
+}
+
+/// A signed transfer ready to send.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    hash: TxHash,
+    bytes: Vec<u8>,
+    outputs: Vec<Coin>,
+}
+
+/// Sends the batches queued for node `node`, merging those that queued up while a call was
+/// running, until the queue closes.
+pub(crate) async fn submitter(
+    node: usize,
+    mut client: Client,
+    mut queue: mpsc::UnboundedReceiver<Vec<Prepared>>,
+    tracker: Shared,
+) {
+    while let Some(mut batch) = queue.recv().await {
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(more) => batch.extend(more),
+                Err(_) => break,
+            }
+        }
+        while !batch.is_empty() {
+            let rest = batch.split_off(batch.len().min(MAX_BATCH));
+            submit(node, &mut client, batch, &tracker).await;
+            batch = rest;
+        }
+    }
+}
+
+async fn submit(node: usize, client: &mut Client, batch: Vec<Prepared>, tracker: &Shared) {
+    let mut hashes = Vec::with_capacity(batch.len());
+    let mut transactions = Vec::with_capacity(batch.len());
+    {
+        let submit_ms = now_ms();
+        let mut t = tracker.lock().expect("tracker lock");
+        for p in batch {
+            t.sent(p.hash, node, p.outputs, submit_ms);
+            hashes.push(p.hash);
+            transactions.push(p.bytes);
+        }
+    }
+    let mut request = tonic::Request::new(pb::SubmitTransactionsRequest { transactions });
+    request.set_timeout(RPC_TIMEOUT);
+    match client.submit_transactions(request).await {
+        Ok(response) => {
+            let results = response.into_inner().results;
+            let mut t = tracker.lock().expect("tracker lock");
+            for (i, hash) in hashes.iter().enumerate() {
+                match results.get(i) {
+                    Some(r) => t.submit_answer(hash, r.state(), &r.error),
+                    None => t.submit_answer(hash, pb::TxState::Unspecified, "no result returned"),
+                }
+            }
+        }
+        Err(status) => {
+            let error = format!("SubmitTransactions failed: {}", status.message());
+            tracker
+                .lock()
+                .expect("tracker lock")
+                .submit_failed(&hashes, &error);
+        }
+    }
+}
+
+/// Sends one side of a double spend to its node.
+async fn submit_one(mut client: Client, bytes: Vec<u8>) -> Result<pb::SubmitResult, String> {
+    let mut request = tonic::Request::new(pb::SubmitTransactionsRequest {
+        transactions: vec![bytes],
+    });
+    request.set_timeout(RPC_TIMEOUT);
+    match client.submit_transactions(request).await {
+        Ok(response) => response
+            .into_inner()
+            .results
+            .into_iter()
+            .next()
+            .ok_or_else(|| "no result returned".to_owned()),
+        Err(status) => Err(status.message().to_owned()),
+    }
+}
+
+/// What the load does.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LoadParams {
+    /// How long transfers are sent.
+    pub(crate) duration: Duration,
+    /// Transfers per second.
+    pub(crate) tps: u64,
+    /// Double-spend attempts, evenly spread over the run.
+    pub(crate) double_spends: usize,
+}
+
+/// When double spend `index` of `count` is due: the middle of its slice of the run.
+pub(crate) fn double_spend_due(index: usize, count: usize, duration: Duration) -> Duration {
+    duration.mul_f64((index as f64 + 0.5) / count.max(1) as f64)
+}
+
+/// Sends transfers at `params.tps` for `params.duration`, round-robin over the nodes (through
+/// their submitters' `queues`), and the double spends at their times (directly, with
+/// `clients`). Returns when the duration is over; submissions may still be running.
+pub(crate) async fn drive(
+    params: LoadParams,
+    wallet: &mut Wallet,
+    tracker: &Shared,
+    queues: &[mpsc::UnboundedSender<Vec<Prepared>>],
+    clients: &[Client],
+) {
+    let nodes = queues.len();
+    let start = Instant::now();
+    let mut ticker = tokio::time::interval(TICK);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut due_so_far = 0u64;
+    let mut next_node = 0usize;
+    let mut next_double_spend = 0usize;
+    let mut attempts = Vec::new();
+    loop {
+        ticker.tick().await;
+        let elapsed = start.elapsed();
+        let over = elapsed >= params.duration;
+        // At the end, any attempt still due (a late tick) goes out before stopping.
+        while next_double_spend < params.double_spends
+            && (over
+                || elapsed
+                    >= double_spend_due(next_double_spend, params.double_spends, params.duration))
+        {
+            let coin = tracker.lock().expect("tracker lock").pool.take();
+            if let Some(coin) = coin {
+                let sent_to = [next_double_spend % nodes, (next_double_spend + 1) % nodes];
+                attempts.push(tokio::spawn(double_spend(
+                    wallet.double_spend(&coin),
+                    coin.outpoint,
+                    sent_to,
+                    [clients[sent_to[0]].clone(), clients[sent_to[1]].clone()],
+                    tracker.clone(),
+                )));
+            } else {
+                tracker.lock().expect("tracker lock").starved += 1;
+            }
+            next_double_spend += 1;
+        }
+        if over {
+            break;
+        }
+        let due = (params.tps as f64 * elapsed.as_secs_f64()) as u64;
+        let count = due.saturating_sub(due_so_far).min(params.tps.max(1)) as usize;
+        due_so_far = due;
+        if count == 0 {
+            continue;
+        }
+        let coins: Vec<Coin> = {
+            let mut t = tracker.lock().expect("tracker lock");
+            let coins: Vec<Coin> = std::iter::from_fn(|| t.pool.take()).take(count).collect();
+            if coins.len() < count {
+                t.starved += 1;
+            }
+            coins
+        };
+        let mut batches: Vec<Vec<Prepared>> = (0..nodes).map(|_| Vec::new()).collect();
+        for coin in coins {
+            let (tx, outputs) = wallet.transfer(&coin);
+            batches[next_node].push(Prepared {
+                hash: tx.hash(),
+                bytes: tx.encode(),
+                outputs,
+            });
+            next_node = (next_node + 1) % nodes;
+        }
+        for (queue, batch) in queues.iter().zip(batches) {
+            if !batch.is_empty() {
+                let _ = queue.send(batch);
+            }
+        }
+    }
+    for attempt in attempts {
+        let _ = attempt.await;
+    }
+}
+
+/// Sends both sides of a double spend at the same moment to their two nodes.
+async fn double_spend(
+    sides: [(Transaction, Vec<Coin>); 2],
+    spent: OutPoint,
+    sent_to: [usize; 2],
+    clients: [Client; 2],
+    tracker: Shared,
+) {
+    let txs = [sides[0].0.hash(), sides[1].0.hash()];
+    let nodes = tracker.lock().expect("tracker lock").nodes;
+    tracker
+        .lock()
+        .expect("tracker lock")
+        .double_spend(DoubleSpend::new(spent, txs, sent_to, nodes));
+    let [a, b] = clients;
+    let (ra, rb) = tokio::join!(
+        submit_one(a, sides[0].0.encode()),
+        submit_one(b, sides[1].0.encode())
+    );
+    let mut t = tracker.lock().expect("tracker lock");
+    for (hash, result) in txs.iter().zip([ra, rb]) {
+        match result {
+            Ok(r) => t.submit_answer(hash, r.state(), &r.error),
+            Err(e) => t.submit_answer(hash, pb::TxState::Unspecified, &e),
+        }
+    }
+}
+
+/// Reads node `node`'s event stream into the tracker until it ends.
+pub(crate) async fn follow_events(
+    node: usize,
+    mut stream: tonic::Streaming<pb::Event>,
+    tracker: Shared,
+) {
+    loop {
+        let next = stream.message().await;
+        let mut t = tracker.lock().expect("tracker lock");
+        match next {
+            Ok(Some(event)) => t.on_event(node, event),
+            Ok(None) => {
+                if !t.closing {
+                    t.stream_errors
+                        .push(format!("the event stream of node {node} ended"));
+                }
+                return;
+            }
+            Err(status) => {
+                if !t.closing {
+                    t.stream_errors.push(format!(
+                        "the event stream of node {node} failed: {}",
+                        status.message()
+                    ));
+                }
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devnet::plan::{DEVNET_CHAIN_ID, account_keys, build_genesis, devnet_asset};
+
+    fn coin(account: usize, n: u8) -> Coin {
+        Coin {
+            account,
+            outpoint: OutPoint {
+                tx: TxHash([n; 32]),
+                index: 0,
+            },
+            amount: 100,
+        }
+    }
+
+    #[test]
+    fn pool_takes_round_the_accounts() {
+        let mut pool = Pool::new(3);
+        assert!(pool.take().is_none());
+        pool.push(coin(0, 1));
+        pool.push(coin(0, 2));
+        pool.push(coin(2, 3));
+        assert_eq!(pool.len(), 3);
+        assert_eq!(pool.take(), Some(coin(0, 1)));
+        assert_eq!(pool.take(), Some(coin(2, 3)));
+        assert_eq!(pool.take(), Some(coin(0, 2)));
+        assert!(pool.is_empty());
+        assert_eq!(pool.take(), None);
+    }
+
+    #[test]
+    fn pool_from_genesis_assigns_owners() {
+        let keys = account_keys(1, 3);
+        let genesis = build_genesis(&keys, 4, devnet_asset());
+        let mut pool = Pool::from_genesis(&genesis, 4, 3);
+        assert_eq!(pool.len(), 12);
+        let first = pool.take().unwrap();
+        assert_eq!(first.account, 0);
+        assert_eq!(first.outpoint, genesis.outpoint(0));
+        assert_eq!(pool.take().unwrap().outpoint, genesis.outpoint(4));
+        assert_eq!(pool.take().unwrap().outpoint, genesis.outpoint(8));
+    }
+
+    #[test]
+    fn transfers_are_valid_and_create_the_coins_they_say() {
+        let keys = account_keys(1, 4);
+        let genesis = build_genesis(&keys, 1, devnet_asset());
+        let mut wallet = Wallet::new(keys.clone(), DEVNET_CHAIN_ID, devnet_asset(), 1);
+        let spent = Coin {
+            account: 1,
+            outpoint: genesis.outpoint(1),
+            amount: 1001,
+        };
+        let (tx, coins) = wallet.transfer(&spent);
+        tx.check_stateless().unwrap();
+        assert!(tx.verify_signatures());
+        assert_eq!(tx.inputs[0].outpoint, spent.outpoint);
+        assert_eq!(coins.len(), 2);
+        assert_eq!(coins.iter().map(|c| c.amount).sum::<u64>(), 1001);
+        assert_ne!(coins[0].account, 1, "pays another account");
+        assert_eq!(coins[1].account, 1, "change comes back");
+        for (i, c) in coins.iter().enumerate() {
+            assert_eq!(c.outpoint.tx, tx.hash());
+            assert_eq!(c.outpoint.index, i as u32);
+            let owner = keys[c.account].verification_key().to_bytes();
+            assert_eq!(
+                tx.outputs[i].address,
+                Address::of_public_key(DEVNET_CHAIN_ID, &owner)
+            );
+        }
+        let (one, coins) = wallet.transfer(&Coin { amount: 1, ..spent });
+        assert_eq!((one.outputs.len(), coins.len()), (1, 1));
+        let [(a, _), (b, _)] = wallet.double_spend(&spent);
+        assert_ne!(a.hash(), b.hash());
+        assert_eq!(a.inputs[0].outpoint, b.inputs[0].outpoint);
+        // With two accounts the sides still differ.
+        let two = Wallet::new(account_keys(1, 2), DEVNET_CHAIN_ID, devnet_asset(), 1);
+        let [(a, _), (b, _)] = two.double_spend(&Coin {
+            account: 0,
+            ..spent
+        });
+        assert_ne!(a.hash(), b.hash());
+        assert!(a.verify_signatures() && b.verify_signatures());
+    }
+
+    fn accepted(hash: TxHash, time_ms: u64) -> pb::Event {
+        pb::Event {
+            time_ms,
+            kind: Some(pb::event::Kind::Accepted(pb::Accepted {
+                tx_hash: hash.0.to_vec(),
+            })),
+        }
+    }
+
+    #[test]
+    fn tracker_releases_outputs_and_measures_finality() {
+        let mut t = Tracker::new(3, Pool::new(2));
+        let out = coin(1, 9);
+        t.sent(TxHash([1; 32]), 1, vec![out], 1_000);
+        t.on_event(0, accepted(TxHash([1; 32]), 1_300));
+        assert!(
+            t.pool.is_empty(),
+            "not spendable before the node it was sent to accepts it"
+        );
+        t.on_event(1, accepted(TxHash([1; 32]), 1_200));
+        assert_eq!(t.pool.len(), 1);
+        assert_eq!((t.in_flight(), t.finalized), (1, 0));
+        t.on_event(1, accepted(TxHash([1; 32]), 1_250)); // a duplicate changes nothing
+        t.on_event(2, accepted(TxHash([1; 32]), 1_450));
+        assert_eq!((t.in_flight(), t.finalized), (0, 1));
+        assert_eq!(t.latencies, vec![450]);
+        assert_eq!(t.pool.len(), 1);
+        assert_eq!(t.per_node[1].accepted, 2);
+
+        // Refused at submission, rejected later: dropped, outputs never spendable.
+        t.sent(TxHash([2; 32]), 0, vec![coin(0, 10)], 2_000);
+        t.submit_answer(&TxHash([2; 32]), pb::TxState::Rejected, "unknown input");
+        t.sent(TxHash([3; 32]), 2, vec![coin(0, 11)], 2_000);
+        t.submit_answer(&TxHash([3; 32]), pb::TxState::Pending, "");
+        t.on_rejected(0, TxHash([3; 32]), "elsewhere"); // not the node it was sent to
+        assert_eq!(t.in_flight(), 1);
+        t.on_rejected(2, TxHash([3; 32]), "bad");
+        assert_eq!((t.in_flight(), t.refused, t.rejected), (0, 1, 1));
+        assert_eq!(t.pool.len(), 1);
+        assert_eq!(t.submitted, 3);
+        assert_eq!(t.refusal_reasons.get("unknown input"), Some(&1));
+    }
+
+    fn attempt(nodes: usize) -> DoubleSpend {
+        DoubleSpend::new(
+            coin(0, 1).outpoint,
+            [TxHash([0xa; 32]), TxHash([0xb; 32])],
+            [0, 1],
+            nodes,
+        )
+    }
+
+    #[test]
+    fn double_spend_verdicts() {
+        let mut d = attempt(3);
+        assert!(matches!(d.verdict(), Verdict::Unresolved(_)));
+        d.accepted = vec![[false, true]; 3];
+        assert_eq!(d.verdict(), Verdict::Agreed(1));
+        d.accepted[2] = [false, false];
+        assert!(matches!(d.verdict(), Verdict::Unresolved(m) if m.contains("node(s) 2")));
+        d.accepted[2] = [true, false];
+        assert!(
+            matches!(d.verdict(), Verdict::Violation(m) if m.contains("node 2 accepted spender a"))
+        );
+        d.accepted[1] = [true, true];
+        assert!(matches!(d.verdict(), Verdict::Violation(m) if m.contains("node 1 accepted both")));
+        assert_eq!(d.accepted_on(1), "both");
+        assert_eq!(d.accepted_on(2), "a");
+    }
+
+    #[test]
+    fn tracker_follows_double_spends() {
+        let mut t = Tracker::new(2, Pool::new(1));
+        let index = t.double_spend(attempt(2));
+        t.on_event(0, accepted(TxHash([0xb; 32]), 5));
+        t.on_event(
+            1,
+            pb::Event {
+                time_ms: 6,
+                kind: Some(pb::event::Kind::Decided(pb::Decided {
+                    outpoint: Some(pb::OutPoint {
+                        tx_hash: vec![1; 32],
+                        index: 0,
+                    }),
+                    winner: vec![0xb; 32],
+                    support: Default::default(),
+                })),
+            },
+        );
+        assert_eq!(t.unresolved_double_spends(), 1);
+        t.on_event(1, accepted(TxHash([0xb; 32]), 7));
+        assert_eq!(t.unresolved_double_spends(), 0);
+        let d = &t.double_spends[index];
+        assert_eq!(d.verdict(), Verdict::Agreed(1));
+        assert_eq!(d.decided, vec![None, Some(1)]);
+        assert_eq!(t.decided.len(), 1);
+        assert_eq!(t.finalized, 0, "double spends are not transfers");
+        t.submit_answer(&TxHash([0xa; 32]), pb::TxState::Conflicted, "");
+        assert_eq!(t.double_spends[index].submit_states[0], "CONFLICTED");
+    }
+
+    #[test]
+    fn double_spends_are_spread_over_the_run() {
+        let run = Duration::from_secs(10);
+        assert_eq!(double_spend_due(0, 2, run), Duration::from_millis(2500));
+        assert_eq!(double_spend_due(1, 2, run), Duration::from_millis(7500));
+    }
+}

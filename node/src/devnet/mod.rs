@@ -1,0 +1,790 @@
+//! `ramjet devnet`: a local network of N nodes under load, with its correctness checks.
+//!
+//! The steps, one module each:
+//!
+//! - [`plan`]: wipe and recreate the devnet directory; per node a key file, free ports and a
+//!   configuration file (node 0 is every other node's bootstrap peer); the wallet's account keys
+//!   (from `--seed`) and the genesis shared by every node, funding the first seconds of load;
+//! - [`process`]: run each node as `ramjet node --config …` (logging to `node-i/node.log`) and
+//!   stop them all with SIGTERM (SIGKILL after 10 s) at the end, on Ctrl-C, on an error or a
+//!   panic;
+//! - [`load`]: signed transfers at `--tps`, round-robin over the nodes in batches, each spending
+//!   an output the node it was sent to has accepted; double-spend attempts sent to two nodes at
+//!   once; every node's event stream followed;
+//! - [`stats`] and [`report`]: finality latency percentiles, counts, memory, which backend
+//!   verified the signatures, and the checks: every double spend resolved the same way on
+//!   every node, every node's UTXO digest equal.
+//!
+//! `docs/devnet.md` describes the command, its flags and the summary.
+
+#[cfg(test)]
+mod fake;
+pub mod load;
+pub mod plan;
+pub mod process;
+pub mod report;
+pub mod stats;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tonic::transport::Endpoint;
+
+pub use plan::BackendChoice;
+pub use report::Summary;
+
+use crate::api::pb;
+use crate::api::pb::node_client::NodeClient;
+use crate::{NodeError, Result};
+use load::{Client, LoadParams, Pool, Shared, Tracker, Wallet};
+use plan::{DEVNET_CHAIN_ID, Plan, PlanParams};
+use process::{Cluster, STOP_GRACE, rss_kib};
+use report::{NodeFacts, Settings, signature_backends};
+use stats::{Percentiles, RateWindow};
+
+/// How long the nodes have to answer `GetStatus` with at least one peer.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long, after the load, transfers still in flight have to be accepted everywhere.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long, after that, the nodes' UTXO digests have to become equal.
+const DIGEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// A pause between the nodes being ready and the load, for the gossip meshes to form.
+const SETTLE: Duration = Duration::from_secs(1);
+/// How often the progress line is redrawn.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// `ramjet devnet`: start a local network of nodes, put it under load, check and report.
+#[derive(Clone, Debug, clap::Args)]
+pub struct DevnetArgs {
+    /// Number of nodes (at least 2).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub nodes: usize,
+    /// Seconds of load.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub duration: u64,
+    /// Transfers submitted per second, over all nodes.
+    #[arg(long, value_name = "RATE", default_value_t = 500)]
+    pub tps: u64,
+    /// Double-spend attempts over the run (each sends two spenders of one output to two nodes
+    /// at once).
+    #[arg(long, value_name = "K", default_value_t = 20)]
+    pub double_spends: usize,
+    /// Wallet accounts (at least 2).
+    #[arg(long, value_name = "A", default_value_t = 64)]
+    pub accounts: usize,
+    /// The devnet directory: wiped and recreated (refused unless empty or a previous devnet).
+    #[arg(long, value_name = "DIR", default_value = "devnet")]
+    pub dir: PathBuf,
+    /// First port: node i uses P+3i (p2p), P+3i+1 (API), P+3i+2 (metrics); 0 picks free ports.
+    #[arg(long, value_name = "P", default_value_t = 0)]
+    pub base_port: u16,
+    /// The nodes' accelerator backend: `cpu` forces the CPU, `auto` lets each node choose.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu)]
+    pub backend: BackendChoice,
+    /// Verify signatures one at a time instead of in batches (the baseline).
+    #[arg(long)]
+    pub single_signature: bool,
+    /// Where the JSON summary goes (default: DIR/summary.json).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Seed of the wallet's and the nodes' keys.
+    #[arg(long, value_name = "SEED", default_value_t = 1)]
+    pub seed: u64,
+    /// Keep the nodes' stores (node-i/data) after a successful run (they are always kept after
+    /// a failed one); logs, configs, keys, the genesis and the summary are always kept.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+impl DevnetArgs {
+    fn check(&self) -> Result<()> {
+        let mut problems = Vec::new();
+        if self.nodes < 2 {
+            problems.push("--nodes must be at least 2");
+        }
+        if self.accounts < 2 {
+            problems.push("--accounts must be at least 2");
+        }
+        if self.tps == 0 {
+            problems.push("--tps must be at least 1");
+        }
+        if self.duration == 0 {
+            problems.push("--duration must be at least 1");
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(NodeError::Devnet(problems.join("; ")))
+        }
+    }
+
+    /// Where the JSON summary is written.
+    pub fn json_path(&self) -> PathBuf {
+        self.json
+            .clone()
+            .unwrap_or_else(|| self.dir.join("summary.json"))
+    }
+}
+
+/// Runs the devnet: plan, start the nodes, wait for them, load, check, stop the nodes, write
+/// the JSON summary. The progress line goes to stderr; printing the summary is the caller's
+/// ([`Summary::write_table`]). A failed check is in the summary (`ok == false`), not an error.
+///
+/// # Errors
+/// [`NodeError::Devnet`] for bad arguments, a directory that is not a devnet, a node that does
+/// not start or exits (with the tail of its log), or an interruption (Ctrl-C, SIGTERM); file
+/// errors. The nodes are stopped in every case.
+pub async fn run(args: DevnetArgs) -> Result<Summary> {
+    args.check()?;
+    let plan = Plan::create(&PlanParams {
+        dir: args.dir.clone(),
+        nodes: args.nodes,
+        accounts: args.accounts,
+        tps: args.tps,
+        double_spends: args.double_spends,
+        seed: args.seed,
+        base_port: args.base_port,
+        backend: args.backend,
+        single_signature: args.single_signature,
+    })?;
+    let program = std::env::current_exe()
+        .map_err(|e| NodeError::Devnet(format!("cannot find the ramjet binary: {e}")))?;
+    let bar = progress_bar();
+    bar.set_message(format!(
+        "starting {} nodes in {}",
+        args.nodes,
+        plan.dir.display()
+    ));
+    let mut cluster = Cluster::spawn(&program, &plan.nodes)?;
+    let outcome = tokio::select! {
+        outcome = session(&args, &plan, &mut cluster, &bar) => outcome,
+        signal = interrupted() => Err(NodeError::Devnet(format!("interrupted by {signal}"))),
+    };
+    bar.set_message("stopping the nodes");
+    let stopped = cluster.stop(STOP_GRACE).await;
+    bar.finish_and_clear();
+    let (settings, load_secs, finalized_during_load, tracker, facts) = outcome?;
+    let summary = Summary::build(
+        settings,
+        load_secs,
+        finalized_during_load,
+        &tracker,
+        facts,
+        &stopped,
+    );
+    if summary.ok && !args.keep {
+        for node in &plan.nodes {
+            let _ = std::fs::remove_dir_all(&node.data_dir);
+        }
+    }
+    let path = args.json_path();
+    let mut text = serde_json::to_string_pretty(&summary).expect("the summary serialises");
+    text.push('\n');
+    std::fs::write(&path, text).map_err(|e| plan::file_error(&path, e))?;
+    Ok(summary)
+}
+
+/// What the session hands back to be summarised once the nodes are stopped.
+type Outcome = (Settings, f64, u64, Tracker, Vec<NodeFacts>);
+
+/// Waits for the nodes, runs the load, drains, reads the final statuses.
+async fn session(
+    args: &DevnetArgs,
+    plan: &Plan,
+    cluster: &mut Cluster,
+    bar: &ProgressBar,
+) -> Result<Outcome> {
+    let n = plan.nodes.len();
+    // Dropping the set (at the end, or when Ctrl-C drops this future) aborts every task.
+    let mut tasks = JoinSet::new();
+    let rss = Arc::new(Mutex::new(vec![(0u64, 0u64); n]));
+    tasks.spawn(sample_rss(cluster.pids(), rss.clone()));
+
+    let clients = wait_ready(plan, cluster, bar).await?;
+    tokio::time::sleep(SETTLE).await;
+
+    let pool = Pool::from_genesis(&plan.genesis, plan.outputs_per_account, plan.accounts.len());
+    let tracker: Shared = Arc::new(Mutex::new(Tracker::new(n, pool)));
+    for (index, client) in clients.iter().enumerate() {
+        let stream = client
+            .clone()
+            .stream_events(pb::StreamEventsRequest {})
+            .await
+            .map_err(|s| {
+                NodeError::Devnet(format!(
+                    "cannot open the event stream of node {index}: {}",
+                    s.message()
+                ))
+            })?
+            .into_inner();
+        tasks.spawn(load::follow_events(index, stream, tracker.clone()));
+    }
+    let statuses: Arc<Mutex<Vec<Option<pb::NodeStatus>>>> = Arc::new(Mutex::new(vec![None; n]));
+    tasks.spawn(poll_statuses(clients.clone(), statuses.clone()));
+    let mut queues = Vec::with_capacity(n);
+    let mut submitters = JoinSet::new();
+    for (index, client) in clients.iter().enumerate() {
+        let (tx, rx) = mpsc::unbounded_channel();
+        queues.push(tx);
+        submitters.spawn(load::submitter(index, client.clone(), rx, tracker.clone()));
+    }
+    let started = Instant::now();
+    let duration = Duration::from_secs(args.duration);
+    tasks.spawn(show_progress(
+        bar.clone(),
+        started,
+        duration,
+        tracker.clone(),
+        statuses.clone(),
+    ));
+
+    let mut wallet = Wallet::new(
+        plan.accounts.clone(),
+        DEVNET_CHAIN_ID,
+        plan.asset,
+        args.seed,
+    );
+    let params = LoadParams {
+        duration,
+        tps: args.tps,
+        double_spends: args.double_spends,
+    };
+    tokio::select! {
+        () = load::drive(params, &mut wallet, &tracker, &queues, &clients) => {}
+        error = watch_exits(cluster) => return Err(error),
+    }
+    let load_secs = started.elapsed().as_secs_f64();
+    let finalized_during_load = tracker.lock().expect("tracker lock").finalized;
+    drop(queues);
+    while submitters.join_next().await.is_some() {}
+
+    // Drain: transfers in flight accepted everywhere, double spends resolved everywhere.
+    let deadline = Instant::now() + DRAIN_TIMEOUT;
+    loop {
+        let (in_flight, open) = {
+            let t = tracker.lock().expect("tracker lock");
+            (t.in_flight(), t.unresolved_double_spends())
+        };
+        if (in_flight == 0 && open == 0) || Instant::now() >= deadline {
+            break;
+        }
+        if let Some((_, message)) = cluster.exited() {
+            return Err(NodeError::Devnet(message));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The final statuses: retried until every digest is equal, or the timeout.
+    bar.set_message("comparing the nodes' UTXO digests");
+    let deadline = Instant::now() + DIGEST_TIMEOUT;
+    let last = loop {
+        let mut last = Vec::with_capacity(n);
+        for client in &clients {
+            last.push(get_status(client).await.ok());
+        }
+        let equal = last.iter().all(|s| {
+            s.as_ref()
+                .zip(last[0].as_ref())
+                .is_some_and(|(s, first)| s.utxo_digest == first.utxo_digest)
+        });
+        if equal || Instant::now() >= deadline {
+            break last;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    tracker.lock().expect("tracker lock").closing = true;
+    tasks.abort_all();
+    let rss = rss.lock().expect("rss lock").clone();
+    let facts = plan
+        .nodes
+        .iter()
+        .zip(last)
+        .zip(rss)
+        .map(|((node, status), (peak, last))| NodeFacts {
+            peer_id: node.peer_id.clone(),
+            api: format!("127.0.0.1:{}", node.api_port),
+            status,
+            rss_peak_kib: peak,
+            rss_last_kib: last,
+        })
+        .collect();
+    let settings = Settings {
+        nodes: n,
+        duration_secs: args.duration,
+        tps: args.tps,
+        double_spends: args.double_spends,
+        accounts: args.accounts,
+        seed: args.seed,
+        backend: args.backend,
+        single_signature: args.single_signature,
+        dir: plan.dir.clone(),
+        genesis_outputs: plan.genesis.outputs.len(),
+    };
+    let tracker = std::mem::replace(
+        &mut *tracker.lock().expect("tracker lock"),
+        Tracker::new(0, Pool::new(0)),
+    );
+    Ok((settings, load_secs, finalized_during_load, tracker, facts))
+}
+
+/// Connects to every node and waits until each answers `GetStatus` with at least one peer.
+async fn wait_ready(plan: &Plan, cluster: &mut Cluster, bar: &ProgressBar) -> Result<Vec<Client>> {
+    let n = plan.nodes.len();
+    let deadline = Instant::now() + READY_TIMEOUT;
+    let mut clients: Vec<Option<Client>> = vec![None; n];
+    let mut problems = vec![String::from("not answering yet"); n];
+    loop {
+        if let Some((_, message)) = cluster.exited() {
+            return Err(NodeError::Devnet(format!("while starting, {message}")));
+        }
+        let mut ready = 0;
+        for (node, client) in plan.nodes.iter().zip(&mut clients) {
+            if client.is_none() {
+                match connect(&node.api_url()).await {
+                    Ok(c) => *client = Some(c),
+                    Err(e) => {
+                        problems[node.index] =
+                            format!("API at {} not reachable: {e}", node.api_url());
+                        continue;
+                    }
+                }
+            }
+            let Some(c) = client.as_ref() else { continue };
+            match get_status(c).await {
+                Ok(status) if !status.peers.is_empty() => ready += 1,
+                Ok(_) => problems[node.index] = "answers, but has no peer".to_owned(),
+                Err(e) => problems[node.index] = format!("GetStatus failed: {e}"),
+            }
+        }
+        bar.set_message(format!("waiting for the nodes: {ready}/{n} ready"));
+        if ready == n {
+            return Ok(clients.into_iter().flatten().collect());
+        }
+        if Instant::now() >= deadline {
+            let index = (0..n)
+                .find(|&i| clients[i].is_none() || !problems[i].is_empty())
+                .unwrap_or(0);
+            return Err(NodeError::Devnet(format!(
+                "node {index} not ready after {} s ({}); last lines of {}:\n{}",
+                READY_TIMEOUT.as_secs(),
+                problems[index],
+                cluster.log(index).display(),
+                process::log_tail(cluster.log(index), 20)
+            )));
+        }
+        for p in &mut problems {
+            p.clear();
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn connect(url: &str) -> std::result::Result<Client, String> {
+    let endpoint = Endpoint::from_shared(url.to_owned())
+        .map_err(|e| e.to_string())?
+        .connect_timeout(Duration::from_secs(1));
+    let channel = endpoint.connect().await.map_err(|e| e.to_string())?;
+    Ok(NodeClient::new(channel))
+}
+
+async fn get_status(client: &Client) -> std::result::Result<pb::NodeStatus, String> {
+    let mut request = tonic::Request::new(pb::GetStatusRequest {});
+    request.set_timeout(Duration::from_secs(2));
+    client
+        .clone()
+        .get_status(request)
+        .await
+        .map(tonic::Response::into_inner)
+        .map_err(|s| s.message().to_owned())
+}
+
+/// Fails (with the log tail) as soon as a node exits.
+async fn watch_exits(cluster: &mut Cluster) -> NodeError {
+    loop {
+        if let Some((_, message)) = cluster.exited() {
+            return NodeError::Devnet(message);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Each node's peak and last resident memory (KiB), sampled every second.
+async fn sample_rss(pids: Vec<u32>, rss: Arc<Mutex<Vec<(u64, u64)>>>) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        ticker.tick().await;
+        let mut rss = rss.lock().expect("rss lock");
+        for (pid, (peak, last)) in pids.iter().zip(rss.iter_mut()) {
+            if let Some(kib) = rss_kib(*pid) {
+                *last = kib;
+                *peak = (*peak).max(kib);
+            }
+        }
+    }
+}
+
+/// Every node's status, every second (for the progress line's backend).
+async fn poll_statuses(clients: Vec<Client>, statuses: Arc<Mutex<Vec<Option<pb::NodeStatus>>>>) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        ticker.tick().await;
+        for (index, client) in clients.iter().enumerate() {
+            if let Ok(status) = get_status(client).await {
+                statuses.lock().expect("status lock")[index] = Some(status);
+            }
+        }
+    }
+}
+
+/// Redraws the progress line ~4 times a second.
+async fn show_progress(
+    bar: ProgressBar,
+    started: Instant,
+    duration: Duration,
+    tracker: Shared,
+    statuses: Arc<Mutex<Vec<Option<pb::NodeStatus>>>>,
+) {
+    let mut rate = RateWindow::new(Duration::from_secs(1));
+    let mut ticker = tokio::time::interval(PROGRESS_EVERY);
+    loop {
+        ticker.tick().await;
+        let (submitted, finalized, conflicts, mut latencies) = {
+            let t = tracker.lock().expect("tracker lock");
+            (
+                t.submitted,
+                t.finalized,
+                t.conflicts.len(),
+                t.latencies.clone(),
+            )
+        };
+        latencies.sort_unstable();
+        let p = Percentiles::of_sorted(&latencies);
+        let tps = rate.sample(Instant::now(), finalized);
+        let backend = {
+            let statuses = statuses.lock().expect("status lock");
+            signature_backends(statuses.iter().flatten().next())
+        };
+        let elapsed = started.elapsed();
+        let phase = if elapsed < duration {
+            ""
+        } else {
+            " (draining)"
+        };
+        bar.set_message(format!(
+            "{:>5.1}/{}s{phase}  submitted {submitted}  accepted {finalized}  conflicts {conflicts}  \
+             {tps:.0} tx/s  p50 {} ms  p99 {} ms  backend {backend}",
+            elapsed.as_secs_f64(),
+            duration.as_secs(),
+            p.p50,
+            p.p99,
+        ));
+    }
+}
+
+/// A spinner on stderr (hidden when stderr is not a terminal).
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("valid template"));
+    bar.enable_steady_tick(Duration::from_millis(250));
+    bar
+}
+
+/// Resolves on Ctrl-C or SIGTERM, naming the signal.
+async fn interrupted() -> &'static str {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return "Ctrl-C";
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "Ctrl-C",
+        _ = term.recv() => "SIGTERM",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devnet::load::{NodeCounts, Verdict};
+    use crate::devnet::plan::{account_keys, build_genesis, devnet_asset, outputs_per_account};
+
+    /// Runs the load (event streams, submitters, drive, drain) against `clients`; returns the
+    /// tracker.
+    async fn load_with(
+        clients: &[Client],
+        accounts: usize,
+        params: LoadParams,
+        drain: Duration,
+    ) -> (Tracker, usize) {
+        let n = clients.len();
+        let per_account = outputs_per_account(params.tps, params.double_spends, accounts);
+        let keys = account_keys(1, accounts);
+        let genesis = build_genesis(&keys, per_account, devnet_asset());
+        let pool = Pool::from_genesis(&genesis, per_account, accounts);
+        let tracker: Shared = Arc::new(Mutex::new(Tracker::new(n, pool)));
+        let mut tasks = JoinSet::new();
+        for (index, client) in clients.iter().enumerate() {
+            let stream = client
+                .clone()
+                .stream_events(pb::StreamEventsRequest {})
+                .await
+                .unwrap()
+                .into_inner();
+            tasks.spawn(load::follow_events(index, stream, tracker.clone()));
+        }
+        let mut queues = Vec::new();
+        let mut submitters = JoinSet::new();
+        for (index, client) in clients.iter().enumerate() {
+            let (tx, rx) = mpsc::unbounded_channel();
+            queues.push(tx);
+            submitters.spawn(load::submitter(index, client.clone(), rx, tracker.clone()));
+        }
+        let mut wallet = Wallet::new(keys, DEVNET_CHAIN_ID, devnet_asset(), 1);
+        load::drive(params, &mut wallet, &tracker, &queues, clients).await;
+        drop(queues);
+        while submitters.join_next().await.is_some() {}
+        let deadline = Instant::now() + drain;
+        loop {
+            let busy = {
+                let t = tracker.lock().unwrap();
+                t.in_flight() > 0 || t.unresolved_double_spends() > 0
+            };
+            if !busy || Instant::now() >= deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tracker.lock().unwrap().closing = true;
+        tasks.abort_all();
+        let tracker =
+            std::mem::replace(&mut *tracker.lock().unwrap(), Tracker::new(0, Pool::new(0)));
+        (tracker, genesis.outputs.len())
+    }
+
+    /// The whole load path (wallet, submitters, event streams, tracker, summary) against three
+    /// fake nodes over real gRPC.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn load_against_fake_nodes() {
+        let n = 3;
+        let clients = fake::start(n).await;
+        let (accounts, tps, double_spends) = (8, 200, 4);
+        let params = LoadParams {
+            duration: Duration::from_millis(1500),
+            tps,
+            double_spends,
+        };
+        let (t, genesis_outputs) =
+            load_with(&clients, accounts, params, Duration::from_secs(5)).await;
+        assert!(t.submitted >= 250, "{} submitted", t.submitted);
+        assert_eq!(t.finalized, t.submitted);
+        assert_eq!((t.refused, t.rejected, t.starved), (0, 0, 0));
+        assert!(t.stream_errors.is_empty(), "{:?}", t.stream_errors);
+        assert!(
+            t.latencies.iter().all(|&l| (25..2_000).contains(&l)),
+            "{:?}",
+            t.latencies
+        );
+        assert_eq!(t.double_spends.len(), double_spends);
+        for d in &t.double_spends {
+            assert_eq!(d.verdict(), Verdict::Agreed(d.decided[0].unwrap()));
+            assert_ne!(d.sent_to[0], d.sent_to[1]);
+        }
+        assert_eq!(
+            (t.conflicts.len(), t.decided.len()),
+            (double_spends, double_spends)
+        );
+        let expected = t.submitted + double_spends as u64;
+        assert!(
+            t.per_node
+                .iter()
+                .all(|c: &NodeCounts| c.accepted == expected)
+        );
+
+        let facts = (0..n)
+            .map(|i| NodeFacts {
+                peer_id: format!("p{i}"),
+                api: String::new(),
+                status: Some(pb::NodeStatus {
+                    utxo_digest: vec![7; 32],
+                    ..Default::default()
+                }),
+                rss_peak_kib: 1,
+                rss_last_kib: 1,
+            })
+            .collect();
+        let settings = Settings {
+            nodes: n,
+            duration_secs: 1,
+            tps,
+            double_spends,
+            accounts,
+            seed: 1,
+            backend: BackendChoice::Cpu,
+            single_signature: false,
+            dir: PathBuf::from("x"),
+            genesis_outputs,
+        };
+        let summary = Summary::build(settings, 1.5, t.finalized, &t, facts, &[]);
+        assert!(summary.ok, "{:?}", summary.failures);
+        assert_eq!(summary.double_spend_checks.agreed, double_spends);
+        assert!(summary.latency_ms.p50 >= 25);
+    }
+
+    /// The load against three real nodes (the service and its gRPC API, in this process, on
+    /// loopback sockets): transfers final everywhere, double spends resolved the same way on
+    /// every node, equal UTXO digests.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn load_against_real_nodes_in_process() {
+        use crate::config::{ApiConfig, Mode};
+        use crate::identity::Identity;
+        use crate::ledger::LedgerConfig;
+        use crate::net::NetConfig;
+        use crate::protocol::ProtocolConfig;
+        use crate::service::{self, NodeSetup};
+        use crate::storage::MemoryStore;
+        use ramjet_accel::Accelerator;
+        use tokio_util::sync::CancellationToken;
+
+        let n = 3;
+        let (accounts, tps, double_spends) = (8, 100, 3);
+        let params = LoadParams {
+            duration: Duration::from_secs(3),
+            tps,
+            double_spends,
+        };
+        let per_account = outputs_per_account(tps, double_spends, accounts);
+        let genesis = build_genesis(&account_keys(1, accounts), per_account, devnet_asset());
+        let ports = plan::pick_ports(2 * n, 0).unwrap();
+        let identities: Vec<Identity> = (0..n)
+            .map(|i| Identity::from_secret([i as u8 + 1; 32], 0).unwrap())
+            .collect();
+        let p2p = |i: usize| format!("/ip4/127.0.0.1/tcp/{}", ports[2 * i]);
+        let bootstrap = format!("{}/p2p/{}", p2p(0), crate::net::peer_id_of(&identities[0]));
+        let shutdown = CancellationToken::new();
+        let mut nodes = Vec::new();
+        let mut servers = Vec::new();
+        for (i, identity) in identities.into_iter().enumerate() {
+            let node = service::start(NodeSetup {
+                identity,
+                mode: Mode::Validator,
+                store: Arc::new(MemoryStore::new(&format!("devnet-{i}"))),
+                accel: Arc::new(Accelerator::cpu_only()),
+                genesis: genesis.clone(),
+                protocol: ProtocolConfig {
+                    ledger: LedgerConfig {
+                        chain_id: DEVNET_CHAIN_ID,
+                        ..LedgerConfig::default()
+                    },
+                    ..ProtocolConfig::default()
+                },
+                net: NetConfig {
+                    chain: plan::DEVNET_CHAIN.into(),
+                    listen: vec![p2p(i)],
+                    bootstrap: if i == 0 {
+                        vec![]
+                    } else {
+                        vec![bootstrap.clone()]
+                    },
+                    min_peers: 1,
+                    ..NetConfig::default()
+                },
+                metrics: None,
+            })
+            .await
+            .unwrap();
+            let api = ApiConfig {
+                listen: format!("127.0.0.1:{}", ports[2 * i + 1]).parse().unwrap(),
+                ..ApiConfig::default()
+            };
+            servers.push(
+                crate::api::serve(
+                    &api,
+                    node.handle(),
+                    Duration::from_secs(60),
+                    shutdown.clone(),
+                )
+                .await
+                .unwrap(),
+            );
+            nodes.push(node);
+        }
+        let mut clients = Vec::new();
+        for server in &servers {
+            clients.push(
+                connect(&format!("http://{}", server.local_addr))
+                    .await
+                    .unwrap(),
+            );
+        }
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            let mut ready = 0;
+            for c in &clients {
+                if get_status(c).await.is_ok_and(|s| !s.peers.is_empty()) {
+                    ready += 1;
+                }
+            }
+            if ready == n {
+                break;
+            }
+            assert!(Instant::now() < deadline, "nodes not connected");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        tokio::time::sleep(SETTLE).await;
+
+        let (t, _) = load_with(&clients, accounts, params, DRAIN_TIMEOUT).await;
+        let mut digests = Vec::new();
+        let deadline = Instant::now() + DIGEST_TIMEOUT;
+        loop {
+            digests.clear();
+            for c in &clients {
+                digests.push(get_status(c).await.unwrap().utxo_digest);
+            }
+            if digests.iter().all(|d| *d == digests[0]) || Instant::now() >= deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        shutdown.cancel();
+        for server in servers {
+            let _ = server.wait().await;
+        }
+        for node in nodes {
+            let _ = node.shutdown().await;
+        }
+
+        assert!(t.submitted >= 200, "{} submitted", t.submitted);
+        assert!(t.finalized > 0);
+        assert!(t.stream_errors.is_empty(), "{:?}", t.stream_errors);
+        assert_eq!(t.double_spends.len(), double_spends);
+        for d in &t.double_spends {
+            assert!(
+                matches!(d.verdict(), Verdict::Agreed(_)),
+                "{:?}: {:?}",
+                d.verdict(),
+                d
+            );
+        }
+        assert!(
+            digests.iter().all(|d| *d == digests[0]),
+            "UTXO digests differ"
+        );
+        eprintln!(
+            "real nodes: {} submitted, {} final everywhere, {} refused ({:?}), {} rejected, \
+             {} in flight, latency {:?}",
+            t.submitted,
+            t.finalized,
+            t.refused,
+            t.refusal_reasons,
+            t.rejected,
+            t.in_flight(),
+            Percentiles::of(&t.latencies)
+        );
+    }
+}
