@@ -80,6 +80,16 @@ pub enum NodeError {
     /// node and, for a node that failed, ends with the tail of its log).
     #[error("devnet: {0}")]
     Devnet(String),
+    /// The node is behind with its work and refuses new submissions for now: retry later.
+    #[error(
+        "node overloaded: {queued} transactions await signature verification and {backlog} network events are waiting; retry later"
+    )]
+    Overloaded {
+        /// Transactions awaiting their signature batch.
+        queued: usize,
+        /// Network events not yet taken by the node.
+        backlog: usize,
+    },
     /// The running node cannot serve the request: it is shutting down or stopped, or its
     /// driver failed.
     #[error("node: {0}")]

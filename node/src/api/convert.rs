@@ -221,6 +221,7 @@ pub(crate) fn status_to_pb(s: &NodeStatusInfo) -> pb::NodeStatus {
 pub(crate) fn error_status(e: NodeError) -> Status {
     match e {
         NodeError::Service(m) => Status::unavailable(m),
+        e @ NodeError::Overloaded { .. } => Status::resource_exhausted(e.to_string()),
         NodeError::TxDecode(d) => Status::invalid_argument(format!("transaction encoding: {d}")),
         NodeError::TxInvalid(t) => Status::invalid_argument(format!("transaction: {t}")),
         NodeError::Net(n) => Status::unavailable(format!("network: {n}")),

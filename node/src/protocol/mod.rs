@@ -155,6 +155,12 @@ impl ProtocolNode {
         &self.decisions
     }
 
+    /// Transactions waiting for their signature batch (clients' and peers'): the node's
+    /// backlog, which admission control watches.
+    pub fn queued(&self) -> usize {
+        self.queued.len()
+    }
+
     /// The node's counters.
     pub fn counters(&self) -> NodeCounters {
         self.counters

@@ -23,6 +23,9 @@ use crate::protocol::{Acceptance, Action, ProtocolNode};
 /// gossipsub application score, bans below the threshold).
 const TRUST_PUSH_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Most transactions awaiting signature verification before client submissions are refused.
+const MAX_QUEUED: usize = 8_192;
+
 /// How long after a peer connects the node announces its metadata.
 const ANNOUNCE_AFTER_CONNECT: Duration = Duration::from_millis(1500);
 
@@ -176,6 +179,10 @@ impl Driver {
     async fn on_command(&mut self, cmd: Command) -> Result<()> {
         match cmd {
             Command::Submit { txs, reply } => {
+                if let Some(e) = self.overloaded() {
+                    let _ = reply.send(Err(e));
+                    return Ok(());
+                }
                 let now = now_ms();
                 let mut outcomes = Vec::with_capacity(txs.len());
                 let mut actions = Vec::new();
@@ -192,7 +199,7 @@ impl Driver {
                 if let Some(m) = &self.metrics {
                     m.on_submit(outcomes.len());
                 }
-                let _ = reply.send(outcomes);
+                let _ = reply.send(Ok(outcomes));
                 self.carry_out(actions, now).await;
             }
             Command::Query(query) => query(&QueryView {
@@ -204,6 +211,17 @@ impl Driver {
             Command::ForgetTrust(node) => self.node.forget_trust(&node),
         }
         Ok(())
+    }
+
+    /// Admission control: client submissions are refused while the node is behind, so that an
+    /// overload slows clients down instead of making nodes drop their peers' messages (which
+    /// breaks the timing assumption conflict resolution rests on, `docs/consensus.md`).
+    fn overloaded(&self) -> Option<crate::NodeError> {
+        let queued = self.node.queued();
+        let backlog = self.net_events.len();
+        let net_limit = self.net_events.max_capacity() / 4;
+        (queued > MAX_QUEUED || backlog > net_limit)
+            .then(|| crate::NodeError::Overloaded { queued, backlog })
     }
 
     async fn on_net(&mut self, ev: NetEvent) -> Result<()> {

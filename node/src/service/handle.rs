@@ -52,7 +52,7 @@ type Query = Box<dyn FnOnce(&QueryView<'_>) + Send>;
 pub(crate) enum Command {
     Submit {
         txs: Vec<Transaction>,
-        reply: oneshot::Sender<Vec<SubmitOutcome>>,
+        reply: oneshot::Sender<Result<Vec<SubmitOutcome>>>,
     },
     Query(Query),
     ForgetTrust(NodeId),
@@ -218,7 +218,8 @@ impl NodeHandle {
     /// Submits transactions in one command; one outcome each, in order.
     ///
     /// # Errors
-    /// [`NodeError::Service`] if the node has stopped; a light node refuses submissions.
+    /// [`NodeError::Service`] if the node has stopped; a light node refuses submissions;
+    /// [`NodeError::Overloaded`] (nothing taken) while the node is behind with its work.
     pub async fn submit_many(&self, txs: Vec<Transaction>) -> Result<Vec<SubmitOutcome>> {
         if self.info.mode == Mode::Light {
             return Err(NodeError::Service(
@@ -230,7 +231,7 @@ impl NodeHandle {
             .send(Command::Submit { txs, reply })
             .await
             .map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())
+        rx.await.map_err(|_| stopped())?
     }
 
     /// Submits one transaction.
