@@ -82,13 +82,15 @@ pub enum NodeError {
     Devnet(String),
     /// The node is behind with its work and refuses new submissions for now: retry later.
     #[error(
-        "node overloaded: {queued} transactions await signature verification and {backlog} network events are waiting; retry later"
+        "node overloaded: {queued} transactions await signature verification, {backlog} network events are waiting, {dropped} dropped since start; retry later"
     )]
     Overloaded {
         /// Transactions awaiting their signature batch.
         queued: usize,
         /// Network events not yet taken by the node.
         backlog: usize,
+        /// Network events dropped since start.
+        dropped: u64,
     },
     /// The running node cannot serve the request: it is shutting down or stopped, or its
     /// driver failed.

@@ -104,6 +104,7 @@ pub struct NetClient {
     pub(crate) cmd: mpsc::Sender<Command>,
     pub(crate) local_peer_id: PeerId,
     pub(crate) fetch_timeout: std::time::Duration,
+    pub(crate) dropped: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Command {
@@ -123,6 +124,12 @@ impl NetClient {
             .await
             .map_err(|_| NetError::Stopped)?;
         rx.await.map_err(|_| NetError::Stopped)
+    }
+
+    /// How many network events (gossip messages, requests) the event loop has dropped since
+    /// start because the node's event channel was full: a sign the node is not keeping up.
+    pub fn dropped_events(&self) -> u64 {
+        self.dropped.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// This node's peer id.

@@ -65,6 +65,8 @@ pub(crate) struct EventLoop {
     pub(crate) listen_addrs: Vec<Multiaddr>,
     pub(crate) pending:
         HashMap<OutboundRequestId, (PeerId, oneshot::Sender<Result<Response, NetError>>)>,
+    /// Events dropped because the node's channel was full (shared with the clients).
+    pub(crate) dropped: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Peers the node was told about as connected (so that disconnections pair with them).
     pub(crate) announced: std::collections::HashSet<PeerId>,
 }
@@ -101,6 +103,8 @@ impl EventLoop {
         match self.events.try_send(ev) {
             Ok(()) => true,
             Err(_) => {
+                self.dropped
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::debug!(
                     "network event dropped: the node's event channel is full or closed"
                 );

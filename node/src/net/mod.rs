@@ -227,10 +227,12 @@ pub async fn start_with_keypair(
         cfg.trust_threshold,
         cfg.ban_duration(),
     );
+    let dropped = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let client = NetClient {
         cmd: cmd_tx,
         local_peer_id,
         fetch_timeout: cfg.request_timeout(),
+        dropped: dropped.clone(),
     };
     let event_loop = event_loop::EventLoop {
         swarm,
@@ -243,6 +245,7 @@ pub async fn start_with_keypair(
         listen_addrs,
         pending: HashMap::new(),
         announced: HashSet::new(),
+        dropped,
     };
     tokio::spawn(event_loop.run());
     Ok((client, events_rx))

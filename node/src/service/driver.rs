@@ -24,7 +24,10 @@ use crate::protocol::{Acceptance, Action, ProtocolNode};
 const TRUST_PUSH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Most transactions awaiting signature verification before client submissions are refused.
-const MAX_QUEUED: usize = 8_192;
+const MAX_QUEUED: usize = 4_096;
+
+/// How long client submissions stay refused after the network dropped an event.
+const DROP_COOLDOWN: Duration = Duration::from_secs(2);
 
 /// How long after a peer connects the node announces its metadata.
 const ANNOUNCE_AFTER_CONNECT: Duration = Duration::from_millis(1500);
@@ -75,6 +78,10 @@ pub(crate) struct Driver {
     meta: HashMap<PeerId, PeerMeta>,
     submitted: u64,
     metrics: Option<NodeMetrics>,
+    /// Network events dropped so far, as last seen.
+    dropped_seen: u64,
+    /// Refuse client submissions until then (after a drop).
+    refuse_until: Option<std::time::Instant>,
     /// A peer connected: announce soon (once gossipsub has had a heartbeat to take it in).
     announce_soon: bool,
 }
@@ -107,6 +114,8 @@ impl Driver {
             submitted: 0,
             metrics,
             announce_soon: false,
+            dropped_seen: 0,
+            refuse_until: None,
         }
     }
 
@@ -216,12 +225,27 @@ impl Driver {
     /// Admission control: client submissions are refused while the node is behind, so that an
     /// overload slows clients down instead of making nodes drop their peers' messages (which
     /// breaks the timing assumption conflict resolution rests on, `docs/consensus.md`).
-    fn overloaded(&self) -> Option<crate::NodeError> {
+    ///
+    /// Behind means: too many transactions await verification, the network event channel is
+    /// filling, or the network dropped an event in the last [`DROP_COOLDOWN`].
+    fn overloaded(&mut self) -> Option<crate::NodeError> {
+        let now = std::time::Instant::now();
+        let dropped = self.net.dropped_events();
+        if dropped > self.dropped_seen {
+            self.dropped_seen = dropped;
+            self.refuse_until = Some(now + DROP_COOLDOWN);
+        }
         let queued = self.node.queued();
         let backlog = self.net_events.len();
         let net_limit = self.net_events.max_capacity() / 4;
-        (queued > MAX_QUEUED || backlog > net_limit)
-            .then(|| crate::NodeError::Overloaded { queued, backlog })
+        let recent_drop = self.refuse_until.is_some_and(|t| now < t);
+        (queued > MAX_QUEUED || backlog > net_limit || recent_drop).then(|| {
+            crate::NodeError::Overloaded {
+                queued,
+                backlog,
+                dropped,
+            }
+        })
     }
 
     async fn on_net(&mut self, ev: NetEvent) -> Result<()> {
