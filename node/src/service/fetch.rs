@@ -3,8 +3,10 @@
 //!
 //! The requests are keyed by **transaction hash**: `Transaction(h)` returns the transaction's
 //! canonical encoding, `Observation(h)` the encoding of this node's latest signed observation
-//! of it, and `InclusionPath(h)` every inclusion proof this node has for it
-//! ([`crate::consensus::encode_inclusion_proofs`]).
+//! of it, and `InclusionPath(h)` the inclusion proof of that latest observation, as a list of
+//! one ([`crate::consensus::encode_inclusion_proofs`]). Only the latest is served: finding every
+//! observation of a transaction scans the whole buffer, which a peer could make the node do at
+//! will; the latest is indexed.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -21,9 +23,6 @@ use crate::observe::{FinalityProof, InclusionProof, TxState};
 use crate::protocol::ProtocolNode;
 use crate::tx::TxHash;
 
-/// Most inclusion proofs sent in one answer (the newest are kept).
-const MAX_PROOFS_PER_ANSWER: usize = 16;
-
 /// The answer to a peer's request, from the node's current state.
 pub(crate) fn answer(node: &ProtocolNode, mode: Mode, request: &Request) -> Response {
     let found = match request {
@@ -35,13 +34,10 @@ pub(crate) fn answer(node: &ProtocolNode, mode: Mode, request: &Request) -> Resp
             .observations()
             .inclusion(&TxHash(*h))
             .map(|p| p.observation.encode().to_vec()),
-        Request::InclusionPath(h) => {
-            let mut proofs = node.observations().inclusions(&TxHash(*h));
-            if proofs.len() > MAX_PROOFS_PER_ANSWER {
-                proofs.drain(..proofs.len() - MAX_PROOFS_PER_ANSWER);
-            }
-            (!proofs.is_empty()).then(|| encode_inclusion_proofs(&proofs))
-        }
+        Request::InclusionPath(h) => node
+            .observations()
+            .inclusion(&TxHash(*h))
+            .map(|p| encode_inclusion_proofs(&[p])),
     };
     found.map_or(Response::NotFound, Response::Found)
 }
@@ -66,8 +62,8 @@ fn keep_valid(entries: Vec<InclusionProof>, tx: TxHash, state: TxState) -> Vec<I
 }
 
 impl NodeHandle {
-    /// A finality proof for `tx`: this node's inclusion proofs of its final state, and those its
-    /// connected peers return within `timeout`. Entries that do not verify, or attest another
+    /// A finality proof for `tx`: this node's inclusion proof of its latest observation of `tx`,
+    /// and those its connected peers return within `timeout`. Entries that do not verify, or attest another
     /// state, are dropped. `None` while this node does not know `tx` in a final state (for a
     /// light node: until a peer returns a final one).
     ///
@@ -82,7 +78,11 @@ impl NodeHandle {
             .query(move |v| {
                 (
                     v.node.ledger().state(&tx),
-                    v.node.observations().inclusions(&tx),
+                    v.node
+                        .observations()
+                        .inclusion(&tx)
+                        .into_iter()
+                        .collect::<Vec<_>>(),
                 )
             })
             .await?;
