@@ -7,7 +7,8 @@
 //!
 //! Errors map to gRPC codes: bad bytes or arguments → `INVALID_ARGUMENT`; unknown
 //! transaction → `NOT_FOUND`; already known → `ALREADY_EXISTS`; refused by the ledger's state,
-//! not final yet, or not available on a light node → `FAILED_PRECONDITION`; rate-limited →
+//! not final yet, or not available on a light node → `FAILED_PRECONDITION`; rate-limited or
+//! overloaded →
 //! `RESOURCE_EXHAUSTED`; node stopping or network down → `UNAVAILABLE`; a lagging event stream
 //! → `DATA_LOSS`; missing or wrong token → `UNAUTHENTICATED`; admin API disabled →
 //! `PERMISSION_DENIED`; anything else → `INTERNAL`.
