@@ -179,6 +179,9 @@ impl Driver {
         if let Err(e) = &result {
             tracing::error!("node stopped: {e}");
         }
+        // Whatever ended the loop, everyone waiting on the node's token (the API, `ramjet node`)
+        // learns that the node is gone.
+        self.shutdown.cancel();
         // Everything reported accepted is already on disk: the ledger writes before it
         // reports. Transactions still pending are not final and are simply not kept.
         let _ = self.net.shutdown().await;
