@@ -454,7 +454,16 @@ async fn oversize_gossip_is_dropped() {
 #[tokio::test]
 async fn fetch_returns_the_handlers_answer_and_times_out_without_one() {
     within(async {
-        let b = start(&identity(), tcp_config()).await;
+        // B waits longer on its inbound streams than A on its outbound ones: with equal timeouts
+        // B may close the unanswered stream first and A sees end-of-file instead of a timeout.
+        let b = start(
+            &identity(),
+            NetConfig {
+                request_timeout_ms: 10_000,
+                ..tcp_config()
+            },
+        )
+        .await;
         let a = start(
             &identity(),
             NetConfig {
