@@ -23,26 +23,15 @@ use ramjet_node::storage::MemoryStore;
 use ramjet_node::tx::{Address, AssetId, Fee, Output, Transaction, TxHash};
 use tokio::sync::mpsc;
 
+use crate::support::{self, wait_for};
+
 const CHAIN: u32 = 11;
 const ASSET: AssetId = AssetId([0x5A; 32]);
 /// Every test's overall limit.
 const LIMIT: Duration = Duration::from_secs(90);
 
 async fn within<F: Future<Output = ()>>(f: F) {
-    tokio::time::timeout(LIMIT, f)
-        .await
-        .expect("test did not finish in time");
-}
-
-/// Polls `check` every 50 ms until it holds.
-async fn wait_for<F, Fut>(mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    while !check().await {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    support::within(LIMIT, f).await;
 }
 
 fn wallet(seed: u8) -> SigningKey {

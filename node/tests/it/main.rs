@@ -15,5 +15,6 @@ mod protocol;
 mod rollup;
 mod sim;
 mod storage;
+mod support;
 mod trust;
 mod tx;

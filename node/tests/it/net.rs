@@ -14,24 +14,13 @@ use ramjet_node::net::{
 };
 use tokio::sync::mpsc;
 
+use crate::support::{self, wait_for};
+
 /// Every test's overall limit.
 const LIMIT: Duration = Duration::from_secs(60);
 
 async fn within<F: Future<Output = ()>>(f: F) {
-    tokio::time::timeout(LIMIT, f)
-        .await
-        .expect("test did not finish in time");
-}
-
-/// Polls `check` every 50 ms until it holds.
-async fn wait_for<F, Fut>(mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    while !check().await {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    support::within(LIMIT, f).await;
 }
 
 fn tcp_config() -> NetConfig {
