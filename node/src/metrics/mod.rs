@@ -40,6 +40,8 @@ const SUBSYSTEM: &str = "node";
 const TOPICS: [&str; 3] = ["tx", "obs", "meta"];
 /// The `verdict` label's values of incoming messages (outgoing ones are `published`).
 const VERDICTS_IN: [&str; 4] = ["accept", "reject", "ignore", "deferred"];
+/// Outcomes of a repair fetch.
+const REPAIR_OUTCOMES: [&str; 3] = ["fetched", "not_found", "failed"];
 /// The `le` label of `peer_trust`: upper bounds over the trust range [-1, 1], and `+Inf`.
 const TRUST_BUCKETS: [(f64, &str); 7] = [
     (-0.5, "-0.5"),
@@ -70,6 +72,7 @@ pub struct NodeMetrics {
     convicted_peers: IntGauge,
     gossip_messages: IntCounterVec,
     gossip_bytes: IntCounterVec,
+    repairs: IntCounterVec,
     /// Outpoints of the conflicts counted as detected and not decided yet, so that a third
     /// spender joining a conflict does not count it again.
     open_conflicts: Arc<Mutex<OpenConflicts>>,
@@ -155,6 +158,17 @@ impl NodeMetrics {
             ),
         )?;
 
+        let repairs = register(
+            registry,
+            IntCounterVec::new(
+                opts(
+                    "repairs_total",
+                    "Transactions fetched because a peer's observations named them and this node had never handled them, by outcome (fetched, not_found, failed)",
+                ),
+                &["outcome"],
+            ),
+        )?;
+
         // Every fixed label combination exists from the start, so a scrape shows zeros rather
         // than missing series.
         for (_, le) in TRUST_BUCKETS {
@@ -167,6 +181,9 @@ impl NodeMetrics {
             gossip_messages.with_label_values(&[topic, "out", "published"]);
             gossip_bytes.with_label_values(&[topic, "in"]);
             gossip_bytes.with_label_values(&[topic, "out"]);
+        }
+        for outcome in REPAIR_OUTCOMES {
+            repairs.with_label_values(&[outcome]);
         }
 
         Ok(NodeMetrics {
@@ -204,6 +221,7 @@ impl NodeMetrics {
             )?,
             gossip_messages,
             gossip_bytes,
+            repairs,
             open_conflicts: Arc::new(Mutex::new(OpenConflicts::default())),
         })
     }
@@ -281,6 +299,17 @@ impl NodeMetrics {
             }
             NodeEvent::Equivocation { .. } => self.equivocations.inc(),
         }
+    }
+
+    /// A repair fetch ended: `fetched` (the transaction came and was handed to the node),
+    /// `not_found` (the peer did not have it) or `failed` (timeout, network error, or an answer
+    /// that was not the transaction asked for); anything else counts as `failed`.
+    pub fn on_repair(&self, outcome: &str) {
+        let outcome = REPAIR_OUTCOMES
+            .into_iter()
+            .find(|o| *o == outcome)
+            .unwrap_or("failed");
+        self.repairs.with_label_values(&[outcome]).inc();
     }
 
     /// A flush of the observation buffer into a root over `leaves` observations.

@@ -1,5 +1,7 @@
 //! [`NetClient`]: the cloneable handle through which the node drives the network. Every call
-//! is a command on a bounded channel to the event loop, answered on a oneshot channel.
+//! is a command on a bounded channel to the event loop, answered on a oneshot channel; the
+//! `*_detached` calls (publish, report a verdict, respond) wait for no answer, so that a node
+//! handling thousands of messages a second does not wait on the event loop once per message.
 
 use libp2p::gossipsub::MessageId;
 use libp2p::request_response::ResponseChannel;
@@ -43,13 +45,13 @@ pub(crate) enum Command {
     Publish {
         topic: Topic,
         data: Vec<u8>,
-        reply: oneshot::Sender<Result<MessageId, NetError>>,
+        reply: Option<oneshot::Sender<Result<MessageId, NetError>>>,
     },
     Report {
         message_id: MessageId,
         source: PeerId,
         acceptance: Acceptance,
-        reply: oneshot::Sender<bool>,
+        reply: Option<oneshot::Sender<bool>>,
     },
     Fetch {
         peer: PeerId,
@@ -59,7 +61,7 @@ pub(crate) enum Command {
     Respond {
         responder: Responder,
         response: Response,
-        reply: oneshot::Sender<Result<(), NetError>>,
+        reply: Option<oneshot::Sender<Result<(), NetError>>>,
     },
     SetTrust {
         peer: PeerId,
@@ -143,8 +145,31 @@ impl NetClient {
     /// [`NetError::Publish`] (no subscribed peer, too large, a duplicate of a message seen
     /// recently, queues full), [`NetError::Stopped`].
     pub async fn publish(&self, topic: Topic, data: Vec<u8>) -> Result<MessageId, NetError> {
-        self.call(|reply| Command::Publish { topic, data, reply })
-            .await?
+        self.call(|reply| Command::Publish {
+            topic,
+            data,
+            reply: Some(reply),
+        })
+        .await?
+    }
+
+    /// [`publish`](Self::publish) without waiting for the outcome: it waits only for room on
+    /// the command channel. A failure (no subscribed peer, queues full) is logged by the event
+    /// loop at debug level.
+    ///
+    /// # Errors
+    /// [`NetError::Stopped`].
+    pub async fn publish_detached(&self, topic: Topic, data: Vec<u8>) -> Result<(), NetError> {
+        self.send(Command::Publish {
+            topic,
+            data,
+            reply: None,
+        })
+        .await
+    }
+
+    async fn send(&self, cmd: Command) -> Result<(), NetError> {
+        self.cmd.send(cmd).await.map_err(|_| NetError::Stopped)
     }
 
     /// Reports the node's verdict on a gossip message received from `propagation_source`.
@@ -162,7 +187,27 @@ impl NetClient {
             message_id,
             source: propagation_source,
             acceptance,
-            reply,
+            reply: Some(reply),
+        })
+        .await
+    }
+
+    /// [`report_validation`](Self::report_validation) without waiting to learn whether the
+    /// message was still waiting.
+    ///
+    /// # Errors
+    /// [`NetError::Stopped`].
+    pub async fn report_detached(
+        &self,
+        message_id: MessageId,
+        propagation_source: PeerId,
+        acceptance: Acceptance,
+    ) -> Result<(), NetError> {
+        self.send(Command::Report {
+            message_id,
+            source: propagation_source,
+            acceptance,
+            reply: None,
         })
         .await
     }
@@ -194,9 +239,27 @@ impl NetClient {
         self.call(|reply| Command::Respond {
             responder,
             response,
-            reply,
+            reply: Some(reply),
         })
         .await?
+    }
+
+    /// [`respond`](Self::respond) without waiting for the outcome (a requester that is gone
+    /// is logged by the event loop at debug level).
+    ///
+    /// # Errors
+    /// [`NetError::Stopped`].
+    pub async fn respond_detached(
+        &self,
+        responder: Responder,
+        response: Response,
+    ) -> Result<(), NetError> {
+        self.send(Command::Respond {
+            responder,
+            response,
+            reply: None,
+        })
+        .await
     }
 
     /// Sets the node's trust in `peer` (scale of `crate::trust`, [-1, 1]). It becomes the

@@ -1,9 +1,18 @@
 //! The event loop: one task owns the [`Swarm`], takes [`Command`]s from clients, turns swarm
 //! events into [`NetEvent`]s, and runs peer management on a timer. It never waits on a full
-//! channel: an event the node cannot take is dropped (a gossip message is then reported
-//! `Ignore`, a request left unanswered).
+//! channel. When the node's channel is full:
+//!
+//! - a **transaction** (gossip on the `tx` topic, the bulk of the traffic) is dropped and
+//!   reported `Ignore`; the node can fetch it again when a peer's observation names it;
+//! - **everything else** (observations and evidence, metadata, requests, peer events: little
+//!   traffic, and what agreement rests on) waits in an overflow queue of its own, handed over as
+//!   soon as the channel has room. Only if that queue is full too
+//!   ([`OVERFLOW_PER_CAPACITY`] × the channel's capacity) is such an event dropped (a gossip
+//!   message is then reported `Ignore`, a request left unanswered).
+//!
+//! Every drop is counted ([`super::NetClient::dropped_events`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -54,6 +63,10 @@ pub enum NetEvent {
     ListenAddr(Multiaddr),
 }
 
+/// The overflow queue for events that are not dropped at once holds this many times the
+/// channel's capacity.
+pub(crate) const OVERFLOW_PER_CAPACITY: usize = 16;
+
 pub(crate) struct EventLoop {
     pub(crate) swarm: Swarm<Behaviour>,
     pub(crate) cfg: NetConfig,
@@ -69,12 +82,16 @@ pub(crate) struct EventLoop {
     pub(crate) dropped: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Peers the node was told about as connected (so that disconnections pair with them).
     pub(crate) announced: std::collections::HashSet<PeerId>,
+    /// Events waiting for room on the node's channel (never transactions).
+    pub(crate) overflow: VecDeque<NetEvent>,
 }
 
 impl EventLoop {
     pub(crate) async fn run(mut self) {
         let mut tick = tokio::time::interval(Duration::from_millis(self.cfg.peer_tick_ms));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // A handle of its own, so that a permit does not borrow `self`.
+        let events = self.events.clone();
         loop {
             tokio::select! {
                 cmd = self.commands.recv() => match cmd {
@@ -85,6 +102,15 @@ impl EventLoop {
                     Some(cmd) => self.on_command(cmd),
                     // Every client is gone: nobody can use the network any more.
                     None => break,
+                },
+                permit = events.reserve(), if !self.overflow.is_empty() => match permit {
+                    Ok(permit) => {
+                        if let Some(ev) = self.overflow.pop_front() {
+                            permit.send(ev);
+                        }
+                    }
+                    // The node is gone: nobody will take them.
+                    Err(_) => self.overflow.clear(),
                 },
                 ev = self.swarm.select_next_some() => self.on_swarm_event(ev),
                 _ = tick.tick() => self.on_tick(),
@@ -98,19 +124,39 @@ impl EventLoop {
         }
     }
 
-    /// Hands `ev` to the node without waiting; false if the channel is full or closed.
+    /// Hands `ev` to the node without waiting, or queues it in the overflow (see the module
+    /// doc); false if it was dropped.
     fn emit(&mut self, ev: NetEvent) -> bool {
-        match self.events.try_send(ev) {
-            Ok(()) => true,
-            Err(_) => {
-                self.dropped
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tracing::debug!(
-                    "network event dropped: the node's event channel is full or closed"
-                );
-                false
+        let droppable = matches!(
+            ev,
+            NetEvent::Gossip {
+                topic: Topic::Tx,
+                ..
             }
+        );
+        // Others keep their order: they go straight to the channel only behind an empty
+        // overflow.
+        let ev = if droppable || self.overflow.is_empty() {
+            match self.events.try_send(ev) {
+                Ok(()) => return true,
+                Err(mpsc::error::TrySendError::Closed(_)) => return false,
+                Err(mpsc::error::TrySendError::Full(ev)) => ev,
+            }
+        } else {
+            ev
+        };
+        let limit = self.events.max_capacity() * OVERFLOW_PER_CAPACITY;
+        if droppable || self.overflow.len() >= limit {
+            self.dropped
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::debug!(
+                droppable,
+                "network event dropped: the node's event channel is full"
+            );
+            return false;
         }
+        self.overflow.push_back(ev);
+        true
     }
 
     fn on_command(&mut self, cmd: Command) {
@@ -124,7 +170,16 @@ impl EventLoop {
                         topic: topic.name(&self.cfg.chain),
                         reason: e.to_string(),
                     });
-                let _ = reply.send(r);
+                match reply {
+                    Some(reply) => {
+                        let _ = reply.send(r);
+                    }
+                    None => {
+                        if let Err(e) = r {
+                            tracing::debug!("{e}");
+                        }
+                    }
+                }
             }
             Command::Report {
                 message_id,
@@ -140,7 +195,9 @@ impl EventLoop {
                 let found = b
                     .gossipsub
                     .report_message_validation_result(&message_id, &source, a);
-                let _ = reply.send(found);
+                if let Some(reply) = reply {
+                    let _ = reply.send(found);
+                }
             }
             Command::Fetch {
                 peer,
@@ -166,7 +223,16 @@ impl EventLoop {
                     .fetch
                     .send_response(responder.0, response)
                     .map_err(|_| NetError::Respond);
-                let _ = reply.send(r);
+                match reply {
+                    Some(reply) => {
+                        let _ = reply.send(r);
+                    }
+                    None => {
+                        if let Err(e) = r {
+                            tracing::debug!("{e}");
+                        }
+                    }
+                }
             }
             Command::SetTrust { peer, score, reply } => {
                 b.gossipsub.set_application_score(&peer, score);

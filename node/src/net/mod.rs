@@ -246,6 +246,7 @@ pub async fn start_with_keypair(
         pending: HashMap::new(),
         announced: HashSet::new(),
         dropped,
+        overflow: std::collections::VecDeque::new(),
     };
     tokio::spawn(event_loop.run());
     Ok((client, events_rx))

@@ -59,6 +59,11 @@ pub enum Action {
     },
     /// Something an API or metrics layer streams.
     Event(NodeEvent),
+    /// Repair: a peer's observations (the roots message just handled) name this transaction,
+    /// which this node has never handled — the network lost it on the way here, or dropped it
+    /// under load. Fetch it from the peer that sent the roots and hand it in with
+    /// [`super::ProtocolNode::on_message`] as a [`Message::Tx`].
+    Fetch(TxHash),
 }
 
 /// What happened in the node, for an API or metrics layer.

@@ -5,7 +5,9 @@ use crate::Result;
 use crate::consensus::{Ingested, Message, MessageId};
 use crate::identity::NodeId;
 use crate::ledger::{RejectReason, Submission};
-use crate::observe::Evidence;
+use std::collections::HashSet;
+
+use crate::observe::{Evidence, Observation, TxState};
 use crate::trust::Behaviour;
 use crate::tx::{Transaction, TxHash};
 
@@ -111,6 +113,7 @@ impl ProtocolNode {
                     for e in evidence {
                         self.convict(e, now_ms, &mut actions)?;
                     }
+                    self.want_unknown(observations, &mut actions);
                     Acceptance::Accept
                 }
             },
@@ -135,6 +138,25 @@ impl ProtocolNode {
             },
         };
         Ok((acceptance, actions))
+    }
+
+    /// Asks for ([`Action::Fetch`]) every transaction a peer observed that this node has never
+    /// handled: not seen as a message, not queued, unknown to the ledger. Rejected ones are
+    /// left alone (nothing to apply), and each is asked for once per roots message.
+    fn want_unknown(&self, observations: &[Observation], out: &mut Vec<Action>) {
+        let mut asked = HashSet::new();
+        for o in observations {
+            if o.state == TxState::Rejected
+                || self.seen.contains(&o.tx.0)
+                || self.queued.contains_key(&o.tx)
+                || !asked.insert(o.tx)
+            {
+                continue;
+            }
+            if self.ledger.state(&o.tx).is_none() && self.ledger.transaction(&o.tx).is_none() {
+                out.push(Action::Fetch(o.tx));
+            }
+        }
     }
 
     /// Convicts on evidence this node found itself, and publishes the evidence if the

@@ -1,7 +1,12 @@
 //! The driver: the one task that owns the [`ProtocolNode`] and feeds it, in order, gossip,
-//! fetch requests, client commands and timers.
+//! fetch requests, client commands, repaired transactions and timers.
+//!
+//! **Repair.** A transaction the network lost on the way (or dropped because this node was
+//! behind, see [`crate::net`]'s event loop) is named by its observers' next roots: the node
+//! asks for it ([`Action::Fetch`]), and the driver fetches it from the peer that sent those
+//! roots — at most [`MAX_REPAIRS`] at a time — and hands it in like a gossiped one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use libp2p::gossipsub::MessageId as GossipId;
@@ -16,8 +21,9 @@ use crate::Result;
 use crate::config::Mode;
 use crate::consensus::{Message, MessageId};
 use crate::metrics::NodeMetrics;
-use crate::net::{self, NetClient, NetEvent, PeerId, Topic};
+use crate::net::{self, NetClient, NetError, NetEvent, PeerId, Request, Response, Topic};
 use crate::protocol::{Acceptance, Action, ProtocolNode};
+use crate::tx::{Transaction, TxHash};
 
 /// How often the node's trust in its connected peers is pushed to the network layer (their
 /// gossipsub application score, bans below the threshold).
@@ -28,6 +34,10 @@ const MAX_QUEUED: usize = 4_096;
 
 /// How long client submissions stay refused after the network dropped an event.
 const DROP_COOLDOWN: Duration = Duration::from_secs(2);
+
+/// Most repair fetches in flight at once; transactions asked for beyond it are asked for again
+/// when the next roots name them.
+const MAX_REPAIRS: usize = 1_024;
 
 /// How long after a peer connects the node announces its metadata.
 const ANNOUNCE_AFTER_CONNECT: Duration = Duration::from_millis(1500);
@@ -46,6 +56,13 @@ struct Deferred {
     source: PeerId,
 }
 
+/// The outcome of a repair fetch.
+struct Repaired {
+    tx: TxHash,
+    peer: PeerId,
+    result: std::result::Result<Response, NetError>,
+}
+
 /// One input to the driver.
 enum Input {
     Stop,
@@ -53,6 +70,7 @@ enum Input {
     CommandsClosed,
     Net(NetEvent),
     NetClosed,
+    Repaired(Repaired),
     Timer,
     PushTrust,
     Announce,
@@ -84,6 +102,10 @@ pub(crate) struct Driver {
     refuse_until: Option<std::time::Instant>,
     /// A peer connected: announce soon (once gossipsub has had a heartbeat to take it in).
     announce_soon: bool,
+    /// Transactions being fetched for repair.
+    repairing: HashSet<TxHash>,
+    repaired_tx: mpsc::Sender<Repaired>,
+    repaired_rx: mpsc::Receiver<Repaired>,
 }
 
 impl Driver {
@@ -100,6 +122,7 @@ impl Driver {
             commands,
             events,
         } = channels;
+        let (repaired_tx, repaired_rx) = mpsc::channel(MAX_REPAIRS);
         Self {
             node,
             mode,
@@ -116,6 +139,9 @@ impl Driver {
             announce_soon: false,
             dropped_seen: 0,
             refuse_until: None,
+            repairing: HashSet::new(),
+            repaired_tx,
+            repaired_rx,
         }
     }
 
@@ -132,6 +158,8 @@ impl Driver {
                 () = self.shutdown.cancelled() => Input::Stop,
                 () = sleep => Input::Timer,
                 ev = self.net_events.recv() => ev.map_or(Input::NetClosed, Input::Net),
+                // The driver holds a sender itself: this never ends.
+                Some(r) = self.repaired_rx.recv() => Input::Repaired(r),
                 cmd = self.commands.recv(), if self.commands_open => {
                     cmd.map_or(Input::CommandsClosed, Input::Command)
                 }
@@ -151,6 +179,7 @@ impl Driver {
                 }
                 Input::Command(cmd) => self.on_command(cmd).await,
                 Input::Net(ev) => self.on_net(ev).await,
+                Input::Repaired(r) => self.on_repaired(r).await,
                 Input::Timer => Ok(()),
                 Input::PushTrust => {
                     self.push_trust().await;
@@ -171,7 +200,7 @@ impl Driver {
             let now = now_ms();
             if now >= self.node.next_deadline() {
                 match self.node.on_timer(now) {
-                    Ok(actions) => self.carry_out(actions, now).await,
+                    Ok(actions) => self.carry_out(actions, now, None).await,
                     Err(e) => break Err(e),
                 }
             }
@@ -212,7 +241,7 @@ impl Driver {
                     m.on_submit(outcomes.len());
                 }
                 let _ = reply.send(Ok(outcomes));
-                self.carry_out(actions, now).await;
+                self.carry_out(actions, now, None).await;
             }
             Command::Query(query) => query(&QueryView {
                 node: &self.node,
@@ -269,7 +298,7 @@ impl Driver {
                 responder,
             } => {
                 let response = fetch::answer(&self.node, self.mode, &request);
-                if let Err(e) = self.net.respond(responder, response).await {
+                if let Err(e) = self.net.respond_detached(responder, response).await {
                     tracing::debug!(%peer, "answering a fetch: {e}");
                 }
             }
@@ -350,7 +379,58 @@ impl Driver {
             }
             other => self.report(gossip_id, source, to_net(&other)).await,
         }
-        self.carry_out(actions, now).await;
+        self.carry_out(actions, now, Some(source)).await;
+        Ok(())
+    }
+
+    /// Fetches `tx` from `peer` for repair, unless the node is light (it keeps no ledger),
+    /// `tx` is already being fetched, or [`MAX_REPAIRS`] fetches are in flight.
+    fn repair(&mut self, tx: TxHash, peer: PeerId) {
+        if self.mode == Mode::Light
+            || self.repairing.len() >= MAX_REPAIRS
+            || !self.repairing.insert(tx)
+        {
+            return;
+        }
+        let net = self.net.clone();
+        let out = self.repaired_tx.clone();
+        tokio::spawn(async move {
+            let result = net.fetch(peer, Request::Transaction(tx.0)).await;
+            let _ = out.send(Repaired { tx, peer, result }).await;
+        });
+    }
+
+    /// A repair fetch ended: the transaction, if it came and is the one asked for, is handed
+    /// to the node as if gossiped by `peer` (a peer answering with something else loses trust).
+    async fn on_repaired(&mut self, r: Repaired) -> Result<()> {
+        self.repairing.remove(&r.tx);
+        let now = now_ms();
+        let outcome = match r.result {
+            Ok(Response::Found(bytes)) => match Transaction::decode(&bytes) {
+                Ok(tx) if tx.hash() == r.tx => {
+                    if let Some(from) = net::node_id_of(&r.peer) {
+                        let message = Message::Tx(tx);
+                        let (_, actions) = self.node.on_message(from, &message, now)?;
+                        self.carry_out(actions, now, Some(r.peer)).await;
+                    }
+                    "fetched"
+                }
+                _ => {
+                    if let Some(from) = net::node_id_of(&r.peer) {
+                        self.node.record_malformed(from, now);
+                    }
+                    "failed"
+                }
+            },
+            Ok(Response::NotFound) => "not_found",
+            Err(e) => {
+                tracing::debug!(tx = %r.tx, peer = %r.peer, "repair fetch: {e}");
+                "failed"
+            }
+        };
+        if let Some(m) = &self.metrics {
+            m.on_repair(outcome);
+        }
         Ok(())
     }
 
@@ -370,14 +450,16 @@ impl Driver {
     async fn report(&self, gossip_id: GossipId, source: PeerId, acceptance: net::Acceptance) {
         if let Err(e) = self
             .net
-            .report_validation(gossip_id, source, acceptance)
+            .report_detached(gossip_id, source, acceptance)
             .await
         {
             tracing::debug!("reporting a gossip verdict: {e}");
         }
     }
 
-    async fn carry_out(&mut self, actions: Vec<Action>, now: u64) {
+    /// Carries out the node's actions; `source` is the peer whose message caused them (where
+    /// repairs are fetched from).
+    async fn carry_out(&mut self, actions: Vec<Action>, now: u64, source: Option<PeerId>) {
         for action in actions {
             match action {
                 Action::Publish(message) => {
@@ -394,7 +476,7 @@ impl Driver {
                         }
                         m.on_publish(NodeMetrics::topic_label(topic), data.len());
                     }
-                    if let Err(e) = self.net.publish(topic, data).await {
+                    if let Err(e) = self.net.publish_detached(topic, data).await {
                         // No peer yet, or a duplicate: the message is not lost to the node, and
                         // its state spreads through later roots.
                         tracing::debug!(?topic, "publish: {e}");
@@ -411,6 +493,11 @@ impl Driver {
                         }
                         self.report(d.gossip_id, d.source, to_net(&acceptance))
                             .await;
+                    }
+                }
+                Action::Fetch(tx) => {
+                    if let Some(peer) = source {
+                        self.repair(tx, peer);
                     }
                 }
                 Action::Event(event) => {

@@ -203,6 +203,9 @@ impl SimNode {
                     }
                 }
                 Action::Event(_) => {}
+                // The simulator models the protocol without repair: a transaction its network
+                // loses reaches a node only by another relay.
+                Action::Fetch(_) => {}
             }
         }
     }

@@ -15,8 +15,8 @@ use ramjet_node::config::Mode;
 use ramjet_node::consensus::Message;
 use ramjet_node::identity::Identity;
 use ramjet_node::ledger::{Genesis, LedgerConfig};
-use ramjet_node::net::{self, NetClient, NetConfig, NetEvent, Topic};
-use ramjet_node::observe::{TxState, verify_finality};
+use ramjet_node::net::{self, NetClient, NetConfig, NetEvent, Request, Response, Topic};
+use ramjet_node::observe::{Observation, ObservationBuffer, TxState, verify_finality};
 use ramjet_node::protocol::{NodeEvent, ProtocolConfig};
 use ramjet_node::service::{self, NodeHandle, NodeSetup, RunningNode};
 use ramjet_node::storage::MemoryStore;
@@ -313,6 +313,78 @@ async fn attacker(secret: u8, boot: String) -> (NetClient, mpsc::Receiver<NetEve
         drop(tx);
     });
     (client, rx, identity)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_the_network_lost_is_fetched_from_the_peer_that_observed_it() {
+    within(async {
+        let node = start_node(1, Mode::Validator, None).await;
+        let h = node.handle();
+        let boot = address_of(&h).await;
+
+        // A bare peer that has a transaction it never gossiped (as if the node had dropped
+        // it), observes it in its roots, and answers fetches for it.
+        let identity = Identity::from_secret([80; 32], 0).unwrap();
+        let (peer, mut events) = net::start(&identity, net_config(Some(boot))).await.unwrap();
+        let lost = transfer(3, 9);
+        let hash = lost.hash();
+        let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (client, body, count) = (peer.clone(), lost.encode(), asked.clone());
+        tokio::spawn(async move {
+            while let Some(ev) = events.recv().await {
+                match ev {
+                    NetEvent::Request {
+                        request, responder, ..
+                    } => {
+                        let response = if request == Request::Transaction(hash.0) {
+                            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            Response::Found(body.clone())
+                        } else {
+                            Response::NotFound
+                        };
+                        let _ = client.respond(responder, response).await;
+                    }
+                    NetEvent::Gossip {
+                        message_id, source, ..
+                    } => {
+                        let _ = client
+                            .report_validation(message_id, source, net::Acceptance::Ignore)
+                            .await;
+                    }
+                    _ => {}
+                }
+            }
+        });
+        wait_for(|| async { !peer.mesh_peers(Topic::Obs).await.unwrap().is_empty() }).await;
+        assert_eq!(h.state(hash).await.unwrap(), None, "the node never saw it");
+
+        let seen = Observation {
+            tx: hash,
+            state: TxState::Pending,
+            time_ms: 1,
+        };
+        let mut buffer = ObservationBuffer::new();
+        buffer.push(seen);
+        let root = buffer
+            .flush(&Accelerator::cpu_only(), &identity, 10)
+            .unwrap()
+            .unwrap();
+        let roots = Message::Roots {
+            root,
+            observations: vec![seen],
+        };
+        peer.publish(Topic::Obs, roots.encode()).await.unwrap();
+
+        // The node fetches it, verifies it and, after its quiet period, accepts it.
+        wait_state(&h, hash, TxState::Accepted).await;
+        assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let recipient = address(&wallet(9)).key_hash;
+        let utxos = h.utxos_of(recipient).await.unwrap();
+        assert_eq!(utxos.len(), 1, "the repaired transfer was applied");
+        peer.shutdown().await.unwrap();
+        node.shutdown().await.unwrap();
+    })
+    .await;
 }
 
 /// What a misbehaving peer sends.

@@ -253,6 +253,65 @@ fn a_duplicate_is_ignored() {
     );
 }
 
+fn fetches(actions: &[Action]) -> Vec<TxHash> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Fetch(tx) => Some(*tx),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn roots_naming_a_transaction_never_handled_ask_for_it_once_and_known_ones_do_not() {
+    let mut n = node(1);
+    let signer = peer(2);
+    let unknown = transfer(4).hash();
+    let (acceptance, actions) = n
+        .on_message(signer.node_id(), &roots(&signer, unknown), 20)
+        .unwrap();
+    assert_eq!(acceptance, Acceptance::Accept);
+    assert_eq!(fetches(&actions), vec![unknown]);
+
+    // Once the transaction came (here: submitted), the next roots naming it ask for nothing.
+    let known = transfer(5);
+    let (submission, _) = n.submit(known.clone(), 30);
+    assert_eq!(submission, Submission::Queued);
+    let other = peer(3);
+    let (_, actions) = n
+        .on_message(other.node_id(), &roots(&other, known.hash()), 31)
+        .unwrap();
+    assert!(fetches(&actions).is_empty(), "{actions:?}");
+
+    // The same roots again are a duplicate: no second fetch.
+    let (acceptance, actions) = n
+        .on_message(other.node_id(), &roots(&signer, unknown), 32)
+        .unwrap();
+    assert_eq!(acceptance, Acceptance::Ignore);
+    assert!(fetches(&actions).is_empty());
+
+    // A transaction observed Rejected is not fetched: there is nothing to apply.
+    let mut buffer = ObservationBuffer::new();
+    let rejected = Observation {
+        tx: TxHash([9; 32]),
+        state: TxState::Rejected,
+        time_ms: 1,
+    };
+    buffer.push(rejected);
+    let root = buffer
+        .flush(&Accelerator::cpu_only(), &peer(4), 10)
+        .unwrap()
+        .unwrap();
+    let message = Message::Roots {
+        root,
+        observations: vec![rejected],
+    };
+    let (acceptance, actions) = n.on_message(peer(4).node_id(), &message, 40).unwrap();
+    assert_eq!(acceptance, Acceptance::Accept);
+    assert!(fetches(&actions).is_empty());
+}
+
 #[test]
 fn a_second_spender_is_not_propagated_and_raises_a_conflict() {
     let mut n = node(1);
