@@ -61,8 +61,8 @@ impl Topic {
     }
 }
 
-/// What a fetch asks for: an object by its 32-byte hash.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// What a fetch asks for: objects by their 32-byte hashes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Request {
     /// A transaction by its hash.
     Transaction([u8; 32]),
@@ -70,29 +70,50 @@ pub enum Request {
     Observation([u8; 32]),
     /// The inclusion path (proof) of an observation, by the observation's hash.
     InclusionPath([u8; 32]),
+    /// Up to [`Request::MAX_BATCH`] transactions by their hashes (repair). The answer is
+    /// [`Response::Found`] with [`Response::encode_batch`]'s body, one entry per hash in order,
+    /// or [`Response::NotFound`] if none is known.
+    Transactions(Vec<[u8; 32]>),
 }
 
 impl Request {
-    /// Encoded length: kind byte and hash.
-    pub const LEN: usize = 33;
+    /// Most hashes in a [`Request::Transactions`].
+    pub const MAX_BATCH: usize = 256;
+    /// Longest encoding: kind byte and [`Request::MAX_BATCH`] hashes.
+    pub const MAX_LEN: usize = 1 + 32 * Self::MAX_BATCH;
 
-    /// `kind ‖ hash`, kind 0 = transaction, 1 = observation, 2 = inclusion path.
-    pub fn encode(&self) -> [u8; Self::LEN] {
-        let (kind, hash) = match self {
-            Request::Transaction(h) => (0u8, h),
-            Request::Observation(h) => (1, h),
-            Request::InclusionPath(h) => (2, h),
+    /// `kind ‖ hash…`, kind 0 = transaction, 1 = observation, 2 = inclusion path (one hash
+    /// each), 3 = transactions (1 to [`Request::MAX_BATCH`] hashes).
+    pub fn encode(&self) -> Vec<u8> {
+        let (kind, hashes) = match self {
+            Request::Transaction(h) => (0u8, std::slice::from_ref(h)),
+            Request::Observation(h) => (1, std::slice::from_ref(h)),
+            Request::InclusionPath(h) => (2, std::slice::from_ref(h)),
+            Request::Transactions(hs) => (3, hs.as_slice()),
         };
-        let mut out = [0u8; Self::LEN];
-        out[0] = kind;
-        out[1..].copy_from_slice(hash);
+        let mut out = Vec::with_capacity(1 + 32 * hashes.len());
+        out.push(kind);
+        for h in hashes {
+            out.extend_from_slice(h);
+        }
         out
     }
 
-    /// Decodes [`Request::encode`]'s output; `None` for a wrong length or unknown kind.
+    /// Decodes [`Request::encode`]'s output; `None` for a wrong length, an unknown kind, or a
+    /// batch that is empty or above [`Request::MAX_BATCH`].
     pub fn decode(bytes: &[u8]) -> Option<Self> {
-        let (&kind, hash) = bytes.split_first()?;
-        let hash: [u8; 32] = hash.try_into().ok()?;
+        let (&kind, rest) = bytes.split_first()?;
+        if kind == 3 {
+            if rest.is_empty() || rest.len() % 32 != 0 || rest.len() / 32 > Self::MAX_BATCH {
+                return None;
+            }
+            let hashes = rest
+                .chunks_exact(32)
+                .map(|c| c.try_into().expect("32-byte chunk"))
+                .collect();
+            return Some(Request::Transactions(hashes));
+        }
+        let hash: [u8; 32] = rest.try_into().ok()?;
         match kind {
             0 => Some(Request::Transaction(hash)),
             1 => Some(Request::Observation(hash)),
@@ -109,6 +130,35 @@ pub enum Response {
     Found(Vec<u8>),
     /// The peer does not have it.
     NotFound,
+}
+
+impl Response {
+    /// The body answering a [`Request::Transactions`]: for each hash asked, in order, a
+    /// 4-byte little-endian length then the transaction's encoding; length 0 for one not found.
+    pub fn encode_batch(items: &[Option<Vec<u8>>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for item in items {
+            let data = item.as_deref().unwrap_or_default();
+            let len = u32::try_from(data.len()).expect("an object fits a frame");
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(data);
+        }
+        out
+    }
+
+    /// Decodes [`Response::encode_batch`]'s body for a request of `n` hashes; `None` if it is
+    /// not exactly `n` entries.
+    pub fn decode_batch(mut body: &[u8], n: usize) -> Option<Vec<Option<Vec<u8>>>> {
+        let mut items = Vec::with_capacity(n.min(Request::MAX_BATCH));
+        while !body.is_empty() {
+            let (len, rest) = body.split_first_chunk::<4>()?;
+            let len = u32::from_le_bytes(*len) as usize;
+            let (data, rest) = rest.split_at_checked(len)?;
+            items.push((len > 0).then(|| data.to_vec()));
+            body = rest;
+        }
+        (items.len() == n).then_some(items)
+    }
 }
 
 /// The request-response codec: every frame is a 4-byte big-endian length, then the body.
@@ -159,7 +209,7 @@ impl request_response::Codec for FetchCodec {
         _: &StreamProtocol,
         io: &mut T,
     ) -> io::Result<Request> {
-        let body = read_frame(io, Request::LEN).await?;
+        let body = read_frame(io, Request::MAX_LEN).await?;
         Request::decode(&body)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "malformed request"))
     }
@@ -379,4 +429,58 @@ pub(crate) fn topic_map(chain: &str) -> HashMap<TopicHash, Topic> {
         .iter()
         .map(|t| (t.ident(chain).hash(), *t))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Request, Response};
+
+    #[test]
+    fn requests_round_trip_and_bad_ones_are_refused() {
+        let batch = Request::Transactions(vec![[1; 32], [2; 32], [3; 32]]);
+        for r in [
+            Request::Transaction([7; 32]),
+            Request::Observation([8; 32]),
+            Request::InclusionPath([9; 32]),
+            batch.clone(),
+        ] {
+            assert_eq!(Request::decode(&r.encode()), Some(r));
+        }
+        let full = Request::Transactions(vec![[5; 32]; Request::MAX_BATCH]);
+        assert_eq!(full.encode().len(), Request::MAX_LEN);
+        assert_eq!(Request::decode(&full.encode()), Some(full));
+        let mut over = vec![3u8];
+        over.extend(std::iter::repeat_n(0u8, 32 * (Request::MAX_BATCH + 1)));
+        assert_eq!(Request::decode(&over), None, "above the batch limit");
+        assert_eq!(Request::decode(&[3]), None, "an empty batch");
+        assert_eq!(
+            Request::decode(&batch.encode()[..40]),
+            None,
+            "a partial hash"
+        );
+        assert_eq!(Request::decode(&[0; 32]), None, "a short single request");
+        assert_eq!(Request::decode(&[4; 33]), None, "an unknown kind");
+    }
+
+    #[test]
+    fn a_batch_answer_has_one_entry_per_hash_asked() {
+        let items = vec![Some(b"first".to_vec()), None, Some(b"third".to_vec())];
+        let body = Response::encode_batch(&items);
+        assert_eq!(Response::decode_batch(&body, 3), Some(items));
+        assert_eq!(
+            Response::decode_batch(&body, 2),
+            None,
+            "more entries than asked"
+        );
+        assert_eq!(
+            Response::decode_batch(&body, 4),
+            None,
+            "fewer entries than asked"
+        );
+        assert_eq!(
+            Response::decode_batch(&body[..body.len() - 1], 3),
+            None,
+            "truncated"
+        );
+    }
 }

@@ -4,7 +4,8 @@
 //! **Repair.** A transaction the network lost on the way (or dropped because this node was
 //! behind, see [`crate::net`]'s event loop) is named by its observers' next roots: the node
 //! asks for it ([`Action::Fetch`]), and the driver fetches it from the peer that sent those
-//! roots — at most [`MAX_REPAIRS`] at a time — and hands it in like a gossiped one.
+//! roots — in batches of up to [`Request::MAX_BATCH`], at most [`MAX_REPAIRS`] transactions at
+//! a time — and hands it in like a gossiped one.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -58,7 +59,7 @@ struct Deferred {
 
 /// The outcome of a repair fetch.
 struct Repaired {
-    tx: TxHash,
+    txs: Vec<TxHash>,
     peer: PeerId,
     result: std::result::Result<Response, NetError>,
 }
@@ -383,55 +384,83 @@ impl Driver {
         Ok(())
     }
 
-    /// Fetches `tx` from `peer` for repair, unless the node is light (it keeps no ledger),
-    /// `tx` is already being fetched, or [`MAX_REPAIRS`] fetches are in flight.
-    fn repair(&mut self, tx: TxHash, peer: PeerId) {
-        if self.mode == Mode::Light
-            || self.repairing.len() >= MAX_REPAIRS
-            || !self.repairing.insert(tx)
-        {
+    /// Fetches `txs` from `peer` for repair, in batches, except those already being fetched
+    /// and those beyond [`MAX_REPAIRS`] in flight; a light node (no ledger) fetches nothing.
+    fn repair(&mut self, txs: Vec<TxHash>, peer: PeerId) {
+        if self.mode == Mode::Light {
             return;
         }
-        let net = self.net.clone();
-        let out = self.repaired_tx.clone();
-        tokio::spawn(async move {
-            let result = net.fetch(peer, Request::Transaction(tx.0)).await;
-            let _ = out.send(Repaired { tx, peer, result }).await;
-        });
+        let room = MAX_REPAIRS.saturating_sub(self.repairing.len());
+        let wanted: Vec<TxHash> = txs
+            .into_iter()
+            .filter(|tx| self.repairing.insert(*tx))
+            .take(room)
+            .collect();
+        for batch in wanted.chunks(Request::MAX_BATCH) {
+            let net = self.net.clone();
+            let out = self.repaired_tx.clone();
+            let txs = batch.to_vec();
+            tokio::spawn(async move {
+                let request = Request::Transactions(txs.iter().map(|t| t.0).collect());
+                let result = net.fetch(peer, request).await;
+                let _ = out.send(Repaired { txs, peer, result }).await;
+            });
+        }
     }
 
-    /// A repair fetch ended: the transaction, if it came and is the one asked for, is handed
-    /// to the node as if gossiped by `peer` (a peer answering with something else loses trust).
+    /// A repair fetch ended: each transaction that came and is the one asked for is handed to
+    /// the node as if gossiped by `peer` (a peer answering with something else loses trust).
     async fn on_repaired(&mut self, r: Repaired) -> Result<()> {
-        self.repairing.remove(&r.tx);
+        for tx in &r.txs {
+            self.repairing.remove(tx);
+        }
         let now = now_ms();
-        let outcome = match r.result {
-            Ok(Response::Found(bytes)) => match Transaction::decode(&bytes) {
-                Ok(tx) if tx.hash() == r.tx => {
-                    if let Some(from) = net::node_id_of(&r.peer) {
-                        let message = Message::Tx(tx);
-                        let (_, actions) = self.node.on_message(from, &message, now)?;
-                        self.carry_out(actions, now, Some(r.peer)).await;
-                    }
-                    "fetched"
-                }
-                _ => {
-                    if let Some(from) = net::node_id_of(&r.peer) {
-                        self.node.record_malformed(from, now);
-                    }
-                    "failed"
-                }
-            },
-            Ok(Response::NotFound) => "not_found",
+        let from = net::node_id_of(&r.peer);
+        let items = match r.result {
+            Ok(Response::Found(body)) => Response::decode_batch(&body, r.txs.len()),
+            Ok(Response::NotFound) => Some(vec![None; r.txs.len()]),
             Err(e) => {
-                tracing::debug!(tx = %r.tx, peer = %r.peer, "repair fetch: {e}");
-                "failed"
+                tracing::debug!(peer = %r.peer, "repair fetch: {e}");
+                self.count_repairs("failed", r.txs.len());
+                return Ok(());
             }
         };
-        if let Some(m) = &self.metrics {
-            m.on_repair(outcome);
+        let Some(items) = items else {
+            // Not an answer to the request at all.
+            if let Some(from) = from {
+                self.node.record_malformed(from, now);
+            }
+            self.count_repairs("failed", r.txs.len());
+            return Ok(());
+        };
+        for (wanted, item) in r.txs.iter().zip(items) {
+            let Some(bytes) = item else {
+                self.count_repairs("not_found", 1);
+                continue;
+            };
+            match (Transaction::decode(&bytes), from) {
+                (Ok(tx), Some(from)) if tx.hash() == *wanted => {
+                    let (_, actions) = self.node.on_message(from, &Message::Tx(tx), now)?;
+                    self.carry_out(actions, now, Some(r.peer)).await;
+                    self.count_repairs("fetched", 1);
+                }
+                _ => {
+                    if let Some(from) = from {
+                        self.node.record_malformed(from, now);
+                    }
+                    self.count_repairs("failed", 1);
+                }
+            }
         }
         Ok(())
+    }
+
+    fn count_repairs(&self, outcome: &str, n: usize) {
+        if let Some(m) = &self.metrics {
+            for _ in 0..n {
+                m.on_repair(outcome);
+            }
+        }
     }
 
     fn count_malformed(&self, topic: Topic, bytes: usize) {
@@ -460,6 +489,7 @@ impl Driver {
     /// Carries out the node's actions; `source` is the peer whose message caused them (where
     /// repairs are fetched from).
     async fn carry_out(&mut self, actions: Vec<Action>, now: u64, source: Option<PeerId>) {
+        let mut wanted = Vec::new();
         for action in actions {
             match action {
                 Action::Publish(message) => {
@@ -495,11 +525,7 @@ impl Driver {
                             .await;
                     }
                 }
-                Action::Fetch(tx) => {
-                    if let Some(peer) = source {
-                        self.repair(tx, peer);
-                    }
-                }
+                Action::Fetch(tx) => wanted.push(tx),
                 Action::Event(event) => {
                     if let Some(m) = &self.metrics {
                         m.on_event(&event);
@@ -511,6 +537,11 @@ impl Driver {
                     });
                 }
             }
+        }
+        if let Some(peer) = source
+            && !wanted.is_empty()
+        {
+            self.repair(wanted, peer);
         }
     }
 

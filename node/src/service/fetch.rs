@@ -2,7 +2,7 @@
 //! inclusion proofs and its peers'.
 //!
 //! The requests are keyed by **transaction hash**: `Transaction(h)` returns the transaction's
-//! canonical encoding, `Observation(h)` the encoding of this node's latest signed observation
+//! canonical encoding (`Transactions(hs)` up to 256 of them at once, for repair), `Observation(h)` the encoding of this node's latest signed observation
 //! of it, and `InclusionPath(h)` the inclusion proof of that latest observation, as a list of
 //! one ([`crate::consensus::encode_inclusion_proofs`]). Only the latest is served: finding every
 //! observation of a transaction scans the whole buffer, which a peer could make the node do at
@@ -30,6 +30,17 @@ pub(crate) fn answer(node: &ProtocolNode, mode: Mode, request: &Request) -> Resp
             node.ledger().transaction(&TxHash(*h)).map(|tx| tx.encode())
         }
         Request::Transaction(_) => None,
+        Request::Transactions(hs) if mode != Mode::Light => {
+            let items: Vec<_> = hs
+                .iter()
+                .map(|h| node.ledger().transaction(&TxHash(*h)).map(|tx| tx.encode()))
+                .collect();
+            items
+                .iter()
+                .any(Option::is_some)
+                .then(|| Response::encode_batch(&items))
+        }
+        Request::Transactions(_) => None,
         Request::Observation(h) => node
             .observations()
             .inclusion(&TxHash(*h))

@@ -336,11 +336,16 @@ async fn a_transaction_the_network_lost_is_fetched_from_the_peer_that_observed_i
                     NetEvent::Request {
                         request, responder, ..
                     } => {
-                        let response = if request == Request::Transaction(hash.0) {
-                            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                            Response::Found(body.clone())
-                        } else {
-                            Response::NotFound
+                        let response = match request {
+                            Request::Transactions(hs) if hs.contains(&hash.0) => {
+                                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                let items: Vec<_> = hs
+                                    .iter()
+                                    .map(|h| (*h == hash.0).then(|| body.clone()))
+                                    .collect();
+                                Response::Found(Response::encode_batch(&items))
+                            }
+                            _ => Response::NotFound,
                         };
                         let _ = client.respond(responder, response).await;
                     }

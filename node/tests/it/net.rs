@@ -54,7 +54,7 @@ fn answer(request: &Request) -> Option<Response> {
     match request {
         Request::Transaction(h) => Some(Response::Found([b"tx:".as_slice(), h].concat())),
         Request::Observation(_) => Some(Response::NotFound),
-        Request::InclusionPath(_) => None,
+        Request::InclusionPath(_) | Request::Transactions(_) => None,
     }
 }
 
