@@ -107,6 +107,8 @@ pub struct Ledger {
     rejected: SeenSet,
     /// Events of a tick that failed after making changes, reported by the next tick.
     unreported: Vec<LedgerEvent>,
+    /// While true, no quiet period ends and no hold expires ([`Ledger::set_paused`]).
+    paused: bool,
     /// Fees burnt so far per asset (as committed).
     burnt: BTreeMap<AssetId, u128>,
 }
@@ -211,6 +213,7 @@ impl Ledger {
             held_on: HashMap::new(),
             retry_holds: BTreeSet::new(),
             unreported: Vec::new(),
+            paused: false,
             spenders: BTreeMap::new(),
             conflicts: BTreeMap::new(),
             burnt,
@@ -281,13 +284,34 @@ impl Ledger {
         }
     }
 
+    /// Pauses (or resumes) the ledger's final decisions: while paused, [`Self::tick`] still
+    /// verifies batches and makes transactions Pending, Held or Conflicted, but commits nothing
+    /// and lets no hold expire — each waits until the ledger resumes. A node that knows it
+    /// may be missing messages (it dropped some under load) pauses, so that it does not
+    /// accept a transaction whose conflicting spender it has not received yet.
+    pub fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
+    }
+
+    /// Whether the ledger is paused ([`Self::set_paused`]).
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
     /// The earliest time at which [`Self::tick`] has work to do (batch due, quiet period end,
-    /// hold expiry), if any; it may be in the past.
+    /// hold expiry — while paused, only a batch), if any; it may be in the past.
     pub fn next_deadline(&self) -> Option<u64> {
+        let finals = !self.paused;
         [
             self.batcher.due_at(),
-            self.pending.first().map(|(due_ms, _, _)| *due_ms),
-            self.holds.first().map(|(expires_ms, _, _)| *expires_ms),
+            self.pending
+                .first()
+                .filter(|_| finals)
+                .map(|(due_ms, _, _)| *due_ms),
+            self.holds
+                .first()
+                .filter(|_| finals)
+                .map(|(expires_ms, _, _)| *expires_ms),
         ]
         .into_iter()
         .flatten()

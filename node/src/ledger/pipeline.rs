@@ -68,6 +68,9 @@ impl Ledger {
             }
         }
         self.retry_holds(now_ms, events);
+        if self.paused {
+            return Ok(());
+        }
         let due: Vec<TxHash> = self
             .pending
             .iter()

@@ -73,6 +73,7 @@ pub struct NodeMetrics {
     gossip_messages: IntCounterVec,
     gossip_bytes: IntCounterVec,
     repairs: IntCounterVec,
+    paused: IntGauge,
     /// Outpoints of the conflicts counted as detected and not decided yet, so that a third
     /// spender joining a conflict does not count it again.
     open_conflicts: Arc<Mutex<OpenConflicts>>,
@@ -222,6 +223,10 @@ impl NodeMetrics {
             gossip_messages,
             gossip_bytes,
             repairs,
+            paused: gauge(
+                "decisions_paused",
+                "1 while the node pauses its final decisions because it may be missing messages (dropped under load, or being repaired), else 0",
+            )?,
             open_conflicts: Arc::new(Mutex::new(OpenConflicts::default())),
         })
     }
@@ -310,6 +315,11 @@ impl NodeMetrics {
             .find(|o| *o == outcome)
             .unwrap_or("failed");
         self.repairs.with_label_values(&[outcome]).inc();
+    }
+
+    /// Whether the node's final decisions are paused now.
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.set(i64::from(paused));
     }
 
     /// A flush of the observation buffer into a root over `leaves` observations.

@@ -183,10 +183,28 @@ impl ProtocolNode {
         if let Some(d) = self.ledger.next_deadline() {
             wake = wake.min(d);
         }
-        for c in self.ledger.conflicts() {
-            wake = wake.min(c.detected_ms + self.consensus.conflict_window_ms);
+        if !self.ledger.is_paused() {
+            for c in self.ledger.conflicts() {
+                wake = wake.min(c.detected_ms + self.consensus.conflict_window_ms);
+            }
         }
         wake
+    }
+
+    /// Pauses (or resumes) the node's final decisions: no transaction is committed, no hold
+    /// expires and no conflict is decided while paused ([`Ledger::set_paused`]); everything
+    /// else goes on (verification, Pending and Conflicted observations, flushes, votes). The
+    /// networked node pauses while it may be missing messages — after it dropped some under
+    /// load, while lost transactions are being fetched — since deciding then could accept a
+    /// transaction whose conflicting spender is still on its way. Decisions due meanwhile are
+    /// taken at the first timer after resuming.
+    pub fn set_paused(&mut self, paused: bool) {
+        self.ledger.set_paused(paused);
+    }
+
+    /// Whether final decisions are paused ([`set_paused`](Self::set_paused)).
+    pub fn is_paused(&self) -> bool {
+        self.ledger.is_paused()
     }
 
     /// Whether the node signs observations (default true). An observer (`false`) validates,

@@ -120,6 +120,9 @@ impl ProtocolNode {
     }
 
     fn decide_due(&mut self, now_ms: u64, out: &mut Vec<Action>) -> Result<()> {
+        if self.ledger.is_paused() {
+            return Ok(());
+        }
         let window = self.consensus.conflict_window_ms;
         let me = self.id();
         // Conflicts are re-read after every decision: resolving one can dissolve another (a

@@ -33,7 +33,9 @@ const TRUST_PUSH_INTERVAL: Duration = Duration::from_secs(1);
 /// Most transactions awaiting signature verification before client submissions are refused.
 const MAX_QUEUED: usize = 4_096;
 
-/// How long client submissions stay refused after the network dropped an event.
+/// How long client submissions stay refused, and final decisions paused, after the network
+/// dropped an event: long enough for the peers' next roots to name what was lost and for the
+/// repair fetch to start (decisions then stay paused while it runs).
 const DROP_COOLDOWN: Duration = Duration::from_secs(2);
 
 /// Most repair fetches in flight at once; transactions asked for beyond it are asked for again
@@ -152,6 +154,7 @@ impl Driver {
         let mut announce = tokio::time::interval(ANNOUNCE_INTERVAL);
         announce.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let result = loop {
+            self.update_pause();
             let wait = self.node.next_deadline().saturating_sub(now_ms());
             let sleep = tokio::time::sleep(Duration::from_millis(wait));
             let input = tokio::select! {
@@ -198,6 +201,7 @@ impl Driver {
                 announce.reset_after(ANNOUNCE_AFTER_CONNECT);
             }
             // Timers are due whatever woke the driver: a busy network must not starve them.
+            self.update_pause();
             let now = now_ms();
             if now >= self.node.next_deadline() {
                 match self.node.on_timer(now) {
@@ -263,11 +267,7 @@ impl Driver {
     /// filling, or the network dropped an event in the last [`DROP_COOLDOWN`].
     fn overloaded(&mut self) -> Option<crate::NodeError> {
         let now = std::time::Instant::now();
-        let dropped = self.net.dropped_events();
-        if dropped > self.dropped_seen {
-            self.dropped_seen = dropped;
-            self.refuse_until = Some(now + DROP_COOLDOWN);
-        }
+        let dropped = self.note_drops(now);
         let queued = self.node.queued();
         let backlog = self.net_events.len();
         let net_limit = self.net_events.max_capacity() / 4;
@@ -279,6 +279,42 @@ impl Driver {
                 dropped,
             }
         })
+    }
+
+    /// Notes new network drops (starting a [`DROP_COOLDOWN`]); returns the total so far.
+    fn note_drops(&mut self, now: std::time::Instant) -> u64 {
+        let dropped = self.net.dropped_events();
+        if dropped > self.dropped_seen {
+            self.dropped_seen = dropped;
+            self.refuse_until = Some(now + DROP_COOLDOWN);
+        }
+        dropped
+    }
+
+    /// Pauses the node's final decisions ([`ProtocolNode::set_paused`]) while it may be
+    /// missing messages: within [`DROP_COOLDOWN`] of a dropped network event, while lost
+    /// transactions are being fetched, or while the network event channel is more than a
+    /// quarter full. Resumes when none holds.
+    fn update_pause(&mut self) {
+        let now = std::time::Instant::now();
+        self.note_drops(now);
+        let recent_drop = self.refuse_until.is_some_and(|t| now < t);
+        let backlog = self.net_events.len() > self.net_events.max_capacity() / 4;
+        let paused = recent_drop || backlog || !self.repairing.is_empty();
+        if paused != self.node.is_paused() {
+            tracing::debug!(
+                paused,
+                recent_drop,
+                backlog,
+                repairing = self.repairing.len(),
+                "final decisions {}",
+                if paused { "paused" } else { "resumed" }
+            );
+            self.node.set_paused(paused);
+            if let Some(m) = &self.metrics {
+                m.set_paused(paused);
+            }
+        }
     }
 
     async fn on_net(&mut self, ev: NetEvent) -> Result<()> {

@@ -156,6 +156,58 @@ fn a_submission_is_published_once_its_signatures_verify() {
 }
 
 #[test]
+fn a_paused_node_verifies_and_detects_conflicts_but_decides_nothing_until_it_resumes() {
+    let mut n = node(1);
+    let from = peer(2).node_id();
+    let (a, b) = (transfer(1), transfer(2));
+    n.submit(a.clone(), 0);
+    n.on_timer(5).unwrap();
+    assert_eq!(n.ledger().state(&a.hash()), Some(TxState::Pending));
+
+    n.set_paused(true);
+    assert!(n.is_paused());
+    // Quiet period over (600 ms), and more: nothing is committed, and the node sleeps until
+    // its next flush rather than waking for the commit it will not make.
+    let actions = n.on_timer(1_000).unwrap();
+    assert!(
+        !events(&actions)
+            .iter()
+            .any(|e| matches!(e, NodeEvent::Accepted { .. })),
+        "{actions:?}"
+    );
+    assert_eq!(n.ledger().state(&a.hash()), Some(TxState::Pending));
+    assert!(n.next_deadline() > 1_000);
+
+    // The conflicting spender still arrives, is verified and raises the conflict ...
+    n.on_message(from, &Message::Tx(b.clone()), 1_010).unwrap();
+    let actions = n.on_timer(1_015).unwrap();
+    assert!(
+        events(&actions)
+            .iter()
+            .any(|e| matches!(e, NodeEvent::Conflict { .. })),
+        "{actions:?}"
+    );
+    assert_eq!(n.ledger().state(&a.hash()), Some(TxState::Conflicted));
+    // ... but it is not decided while paused, however long after its window.
+    let actions = n.on_timer(10_000).unwrap();
+    assert!(
+        !events(&actions)
+            .iter()
+            .any(|e| matches!(e, NodeEvent::Decided { .. })),
+        "{actions:?}"
+    );
+
+    n.set_paused(false);
+    let actions = n.on_timer(10_001).unwrap();
+    assert!(
+        events(&actions)
+            .iter()
+            .any(|e| matches!(e, NodeEvent::Decided { .. })),
+        "{actions:?}"
+    );
+}
+
+#[test]
 fn invalid_messages_are_rejected_and_cost_their_sender_trust() {
     let mut n = node(1);
     let (liar, honest) = (peer(2), peer(3));
