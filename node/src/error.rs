@@ -82,9 +82,12 @@ pub enum NodeError {
     Devnet(String),
     /// The node is behind with its work and refuses new submissions for now: retry later.
     #[error(
-        "node overloaded: {queued} transactions await signature verification, {backlog} network events are waiting, {dropped} dropped since start; retry later"
+        "node overloaded: {queued} transactions await signature verification, {backlog} network events are waiting, {dropped} dropped since start, peers' observations arrive {late_ms} ms late; retry later"
     )]
     Overloaded {
+        /// How late the latest late roots of a peer arrived (0 if none recently): the time
+        /// from its flush to this node handling it.
+        late_ms: u64,
         /// Transactions awaiting their signature batch.
         queued: usize,
         /// Network events not yet taken by the node.

@@ -240,6 +240,8 @@ pub struct DoubleSpend {
     pub sent_to: [usize; 2],
     /// Each side's state, or error, as its submission answered.
     pub submit_states: [String; 2],
+    /// Whether each side was refused at submission (an error, or REJECTED at once).
+    pub refused: [bool; 2],
     /// Per node, whether it accepted each side.
     pub accepted: Vec<[bool; 2]>,
     /// Per node, the side its `Decided` event named the winner (`None` before, or if it named
@@ -256,6 +258,9 @@ pub enum Verdict {
     Violation(String),
     /// No violation, but some nodes accepted neither side.
     Unresolved(String),
+    /// Both sides were refused at submission (an overloaded node, say) and no node accepted
+    /// either: nothing for the network to decide.
+    Refused,
 }
 
 impl DoubleSpend {
@@ -266,6 +271,7 @@ impl DoubleSpend {
             txs,
             sent_to,
             submit_states: [String::new(), String::new()],
+            refused: [false; 2],
             accepted: vec![[false; 2]; nodes],
             decided: vec![None; nodes],
         }
@@ -308,6 +314,7 @@ impl DoubleSpend {
                 letter(side),
                 missing.join(", ")
             )),
+            None if self.refused == [true, true] => Verdict::Refused,
             None => Verdict::Unresolved("no node accepted either spender".to_owned()),
         }
     }
@@ -398,7 +405,9 @@ impl Tracker {
     pub fn unresolved_double_spends(&self) -> usize {
         self.double_spends
             .iter()
-            .filter(|d| d.accepted.iter().any(|a| a == &[false, false]))
+            .filter(|d| {
+                d.refused != [true, true] && d.accepted.iter().any(|a| a == &[false, false])
+            })
             .count()
     }
 
@@ -432,6 +441,8 @@ impl Tracker {
     /// REJECTED (the transfer is dropped, its input not reused).
     pub fn submit_answer(&mut self, hash: &TxHash, state: pb::TxState, error: &str) {
         if let Some(&(index, side)) = self.double_spend_of.get(hash) {
+            self.double_spends[index].refused[side] =
+                !error.is_empty() || state == pb::TxState::Rejected;
             self.double_spends[index].submit_states[side] = if error.is_empty() {
                 state_name(state).to_owned()
             } else {
@@ -947,6 +958,9 @@ mod tests {
     fn double_spend_verdicts() {
         let mut d = attempt(3);
         assert!(matches!(d.verdict(), Verdict::Unresolved(_)));
+        let mut both_refused = d.clone();
+        both_refused.refused = [true, true];
+        assert_eq!(both_refused.verdict(), Verdict::Refused);
         d.accepted = vec![[false, true]; 3];
         assert_eq!(d.verdict(), Verdict::Agreed(1));
         d.accepted[2] = [false, false];

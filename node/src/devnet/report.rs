@@ -109,7 +109,7 @@ pub struct DoubleSpendReport {
     pub accepted: Vec<String>,
     /// Per node, the winner its `Decided` event named (`a`, `b`, or `-` if none seen).
     pub decided: Vec<String>,
-    /// `agreed`, `violation` or `unresolved`.
+    /// `agreed`, `violation`, `unresolved` or `refused` (both sides refused at submission).
     pub verdict: String,
     /// What went wrong, for a violation or an unresolved attempt.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -127,6 +127,9 @@ pub struct DoubleSpendChecks {
     pub violations: usize,
     /// Attempts some node had accepted neither spender of when the run ended.
     pub unresolved: usize,
+    /// Attempts whose two sides were both refused at submission (not a failure: nothing was
+    /// left to decide).
+    pub refused: usize,
     /// Every check passed (no violation, nothing unresolved).
     pub passed: bool,
 }
@@ -191,6 +194,7 @@ impl DoubleSpendReport {
             Verdict::Agreed(_) => ("agreed", None),
             Verdict::Violation(m) => ("violation", Some(m.clone())),
             Verdict::Unresolved(m) => ("unresolved", Some(m.clone())),
+            Verdict::Refused => ("refused", None),
         };
         let report = Self {
             outpoint: format!("{}:{}", d.outpoint.tx, d.outpoint.index),
@@ -242,6 +246,7 @@ impl Summary {
                         report.outpoint
                     ));
                 }
+                Verdict::Refused => checks.refused += 1,
                 Verdict::Unresolved(m) => {
                     checks.unresolved += 1;
                     failures.push(format!(
@@ -253,6 +258,12 @@ impl Summary {
             double_spends.push(report);
         }
         checks.passed = checks.violations == 0 && checks.unresolved == 0;
+        if checks.refused > 0 {
+            warnings.push(format!(
+                "{} double spend(s) refused on both sides at submission",
+                checks.refused
+            ));
+        }
         if checks.attempted < settings.double_spends {
             warnings.push(format!(
                 "{} of {} double spends attempted (no spendable output at the others' times)",

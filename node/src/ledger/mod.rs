@@ -284,6 +284,11 @@ impl Ledger {
         }
     }
 
+    /// The ledger's configuration.
+    pub fn config(&self) -> &LedgerConfig {
+        &self.config
+    }
+
     /// Pauses (or resumes) the ledger's final decisions: while paused, [`Self::tick`] still
     /// verifies batches and makes transactions Pending, Held or Conflicted, but commits nothing
     /// and lets no hold expire — each waits until the ledger resumes. A node that knows it

@@ -42,6 +42,16 @@ const DROP_COOLDOWN: Duration = Duration::from_secs(2);
 /// when the next roots name them.
 const MAX_REPAIRS: usize = 1_024;
 
+/// A peer's roots handled more than 1/this of the quiet period after they were flushed mean
+/// messages take too long between the nodes for the quiet period to be safe (it must exceed
+/// two hops, `docs/consensus.md`): the node then pauses its decisions and refuses submissions
+/// for one quiet period.
+const LATE_SHARE_OF_QUIET: u64 = 2;
+
+/// Roots stamped further in the past than this are not taken as a sign of load (a clock off,
+/// or a peer lying about its flush time), only logged.
+const MAX_CREDIBLE_LATENESS_MS: u64 = 10_000;
+
 /// How long after a peer connects the node announces its metadata.
 const ANNOUNCE_AFTER_CONNECT: Duration = Duration::from_millis(1500);
 
@@ -101,8 +111,11 @@ pub(crate) struct Driver {
     metrics: Option<NodeMetrics>,
     /// Network events dropped so far, as last seen.
     dropped_seen: u64,
-    /// Refuse client submissions until then (after a drop).
+    /// Refuse client submissions (and pause decisions) until then: after a drop, or late
+    /// roots.
     refuse_until: Option<std::time::Instant>,
+    /// How late the last late roots were (ms), while `refuse_until` runs.
+    late_ms: u64,
     /// A peer connected: announce soon (once gossipsub has had a heartbeat to take it in).
     announce_soon: bool,
     /// Transactions being fetched for repair.
@@ -142,6 +155,7 @@ impl Driver {
             announce_soon: false,
             dropped_seen: 0,
             refuse_until: None,
+            late_ms: 0,
             repairing: HashSet::new(),
             repaired_tx,
             repaired_rx,
@@ -264,16 +278,18 @@ impl Driver {
     /// breaks the timing assumption conflict resolution rests on, `docs/consensus.md`).
     ///
     /// Behind means: too many transactions await verification, the network event channel is
-    /// filling, or the network dropped an event in the last [`DROP_COOLDOWN`].
+    /// filling, within [`DROP_COOLDOWN`] of the network dropping an event, or within one quiet
+    /// period of a peer's roots arriving late.
     fn overloaded(&mut self) -> Option<crate::NodeError> {
         let now = std::time::Instant::now();
         let dropped = self.note_drops(now);
         let queued = self.node.queued();
         let backlog = self.net_events.len();
         let net_limit = self.net_events.max_capacity() / 4;
-        let recent_drop = self.refuse_until.is_some_and(|t| now < t);
-        (queued > MAX_QUEUED || backlog > net_limit || recent_drop).then(|| {
+        let cooling = self.refuse_until.is_some_and(|t| now < t);
+        (queued > MAX_QUEUED || backlog > net_limit || cooling).then(|| {
             crate::NodeError::Overloaded {
+                late_ms: if cooling { self.late_ms } else { 0 },
                 queued,
                 backlog,
                 dropped,
@@ -291,20 +307,44 @@ impl Driver {
         dropped
     }
 
+    /// Notes a peer's roots flushed at `flushed_ms` and handled now: if they are late (see
+    /// [`LATE_SHARE_OF_QUIET`]), decisions pause and submissions are refused for one quiet
+    /// period.
+    fn note_lateness(&mut self, flushed_ms: u64) {
+        let late = now_ms().saturating_sub(flushed_ms);
+        let limit = self.node.ledger().config().quiet_period_ms / LATE_SHARE_OF_QUIET;
+        if late > MAX_CREDIBLE_LATENESS_MS {
+            tracing::debug!(
+                late,
+                "roots stamped too far in the past to be load: ignored"
+            );
+        } else if late > limit {
+            // For one quiet period: what a late message could still bring is the other
+            // spender of a transaction whose quiet period is running.
+            self.late_ms = late;
+            let until = std::time::Instant::now()
+                + Duration::from_millis(self.node.ledger().config().quiet_period_ms);
+            self.refuse_until = Some(self.refuse_until.map_or(until, |t| t.max(until)));
+        }
+    }
+
     /// Pauses the node's final decisions ([`ProtocolNode::set_paused`]) while it may be
-    /// missing messages: within [`DROP_COOLDOWN`] of a dropped network event, while lost
-    /// transactions are being fetched, or while the network event channel is more than a
-    /// quarter full. Resumes when none holds.
+    /// missing messages: within [`DROP_COOLDOWN`] of a dropped network event or one quiet
+    /// period of a peer's late roots, while lost transactions are being fetched, or while the network event
+    /// channel is more than a quarter full. Resumes when none holds.
     fn update_pause(&mut self) {
         let now = std::time::Instant::now();
         self.note_drops(now);
-        let recent_drop = self.refuse_until.is_some_and(|t| now < t);
+        let cooling = self.refuse_until.is_some_and(|t| now < t);
+        if !cooling {
+            self.late_ms = 0;
+        }
         let backlog = self.net_events.len() > self.net_events.max_capacity() / 4;
-        let paused = recent_drop || backlog || !self.repairing.is_empty();
+        let paused = cooling || backlog || !self.repairing.is_empty();
         if paused != self.node.is_paused() {
             tracing::debug!(
                 paused,
-                recent_drop,
+                cooling,
                 backlog,
                 repairing = self.repairing.len(),
                 "final decisions {}",
@@ -410,6 +450,9 @@ impl Driver {
         let id = message.id();
         let (acceptance, actions) = self.node.on_message_with_id(from, id, &message, now)?;
         self.count_in(topic, bytes, &acceptance);
+        if let (Message::Roots { root, .. }, Acceptance::Accept) = (&message, &acceptance) {
+            self.note_lateness(root.header.time_ms);
+        }
         match acceptance {
             Acceptance::Deferred => {
                 self.deferred.insert(id, Deferred { gossip_id, source });
