@@ -352,6 +352,13 @@ fn demo_model_proofs_verify_and_are_rejected_for_another_output_input_or_model()
     let model = Arc::clone(&loaded.quantised);
     let constraints = count_constraints(&model).unwrap();
     println!("digits model circuit: {constraints} constraints");
+    // The breakdown docs/inference.md gives: inputs bounded (B + 1 each), per dense output one
+    // decomposition of B + s bits and its sum, 1 per ReLU, 1 per output equality.
+    let (b, s) = (params.value_bits as usize, params.scale as usize);
+    assert_eq!(
+        constraints,
+        64 * (b + 1) + 32 * (b + s + 1) + 32 + 10 * (b + s + 1) + 10
+    );
 
     let mut rng = ChaCha20Rng::seed_from_u64(11);
     let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(
