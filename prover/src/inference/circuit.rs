@@ -135,7 +135,7 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit {
             Some(a) => (Some(a.input), Some(a.output)),
             None => (None, None),
         };
-        let outputs = synthesize_forward(&cs, &self.model, input.as_deref())?;
+        let outputs = synthesize_forward(&cs, &self.model, input.as_deref(), None)?;
         for (i, computed) in outputs.iter().enumerate() {
             let claimed = FpVar::new_input(cs.clone(), || {
                 output
@@ -155,7 +155,7 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit {
 /// satisfied — the differential check against [`QuantisedModel::infer`].
 pub fn circuit_outputs(model: &QuantisedModel, input: &[i64]) -> Result<(Vec<i64>, bool)> {
     let cs = ConstraintSystem::<Fr>::new_ref();
-    let outputs = synthesize_forward(&cs, model, Some(input))?;
+    let outputs = synthesize_forward(&cs, model, Some(input), None)?;
     let values = outputs
         .iter()
         .map(|o| {
@@ -178,17 +178,26 @@ pub fn count_constraints(model: &Arc<QuantisedModel>) -> Result<usize> {
 
 /// A value of the forward pass and, once known, the bit that is 1 exactly when it is ≥ 0.
 #[derive(Clone)]
-struct Signal {
-    value: FpVar<Fr>,
+pub(super) struct Signal {
+    pub(super) value: FpVar<Fr>,
     nonneg: Option<Boolean<Fr>>,
+}
+
+/// A layer's weights and bias as circuit variables (the hashed binding); empty for a ReLU.
+pub(super) struct LayerWeights {
+    /// A dense layer's weights, `outputs × inputs`, row-major.
+    pub(super) weights: Vec<FpVar<Fr>>,
+    /// A dense or bias layer's bias.
+    pub(super) bias: Vec<FpVar<Fr>>,
 }
 
 /// Allocates the inputs as public inputs (bounded) and synthesizes every layer; returns the last
 /// layer's values.
-fn synthesize_forward(
+pub(super) fn synthesize_forward(
     cs: &ConstraintSystemRef<Fr>,
     model: &QuantisedModel,
     input: Option<&[i64]>,
+    witness_weights: Option<&[LayerWeights]>,
 ) -> Result<Vec<Signal>, SynthesisError> {
     let params = model.params;
     let (b, s) = (params.value_bits as usize, params.scale as usize);
@@ -203,14 +212,18 @@ fn synthesize_forward(
             bounded(cs, value, b)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    for layer in &model.layers {
-        x = match layer {
-            QuantisedLayer::Dense {
-                inputs,
-                weights,
-                bias,
-                ..
-            } => weights
+    for (index, layer) in model.layers.iter().enumerate() {
+        let witness = witness_weights.map(|w| &w[index]);
+        x = match (layer, witness) {
+            (
+                QuantisedLayer::Dense {
+                    inputs,
+                    weights,
+                    bias,
+                    ..
+                },
+                None,
+            ) => weights
                 .chunks(*inputs)
                 .zip(bias)
                 .map(|(row, &bias)| {
@@ -218,12 +231,30 @@ fn synthesize_forward(
                     rescale(cs, &acc, b, s)
                 })
                 .collect::<Result<_, _>>()?,
-            QuantisedLayer::Bias(bias) => x
+            (QuantisedLayer::Dense { inputs, .. }, Some(witness)) => witness
+                .weights
+                .chunks(*inputs)
+                .zip(&witness.bias)
+                .map(|(row, bias)| {
+                    // Weights are variables: one constraint per product.
+                    let mut acc = bias.clone();
+                    for (w, v) in row.iter().zip(&x) {
+                        acc += w * &v.value;
+                    }
+                    rescale(cs, &acc, b, s)
+                })
+                .collect::<Result<_, _>>()?,
+            (QuantisedLayer::Bias(bias), None) => x
                 .iter()
                 .zip(bias)
                 .map(|(v, &c)| bounded(cs, &v.value + to_field(c), b))
                 .collect::<Result<_, _>>()?,
-            QuantisedLayer::Relu => x
+            (QuantisedLayer::Bias(_), Some(witness)) => x
+                .iter()
+                .zip(&witness.bias)
+                .map(|(v, c)| bounded(cs, &v.value + c, b))
+                .collect::<Result<_, _>>()?,
+            (QuantisedLayer::Relu, _) => x
                 .into_iter()
                 .map(|v| {
                     let nonneg = match v.nonneg {
@@ -309,6 +340,6 @@ fn bounded(
     })
 }
 
-fn power_of_two(n: usize) -> Fr {
+pub(super) fn power_of_two(n: usize) -> Fr {
     Fr::from(2u64).pow([n as u64])
 }

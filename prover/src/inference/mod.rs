@@ -17,6 +17,8 @@
 //!    free; rescaling, bounds and ReLU cost bit decompositions). Input and output are public.
 //!    The circuit computes exactly what [`QuantisedModel::infer`] does, bit for bit. It is
 //!    proved with ramjet's Groth16 prover ([`crate::groth16`]) and verified with ark-groth16.
+//!    [`hashed`] is the other binding: the weights are private witnesses under a Poseidon
+//!    commitment that is a public input, and one key serves every model of an architecture.
 //!
 //! # The model's identity
 //!
@@ -28,6 +30,7 @@
 
 pub mod circuit;
 pub mod dataset;
+pub mod hashed;
 pub mod model;
 pub mod onnx;
 pub mod quantise;

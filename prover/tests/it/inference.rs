@@ -420,3 +420,76 @@ fn demo_model_proofs_verify_and_are_rejected_for_another_output_input_or_model()
         ModelId::new(&demo_onnx(), QuantParams { scale: 8, ..params })
     );
 }
+
+// --- hashed weights ---
+
+#[test]
+fn hashed_weights_commitment_binds_the_model_and_one_key_serves_the_architecture() {
+    use ramjet_prover::inference::hashed::{
+        HashedInferenceCircuit, WeightWidths, weights_commitment,
+    };
+
+    let params = QuantParams::default();
+    let loaded = LoadedModel::from_onnx(&demo_onnx(), params).unwrap();
+    let model = Arc::clone(&loaded.quantised);
+    let widths = WeightWidths::fitting(&model);
+    println!("demo model widths: {widths:?}");
+
+    // Another model of the same architecture: one weight changed (still within the widths).
+    let mut other_float = loaded.float.clone();
+    let Layer::Dense(first) = &mut other_float.layers[0] else {
+        unreachable!()
+    };
+    first.weights[5] = -first.weights[5] + 0.25;
+    let other = Arc::new(QuantisedModel::new(&other_float, params).unwrap());
+    let commitment = weights_commitment(&model, widths).unwrap();
+    let other_commitment = weights_commitment(&other, widths).unwrap();
+    assert_ne!(commitment, other_commitment);
+
+    let blank = HashedInferenceCircuit::blank(Arc::clone(&model), widths).unwrap();
+    let cs = ark_relations::gr1cs::ConstraintSystem::<ark_bn254::Fr>::new_ref();
+    cs.set_mode(ark_relations::gr1cs::SynthesisMode::Setup);
+    ark_relations::gr1cs::ConstraintSynthesizer::generate_constraints(blank.clone(), cs.clone())
+        .unwrap();
+    println!(
+        "hashed-weights circuit of the demo model: {} constraints (fixed: {})",
+        cs.num_constraints(),
+        count_constraints(&model).unwrap()
+    );
+
+    let mut rng = ChaCha20Rng::seed_from_u64(21);
+    let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(blank, &mut rng).unwrap();
+    let pvk = ark_groth16::prepare_verifying_key(&vk);
+    let prover = Prover::new(Arc::new(Accelerator::cpu_only()));
+    let key = prover.prepare(pk).unwrap();
+    let data = demo_test_set();
+    let input = model.quantise_input(&data.features[1]).unwrap();
+
+    for (m, c, wrong) in [
+        (&model, commitment, other_commitment),
+        (&other, other_commitment, commitment),
+    ] {
+        let circuit = HashedInferenceCircuit::new(Arc::clone(m), widths, input.clone()).unwrap();
+        let public = circuit.public_inputs().unwrap().unwrap();
+        assert_eq!(public[0], c);
+        assert_eq!(&public[1..65], &public_inputs(&input, &[])[..]);
+        assert_eq!(circuit.output().unwrap(), &m.infer(&input).unwrap()[..]);
+        let proof = prover.prove(&key, circuit, &mut rng).unwrap();
+        assert!(Groth16::<Bn254>::verify_with_processed_vk(&pvk, &public, &proof).unwrap());
+        // The same proof against the other model's commitment.
+        let mut forged = public.clone();
+        forged[0] = wrong;
+        assert!(!Groth16::<Bn254>::verify_with_processed_vk(&pvk, &forged, &proof).unwrap());
+    }
+
+    // A weight outside the widths is refused.
+    let narrow = WeightWidths {
+        weight_bits: widths.weight_bits - 1,
+        ..widths
+    };
+    let refused = HashedInferenceCircuit::new(Arc::clone(&model), narrow, input);
+    assert!(
+        matches!(refused, Err(ProverError::Quantisation(_))),
+        "{refused:?}"
+    );
+}
