@@ -6,11 +6,13 @@
 //! - a **model**: an ONNX file (see `ramjet_prover::inference::model` for the operators);
 //! - an **input file**: `{"input": [f64, …]}`, the model's input values as floats;
 //! - a **key directory**, written by [`setup`]: `proving_key.bin`, `verifying_key.bin` (arkworks
-//!   compressed) and `model.json` ([`ModelInfo`]: the model's id — SHA-256 of the ONNX bytes and
-//!   the quantisation parameters — the parameters, the sizes, the constraint count). The
+//!   compressed) and `model.json` ([`ModelInfo`]: the binding, the model's id — SHA-256 of the
+//!   ONNX bytes and the quantisation parameters — the parameters, the sizes, the constraint
+//!   count, and with the hashed binding the weights' widths and their Poseidon commitment). The
 //!   verifying key and `model.json` are what a model's owner publishes;
 //! - a **proof directory**, written by [`prove`]: `proof.bin` (arkworks compressed),
-//!   `public.json` (the public inputs: the quantised input values, then the output values, as
+//!   `public.json` (the public inputs: with the hashed binding the weights' commitment first,
+//!   then the quantised input values, then the output values, as
 //!   snarkjs writes public signals; negative values are `p − |v|`) and `output.json`
 //!   ([`InferenceOutput`], the same values readable, with the class).
 
@@ -25,6 +27,7 @@ use ramjet_accel::Accelerator;
 use ramjet_prover::formats;
 use ramjet_prover::groth16::{Phase, Prover};
 use ramjet_prover::inference::circuit::{count_constraints, from_field};
+use ramjet_prover::inference::hashed::{HashedInferenceCircuit, WeightWidths, weights_commitment};
 use ramjet_prover::inference::{
     Accuracy, Dataset, InferenceCircuit, LoadedModel, QuantParams, accuracy, argmax,
 };
@@ -61,6 +64,17 @@ impl ProofSystem {
     }
 }
 
+/// How the circuit binds the model (see `docs/inference.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Binding {
+    /// The weights are constants of the circuit: the key is the model's.
+    Fixed,
+    /// The weights are private witnesses under a Poseidon commitment, the first public value:
+    /// the key serves every model of the architecture.
+    Hashed,
+}
+
 /// What a key directory's `model.json` says the keys were made for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelInfo {
@@ -68,8 +82,8 @@ pub struct ModelInfo {
     pub circuit: String,
     /// The proof system.
     pub system: ProofSystem,
-    /// How the model is bound: `"fixed"` (weights are constants of the circuit).
-    pub binding: String,
+    /// How the model is bound.
+    pub binding: Binding,
     /// The model's id (hex): SHA-256 of the ONNX bytes and the quantisation parameters.
     pub model_id: String,
     /// The ONNX file's name when the keys were made (for information).
@@ -82,6 +96,21 @@ pub struct ModelInfo {
     pub outputs: usize,
     /// R1CS constraints.
     pub constraints: usize,
+    /// Hashed binding: the widths of the committed weights and biases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widths: Option<WeightWidths>,
+    /// Hashed binding: the Poseidon commitment to the set-up model's weights (decimal), the
+    /// value a proof's first public input must have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<String>,
+}
+
+impl ModelInfo {
+    /// Number of public values a proof has: the commitment (hashed binding), the inputs, the
+    /// outputs.
+    pub fn public_values(&self) -> usize {
+        usize::from(self.binding == Binding::Hashed) + self.inputs + self.outputs
+    }
 }
 
 /// A model input file: `{"input": [f64, …]}`.
@@ -94,8 +123,12 @@ pub struct InputFile {
 /// `output.json` of a proof directory: what was proved, readable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InferenceOutput {
-    /// The model's id (hex).
+    /// The proved model's id (hex).
     pub model_id: String,
+    /// Hashed binding: the Poseidon commitment to the proved model's weights (decimal), the
+    /// first public value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<String>,
     /// The quantisation parameters.
     pub quantisation: QuantParams,
     /// The quantised input values (at `2^scale`).
@@ -124,6 +157,7 @@ pub fn setup(
     model_path: &Path,
     params: QuantParams,
     system: ProofSystem,
+    binding: Binding,
     out: &Path,
     seed: Option<u64>,
     progress: &dyn Progress,
@@ -132,7 +166,16 @@ pub fn setup(
     progress.step("loading and quantising the model");
     let model = LoadedModel::read(model_path, params)?;
     progress.step("building the circuit");
-    let constraints = count_constraints(&model.quantised)?;
+    let quantised = &model.quantised;
+    let (constraints, widths, commitment) = match binding {
+        Binding::Fixed => (count_constraints(quantised)?, None, None),
+        Binding::Hashed => {
+            let widths = WeightWidths::fitting(quantised);
+            let circuit = HashedInferenceCircuit::blank(Arc::clone(quantised), widths)?;
+            let commitment = weights_commitment(quantised, widths)?;
+            (count(circuit)?, Some(widths), Some(commitment.to_string()))
+        }
+    };
     progress.step(&format!(
         "generating keys for {constraints} constraints (ark-groth16 setup)"
     ));
@@ -140,15 +183,23 @@ pub fn setup(
         Some(seed) => ChaCha20Rng::seed_from_u64(seed),
         None => ChaCha20Rng::from_entropy(),
     };
-    let circuit = InferenceCircuit::blank(Arc::clone(&model.quantised));
-    let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(circuit, &mut rng)
-        .map_err(ramjet_prover::ProverError::from)?;
+    let (pk, vk) = match widths {
+        None => Groth16::<Bn254>::circuit_specific_setup(
+            InferenceCircuit::blank(Arc::clone(quantised)),
+            &mut rng,
+        ),
+        Some(widths) => Groth16::<Bn254>::circuit_specific_setup(
+            HashedInferenceCircuit::blank(Arc::clone(quantised), widths)?,
+            &mut rng,
+        ),
+    }
+    .map_err(ramjet_prover::ProverError::from)?;
     progress.step("writing the keys");
     create_dir(out)?;
     let info = ModelInfo {
         circuit: "inference".into(),
         system,
-        binding: "fixed".into(),
+        binding,
         model_id: model.id.to_hex(),
         model_file: model_path
             .file_name()
@@ -158,6 +209,8 @@ pub fn setup(
         inputs: model.quantised.input_len,
         outputs: model.quantised.output_len(),
         constraints,
+        widths,
+        commitment,
     };
     let files = vec![
         out.join(PROVING_KEY),
@@ -204,7 +257,9 @@ pub fn prove(
         )));
     }
     let model = LoadedModel::read(model_path, info.quantisation)?;
-    if model.id.to_hex() != info.model_id {
+    // With the fixed binding the key is the model's; with the hashed binding it serves any
+    // model of the architecture, and the proof's commitment says which.
+    if info.binding == Binding::Fixed && model.id.to_hex() != info.model_id {
         return Err(invalid(&format!(
             "{} is model {}, but the keys in {} were made for model {}",
             model_path.display(),
@@ -217,11 +272,31 @@ pub fn prove(
     progress.step("running the fixed-point inference");
     let quantised = &model.quantised;
     let input = quantised.quantise_input(&input_file.input)?;
-    let circuit = InferenceCircuit::new(Arc::clone(quantised), input.clone())?;
-    let output = circuit.output().expect("a circuit with an input").to_vec();
-    let public_inputs = circuit
-        .public_inputs()
-        .expect("a circuit with an assignment");
+    let output = quantised.infer(&input)?;
+    let (fixed, hashed, public_inputs, commitment) = match (info.binding, info.widths) {
+        (Binding::Fixed, _) => {
+            let circuit = InferenceCircuit::new(Arc::clone(quantised), input.clone())?;
+            let public = circuit
+                .public_inputs()
+                .expect("a circuit with an assignment");
+            (Some(circuit), None, public, None)
+        }
+        (Binding::Hashed, Some(widths)) => {
+            let circuit =
+                HashedInferenceCircuit::new(Arc::clone(quantised), widths, input.clone())?;
+            let public = circuit
+                .public_inputs()?
+                .expect("a circuit with an assignment");
+            let commitment = public[0].to_string();
+            (None, Some(circuit), public, Some(commitment))
+        }
+        (Binding::Hashed, None) => {
+            return Err(invalid(&format!(
+                "{}: a hashed binding without the weights' widths",
+                keys.join(MODEL_INFO).display()
+            )));
+        }
+    };
     progress.step("reading the proving key");
     let pk = formats::read_proving_key(keys.join(PROVING_KEY))?;
     let prover = Prover::new(accel);
@@ -230,12 +305,17 @@ pub fn prove(
     progress.step("proving");
     let mut rng = ChaCha20Rng::from_entropy();
     let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
-    let (proof, timings) = prover.prove_timed(&key, circuit, r, s)?;
+    let (proof, timings) = match (fixed, hashed) {
+        (Some(circuit), _) => prover.prove_timed(&key, circuit, r, s)?,
+        (None, Some(circuit)) => prover.prove_timed(&key, circuit, r, s)?,
+        (None, None) => unreachable!("one of the two circuits is built"),
+    };
     progress.step("checking the proof");
     proofs::check(key.verifying_key(), &proof, &public_inputs)?;
     create_dir(out)?;
     let result = InferenceOutput {
-        model_id: info.model_id,
+        model_id: model.id.to_hex(),
+        commitment,
         quantisation: info.quantisation,
         output_float: output
             .iter()
@@ -291,15 +371,29 @@ pub fn verify(
     let proof = formats::read_proof(proof)?;
     let public_inputs = formats::read_public_inputs_json(public)?;
     proofs::check(&vk, &proof, &public_inputs)?;
-    if public_inputs.len() != info.inputs + info.outputs {
+    if public_inputs.len() != info.public_values() {
         return Err(NodeError::ProofRejected(format!(
-            "{} public inputs, but the model has {} inputs and {} outputs",
+            "{} public values, but the key's model.json describes {}",
             public_inputs.len(),
-            info.inputs,
-            info.outputs
+            info.public_values()
         )));
     }
-    let values = public_inputs
+    let values = if info.binding == Binding::Hashed {
+        // The proof is about the model whose commitment is its first public value: it must be
+        // the published one.
+        let proved = public_inputs[0].to_string();
+        let published = info.commitment.as_deref().unwrap_or("none");
+        if proved != published {
+            return Err(NodeError::ProofRejected(format!(
+                "the proof is about the model with weights commitment {proved}, not the \
+                 published {published}"
+            )));
+        }
+        &public_inputs[1..]
+    } else {
+        &public_inputs[..]
+    };
+    let values = values
         .iter()
         .map(|&f| from_field(f))
         .collect::<Option<Vec<i64>>>()
@@ -307,7 +401,15 @@ pub fn verify(
     let (proved_input, proved_output) = values.split_at(info.inputs);
     if let Some(model) = model {
         let loaded = LoadedModel::read(model, info.quantisation)?;
-        if loaded.id.to_hex() != info.model_id {
+        let same = match (info.binding, info.widths) {
+            (Binding::Fixed, _) => loaded.id.to_hex() == info.model_id,
+            (Binding::Hashed, Some(widths)) => {
+                weights_commitment(&loaded.quantised, widths)?.to_string()
+                    == info.commitment.as_deref().unwrap_or_default()
+            }
+            (Binding::Hashed, None) => false,
+        };
+        if !same {
             return Err(NodeError::ProofRejected(format!(
                 "{} is model {}, but the key was made for model {}",
                 model.display(),
@@ -342,6 +444,16 @@ pub fn measure_accuracy(model: &Path, params: QuantParams, data: &Path) -> Resul
     let model = LoadedModel::read(model, params)?;
     let data = Dataset::read(data)?;
     Ok(accuracy(&model.float, &model.quantised, &data)?)
+}
+
+fn count<C: ark_relations::gr1cs::ConstraintSynthesizer<Fr>>(circuit: C) -> Result<usize> {
+    use ark_relations::gr1cs::{ConstraintSystem, SynthesisMode};
+    let cs = ConstraintSystem::new_ref();
+    cs.set_mode(SynthesisMode::Setup);
+    circuit
+        .generate_constraints(cs.clone())
+        .map_err(ramjet_prover::ProverError::from)?;
+    Ok(cs.num_constraints())
 }
 
 fn invalid(message: &str) -> NodeError {

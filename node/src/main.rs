@@ -8,7 +8,7 @@ use ramjet_accel::CalibrationProfile;
 use ramjet_accel::calibrate::Effort;
 use ramjet_node::config::{ConfigOverrides, NodeConfig};
 use ramjet_node::devnet::DevnetArgs;
-use ramjet_node::inference::{self, ProofSystem};
+use ramjet_node::inference::{self, Binding, ProofSystem};
 use ramjet_node::proofs::ExportFormat;
 use ramjet_node::wallet::{self, NodeArg, TxCommand};
 use ramjet_node::{Detected, daemon, detect, devices, proofs, rollup};
@@ -209,6 +209,10 @@ enum InferCommand {
         /// The proof system.
         #[arg(long, value_enum, default_value = "groth16")]
         system: ProofSystem,
+        /// fixed: the weights are constants of the circuit (the key is the model's). hashed: the
+        /// weights are private, committed by a Poseidon hash that is the first public value.
+        #[arg(long, value_enum, default_value = "fixed")]
+        binding: Binding,
         /// Directory for proving_key.bin, verifying_key.bin and model.json.
         #[arg(long, value_name = "DIR", default_value = "infer-keys")]
         out: PathBuf,
@@ -444,12 +448,15 @@ fn run_infer(command: InferCommand) -> anyhow::Result<()> {
             model,
             quant,
             system,
+            binding,
             out,
             insecure_seed,
         } => {
             let bar = steps_bar(4);
             let step = |m: &str| advance(&bar, m);
-            let done = inference::setup(&model, quant.params(), system, &out, insecure_seed, &step);
+            let params = quant.params();
+            let done =
+                inference::setup(&model, params, system, binding, &out, insecure_seed, &step);
             bar.finish_and_clear();
             let done = done.with_context(|| format!("setting up keys for {}", model.display()))?;
             let info = &done.info;
@@ -463,6 +470,9 @@ fn run_infer(command: InferCommand) -> anyhow::Result<()> {
                 out.display(),
                 bar.elapsed().as_secs_f64()
             );
+            if let Some(commitment) = &info.commitment {
+                println!("weights commitment (Poseidon) {commitment}");
+            }
             for file in &done.files {
                 println!("wrote {}", file.display());
             }

@@ -230,3 +230,156 @@ fn accuracy_reports_float_and_quantised_accuracy_on_the_test_set() {
     assert!(text.starts_with("360 samples: float "), "{text}");
     assert!(text.contains("quantised at 2^7"), "{text}");
 }
+
+/// A 4-3-2 ReLU network (Gemm, Relu, Gemm) whose weights come from `seed`.
+fn tiny_model(seed: f32) -> Vec<u8> {
+    use onnx::{
+        Dimension, GraphProto, ModelProto, NodeProto, TensorProto, TensorShapeProto,
+        TensorTypeProto, TypeProto, ValueInfoProto,
+    };
+    let info = |name: &str, dims: Vec<Dimension>| ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            tensor_type: Some(TensorTypeProto {
+                elem_type: 1,
+                shape: Some(TensorShapeProto { dim: dims }),
+            }),
+        }),
+    };
+    let fixed = |n| Dimension {
+        dim_value: Some(n),
+        dim_param: None,
+    };
+    let tensor = |name: &str, dims: Vec<i64>| {
+        let n: i64 = dims.iter().product();
+        TensorProto {
+            name: name.into(),
+            dims,
+            data_type: 1,
+            float_data: (0..n).map(|i| ((i as f32 + seed) * 0.37).sin()).collect(),
+            ..Default::default()
+        }
+    };
+    let gemm = |inputs: [&str; 3], output: &str| NodeProto {
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![output.into()],
+        op_type: "Gemm".into(),
+        ..Default::default()
+    };
+    ModelProto {
+        ir_version: 8,
+        graph: Some(GraphProto {
+            node: vec![
+                gemm(["x", "w1", "b1"], "h"),
+                NodeProto {
+                    input: vec!["h".into()],
+                    output: vec!["r".into()],
+                    op_type: "Relu".into(),
+                    ..Default::default()
+                },
+                gemm(["r", "w2", "b2"], "y"),
+            ],
+            initializer: vec![
+                tensor("w1", vec![4, 3]),
+                tensor("b1", vec![3]),
+                tensor("w2", vec![3, 2]),
+                tensor("b2", vec![2]),
+            ],
+            input: vec![info("x", vec![fixed(1), fixed(4)])],
+            output: vec![info("y", vec![fixed(1), fixed(2)])],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+#[test]
+fn hashed_binding_round_trip_and_the_published_commitment_is_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("tiny.onnx"), tiny_model(0.0)).unwrap();
+    std::fs::write(d.join("other.onnx"), tiny_model(1.0)).unwrap();
+    std::fs::write(d.join("x.json"), r#"{"input": [0.5, -1.0, 0.25, 2.0]}"#).unwrap();
+    let model = ["--model", "tiny.onnx"];
+    let mut setup = vec![
+        "infer",
+        "setup",
+        "--binding",
+        "hashed",
+        "--insecure-seed",
+        "5",
+    ];
+    setup.extend(model);
+    let text = ok(&ramjet(d, &setup));
+    assert!(text.contains("weights commitment (Poseidon)"), "{text}");
+    let info: serde_json::Value = read_json(&d.join("infer-keys/model.json"));
+    assert_eq!(info["binding"], "hashed");
+
+    let prove = |model: &str, out: &str| {
+        ramjet(
+            d,
+            &[
+                "infer", "prove", "--model", model, "--input", "x.json", "--out", out,
+            ],
+        )
+    };
+    ok(&prove("tiny.onnx", "infer-proof"));
+    let public: Vec<String> = read_json(&d.join("infer-proof/public.json"));
+    assert_eq!(public.len(), 1 + 4 + 2);
+    assert_eq!(public[0], info["commitment"].as_str().unwrap());
+    let text = ok(&ramjet(d, &["infer", "verify"]));
+    assert!(text.starts_with("proof OK"), "{text}");
+    ok(&ramjet(
+        d,
+        &[
+            "infer",
+            "verify",
+            "--model",
+            "tiny.onnx",
+            "--input",
+            "x.json",
+        ],
+    ));
+
+    // One key serves the architecture: another model proves with it, but its proof is about
+    // another commitment than the published one.
+    ok(&prove("other.onnx", "other-proof"));
+    let err = refused(&ramjet(
+        d,
+        &[
+            "infer",
+            "verify",
+            "--proof",
+            "other-proof/proof.bin",
+            "--public",
+            "other-proof/public.json",
+        ],
+    ));
+    assert!(err.contains("not the published"), "{err}");
+    let err = refused(&ramjet(d, &["infer", "verify", "--model", "other.onnx"]));
+    assert!(err.contains("the key was made for model"), "{err}");
+    // Claiming the published commitment for the other model's proof breaks the pairing check.
+    let mut forged: Vec<String> = read_json(&d.join("other-proof/public.json"));
+    forged[0] = public[0].clone();
+    std::fs::write(
+        d.join("forged.json"),
+        serde_json::to_string(&forged).unwrap(),
+    )
+    .unwrap();
+    let err = refused(&ramjet(
+        d,
+        &[
+            "infer",
+            "verify",
+            "--proof",
+            "other-proof/proof.bin",
+            "--public",
+            "forged.json",
+        ],
+    ));
+    assert!(
+        err.contains("proof rejected: the pairing check fails"),
+        "{err}"
+    );
+}
