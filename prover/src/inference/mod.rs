@@ -7,7 +7,7 @@
 //!    messages and fields needed are declared) and its graph turned into a float [`Model`]: a
 //!    chain of dense layers, bias additions and ReLUs (`Gemm`, `MatMul`, `Add`, `Relu`,
 //!    `Flatten`, `Reshape`); any other operator is refused by name
-//!    ([`ProverError::UnsupportedOperator`]).
+//!    ([`ProverError::UnsupportedOperator`](crate::ProverError::UnsupportedOperator)).
 //! 2. **Quantise** ([`quantise`]): weights and inputs become integers at scale `2^s` (EZKL's
 //!    `scale`), each layer's output is rescaled to `2^s` by floor division, every value is
 //!    bounded to `B` signed bits. [`QuantisedModel::infer`] is the native fixed-point forward

@@ -283,7 +283,8 @@ impl Chain<'_> {
     fn int_attribute(&self, name: &str, default: i64) -> Result<i64> {
         match self.node.attribute(name) {
             None => Ok(default),
-            Some(a) if a.r#type == AttributeType::Int as i32 => Ok(a.i),
+            // Type 0 (UNDEFINED): some writers leave the type out; the value field decides.
+            Some(a) if a.r#type == AttributeType::Int as i32 || a.r#type == 0 => Ok(a.i),
             Some(a) => Err(self.fail(format!("attribute {name} has type {}, not INT", a.r#type))),
         }
     }
@@ -291,7 +292,9 @@ impl Chain<'_> {
     fn float_attribute(&self, name: &str, default: f32) -> Result<f64> {
         match self.node.attribute(name) {
             None => Ok(f64::from(default)),
-            Some(a) if a.r#type == AttributeType::Float as i32 => Ok(f64::from(a.f)),
+            Some(a) if a.r#type == AttributeType::Float as i32 || a.r#type == 0 => {
+                Ok(f64::from(a.f))
+            }
             Some(a) => Err(self.fail(format!("attribute {name} has type {}, not FLOAT", a.r#type))),
         }
     }

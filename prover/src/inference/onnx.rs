@@ -4,7 +4,7 @@
 //! ONNX schema (`onnx/onnx.proto`); protobuf skips every other field. The messages are public so
 //! that tests (and tools) can build small ONNX models in Rust.
 //!
-//! [`load`] turns the decoded graph into a float [`Model`](super::Model) (see
+//! [`load`] turns the decoded graph into a float [`Model`] (see
 //! [`model`](super::model) for the operators and the rules).
 
 use prost::Message;
