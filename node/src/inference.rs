@@ -234,9 +234,10 @@ pub struct Proved {
     pub phases: Vec<(&'static str, f64)>,
 }
 
-/// `ramjet infer prove`: checks that `model_path` is the model the keys in `keys` were made for
-/// (its id), runs the fixed-point inference on the input, proves it on `accel`, checks the proof
-/// and writes the proof directory `out`.
+/// `ramjet infer prove`: with the fixed binding, checks that `model_path` is the model the keys
+/// in `keys` were made for (its id); runs the fixed-point inference on the input, proves it on
+/// `accel`, checks the proof and writes the proof directory `out`. With the hashed binding any
+/// model of the keys' architecture is proved, and its commitment is the first public value.
 pub fn prove(
     model_path: &Path,
     input_path: &Path,
@@ -410,8 +411,12 @@ pub fn verify(
             (Binding::Hashed, None) => false,
         };
         if !same {
+            let what = match info.binding {
+                Binding::Fixed => "",
+                Binding::Hashed => " (its weights commitment is not the published one)",
+            };
             return Err(NodeError::ProofRejected(format!(
-                "{} is model {}, but the key was made for model {}",
+                "{} is model {}, but the key was made for model {}{what}",
                 model.display(),
                 loaded.id,
                 info.model_id
