@@ -19,6 +19,10 @@ pub enum NodeError {
     /// A proof was checked and does not verify against the key and public inputs given.
     #[error("proof rejected: {0}")]
     ProofRejected(String),
+    /// `ramjet infer` was asked for something it cannot do: a proof system not implemented yet,
+    /// keys made for another model or system.
+    #[error("infer: {0}")]
+    Inference(String),
     /// A file the command needs is missing or unreadable.
     #[error("{}: {reason}", path.display())]
     File {

@@ -53,6 +53,9 @@
 //!   the dispatcher ([`ramjet_accel::Accelerator`]) reads;
 //! - [`rollup`]: `ramjet rollup setup | prove | verify | example`: Groth16 keys for the rollup
 //!   circuit, proofs of batches of transfers on the accelerator, their verification;
+//! - [`inference`]: `ramjet infer setup | prove | verify | accuracy`: proof of inference for an
+//!   ONNX model (per-model Groth16 keys, proofs of a model's output on an input, verification
+//!   with the verifying key alone);
 //! - [`proofs`]: `ramjet proof export`: a proof and its key as snarkjs JSON or a Solidity
 //!   verifier;
 //! - [`daemon`]: `ramjet node`: a node from its config file, with its gRPC API ([`api`],
@@ -72,6 +75,7 @@ pub mod devices;
 pub mod devnet;
 mod error;
 pub mod identity;
+pub mod inference;
 pub mod ledger;
 pub mod metrics;
 pub mod net;

@@ -8,9 +8,11 @@ use ramjet_accel::CalibrationProfile;
 use ramjet_accel::calibrate::Effort;
 use ramjet_node::config::{ConfigOverrides, NodeConfig};
 use ramjet_node::devnet::DevnetArgs;
+use ramjet_node::inference::{self, Binding, ProofSystem};
 use ramjet_node::proofs::ExportFormat;
 use ramjet_node::wallet::{self, NodeArg, TxCommand};
 use ramjet_node::{Detected, daemon, detect, devices, proofs, rollup};
+use ramjet_prover::inference::QuantParams;
 
 /// ramjet: a hardware-accelerated proving and execution appliance.
 #[derive(Parser)]
@@ -43,6 +45,12 @@ enum Command {
     Rollup {
         #[command(subcommand)]
         command: RollupCommand,
+    },
+    /// Proof of inference: per-model keys, proofs that an ONNX model gives an output on an
+    /// input, verification with the verifying key alone (docs/inference.md).
+    Infer {
+        #[command(subcommand)]
+        command: InferCommand,
     },
     /// Start a local network of nodes, put it under load (transfers and double-spend
     /// attempts), check that the nodes agree, and report latency, throughput and memory.
@@ -168,6 +176,105 @@ enum RollupCommand {
     },
 }
 
+/// `--scale` and `--bits`: how a model is quantised.
+#[derive(clap::Args)]
+struct QuantArgs {
+    /// Fixed-point scale s: values are round(v·2^s).
+    #[arg(long, value_name = "S", default_value_t = QuantParams::default().scale)]
+    scale: u32,
+    /// Every value of the fixed-point inference must fit this many signed bits.
+    #[arg(long, value_name = "B", default_value_t = QuantParams::default().value_bits)]
+    bits: u32,
+}
+
+impl QuantArgs {
+    fn params(&self) -> QuantParams {
+        QuantParams {
+            scale: self.scale,
+            value_bits: self.bits,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum InferCommand {
+    /// Generate the keys of a model's circuit (weights fixed in the circuit) and describe the
+    /// model (its id: SHA-256 of the ONNX file and the quantisation) in model.json.
+    Setup {
+        /// The model (ONNX).
+        #[arg(long, value_name = "FILE")]
+        model: PathBuf,
+        #[command(flatten)]
+        quant: QuantArgs,
+        /// The proof system.
+        #[arg(long, value_enum, default_value = "groth16")]
+        system: ProofSystem,
+        /// fixed: the weights are constants of the circuit (the key is the model's). hashed: the
+        /// weights are private, committed by a Poseidon hash that is the first public value.
+        #[arg(long, value_enum, default_value = "fixed")]
+        binding: Binding,
+        /// Directory for proving_key.bin, verifying_key.bin and model.json.
+        #[arg(long, value_name = "DIR", default_value = "infer-keys")]
+        out: PathBuf,
+        /// Derive the setup's secret randomness from this seed instead of the operating system.
+        /// Anyone who knows the seed can forge proofs: for tests only.
+        #[arg(long, value_name = "SEED")]
+        insecure_seed: Option<u64>,
+    },
+    /// Run the model on an input in fixed point and prove the output on the accelerator.
+    Prove {
+        /// The model (ONNX): the one the keys were made for.
+        #[arg(long, value_name = "FILE")]
+        model: PathBuf,
+        /// The input: {"input": [numbers]}.
+        #[arg(long, value_name = "FILE")]
+        input: PathBuf,
+        /// The proof system.
+        #[arg(long, value_enum, default_value = "groth16")]
+        system: ProofSystem,
+        /// The key directory written by `ramjet infer setup`.
+        #[arg(long, value_name = "DIR", default_value = "infer-keys")]
+        keys: PathBuf,
+        /// Directory for proof.bin, public.json and output.json.
+        #[arg(long, value_name = "DIR", default_value = "infer-proof")]
+        out: PathBuf,
+    },
+    /// Check a proof with the verifying key and model.json of a key directory (the proving key
+    /// is not needed), and print the proved output.
+    Verify {
+        /// The key directory (verifying_key.bin and model.json).
+        #[arg(long, value_name = "DIR", default_value = "infer-keys")]
+        keys: PathBuf,
+        /// The proof (arkworks compressed bytes).
+        #[arg(long, value_name = "FILE", default_value = "infer-proof/proof.bin")]
+        proof: PathBuf,
+        /// The public values: the quantised input, then the output (snarkjs public.json).
+        #[arg(long, value_name = "FILE", default_value = "infer-proof/public.json")]
+        public: PathBuf,
+        /// Also check that this ONNX file is the model the key was made for.
+        #[arg(long, value_name = "FILE")]
+        model: Option<PathBuf>,
+        /// Also check that the proof is about this input file.
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// The proof system.
+        #[arg(long, value_enum, default_value = "groth16")]
+        system: ProofSystem,
+    },
+    /// The float and the quantised model's accuracy on a labelled data set
+    /// ({"features": [[numbers]], "labels": [classes]}).
+    Accuracy {
+        /// The model (ONNX).
+        #[arg(long, value_name = "FILE")]
+        model: PathBuf,
+        /// The data set.
+        #[arg(long, value_name = "FILE")]
+        data: PathBuf,
+        #[command(flatten)]
+        quant: QuantArgs,
+    },
+}
+
 #[derive(Subcommand)]
 enum ProofCommand {
     /// Write the verifying key (and a proof with its public inputs) as snarkjs JSON, or as a
@@ -238,6 +345,7 @@ fn main() -> anyhow::Result<()> {
             }
         }
         Command::Rollup { command } => run_rollup(command)?,
+        Command::Infer { command } => run_infer(command)?,
         Command::Devnet(args) => {
             let summary = runtime()?.block_on(ramjet_node::devnet::run(args.clone()))?;
             summary.write_table(&mut std::io::stdout().lock())?;
@@ -332,6 +440,130 @@ fn run_rollup(command: RollupCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn run_infer(command: InferCommand) -> anyhow::Result<()> {
+    match command {
+        InferCommand::Setup {
+            model,
+            quant,
+            system,
+            binding,
+            out,
+            insecure_seed,
+        } => {
+            let bar = steps_bar(4);
+            let step = |m: &str| advance(&bar, m);
+            let params = quant.params();
+            let done =
+                inference::setup(&model, params, system, binding, &out, insecure_seed, &step);
+            bar.finish_and_clear();
+            let done = done.with_context(|| format!("setting up keys for {}", model.display()))?;
+            let info = &done.info;
+            println!(
+                "keys for model {} ({} inputs, {} outputs, scale 2^{}, {} constraints) written to {} in {:.1} s",
+                info.model_id,
+                info.inputs,
+                info.outputs,
+                info.quantisation.scale,
+                info.constraints,
+                out.display(),
+                bar.elapsed().as_secs_f64()
+            );
+            if let Some(commitment) = &info.commitment {
+                println!("weights commitment (Poseidon) {commitment}");
+            }
+            for file in &done.files {
+                println!("wrote {}", file.display());
+            }
+        }
+        InferCommand::Prove {
+            model,
+            input,
+            system,
+            keys,
+            out,
+        } => {
+            let accel = ramjet_node::rollup::accelerator()?;
+            let bar = steps_bar(6);
+            let step = |m: &str| advance(&bar, m);
+            let proved = inference::prove(&model, &input, &keys, system, &out, accel, &step);
+            bar.finish_and_clear();
+            let proved = proved
+                .with_context(|| format!("proving {} on {}", model.display(), input.display()))?;
+            for (phase, seconds) in &proved.phases {
+                println!("{phase:<12} {:>9.3} s", seconds);
+            }
+            println!("output {:?}", proved.output.output);
+            if let Some(class) = proved.output.class {
+                println!("class  {class}");
+            }
+            for file in &proved.files {
+                println!("wrote {}", file.display());
+            }
+        }
+        InferCommand::Verify {
+            keys,
+            proof,
+            public,
+            model,
+            input,
+            system,
+        } => {
+            system_matches(system)?;
+            let verified =
+                inference::verify(&keys, &proof, &public, model.as_deref(), input.as_deref())?;
+            println!(
+                "proof OK: model {} gives output {:?} (class {}) on the proved input",
+                verified.info.model_id,
+                verified.output,
+                ramjet_prover::inference::argmax(&verified.output)
+                    .map_or_else(|| "none".to_owned(), |c| c.to_string())
+            );
+        }
+        InferCommand::Accuracy { model, data, quant } => {
+            let params = quant.params();
+            let result = inference::measure_accuracy(&model, params, &data)?;
+            println!(
+                "{} samples: float {:.2} % ({} correct), quantised at 2^{} {:.2} % ({} correct), \
+                 same class on {}",
+                result.samples,
+                result.float_percent(),
+                result.float_correct,
+                params.scale,
+                result.quantised_percent(),
+                result.quantised_correct,
+                result.agreeing
+            );
+        }
+    }
+    Ok(())
+}
+
+fn system_matches(system: ProofSystem) -> anyhow::Result<()> {
+    Ok(system.check_available()?)
+}
+
+/// A progress bar of `steps` steps on stderr, with the current step and the time so far.
+fn steps_bar(steps: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(steps);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("[{bar:20}] {pos}/{len} {msg} ({elapsed})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
+/// Moves `bar` to its next step, showing `message`.
+fn advance(bar: &indicatif::ProgressBar, message: &str) {
+    if bar.message().is_empty() {
+        bar.set_message(message.to_owned());
+    } else {
+        bar.inc(1);
+        bar.set_message(message.to_owned());
+    }
 }
 
 /// A spinner on stderr with the current step and the time so far.

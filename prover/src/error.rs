@@ -89,6 +89,43 @@ pub enum ProverError {
     /// a witness whose shape does not match its circuit).
     #[error("rollup: {0}")]
     RollupInvalid(String),
+    // --- inference ---
+    /// Bytes given as an ONNX model are not a protobuf `ModelProto` with a graph.
+    #[error("ONNX: not a model: {0}")]
+    OnnxDecode(String),
+    /// The ONNX model uses an operator ramjet does not support (the supported ones are listed
+    /// in [`inference::model`](crate::inference::model)).
+    #[error("ONNX: unsupported operator `{op}`{}", if node.is_empty() { String::new() } else { format!(" (node `{node}`)") })]
+    UnsupportedOperator {
+        /// The operator, with its domain when it is not the standard one (`domain::op`).
+        op: String,
+        /// The node's name (may be empty).
+        node: String,
+    },
+    /// The ONNX model is well formed but has a structure or an operand ramjet cannot handle (a
+    /// dynamic dimension, a graph that is not a chain, an unsupported attribute value or data
+    /// type), or is inconsistent; the message names the node or tensor.
+    #[error("ONNX: {0}")]
+    OnnxModel(String),
+    /// Quantisation parameters are invalid, or a model cannot be quantised with them.
+    #[error("quantisation: {0}")]
+    Quantisation(String),
+    /// A value of a fixed-point inference leaves `[−2^(bits−1), 2^(bits−1))`: an input
+    /// (`layer` is `None`) or the output `index` of layer `layer` (from 0).
+    #[error("value {value} of {} {index} does not fit {bits} signed bits", match layer { Some(l) => format!("layer {l}, output"), None => "input".to_owned() })]
+    ValueOutOfRange {
+        /// The layer, or `None` for the model's input.
+        layer: Option<usize>,
+        /// The value's position in the layer's output (or in the input).
+        index: usize,
+        /// The value.
+        value: i128,
+        /// The width it must fit.
+        bits: u32,
+    },
+    /// An inference input does not fit the model (wrong number of values, not finite).
+    #[error("inference input: {0}")]
+    InferenceInput(String),
 }
 
 /// Results of this crate.

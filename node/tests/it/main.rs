@@ -7,6 +7,7 @@ mod contract;
 mod devices;
 mod devnet;
 mod identity;
+mod inference;
 mod ledger;
 mod metrics;
 mod net;

@@ -2,5 +2,6 @@
 
 mod formats;
 mod groth16;
+mod inference;
 mod rollup;
 mod rollup_proofs;

@@ -1,0 +1,466 @@
+//! `ramjet infer`: proof of inference from the command line — per-model key setup, proving a
+//! model's output on an input, verifying with the verifying key alone, and a model's accuracy.
+//!
+//! Files (documented with examples in `docs/inference.md`; the demo model is in
+//! `prover/models/digits/`):
+//! - a **model**: an ONNX file (see `ramjet_prover::inference::model` for the operators);
+//! - an **input file**: `{"input": [f64, …]}`, the model's input values as floats;
+//! - a **key directory**, written by [`setup`]: `proving_key.bin`, `verifying_key.bin` (arkworks
+//!   compressed) and `model.json` ([`ModelInfo`]: the binding, the model's id — SHA-256 of the
+//!   ONNX bytes and the quantisation parameters — the parameters, the sizes, the constraint
+//!   count, and with the hashed binding the weights' widths and their Poseidon commitment). The
+//!   verifying key and `model.json` are what a model's owner publishes;
+//! - a **proof directory**, written by [`prove`]: `proof.bin` (arkworks compressed),
+//!   `public.json` (the public inputs: with the hashed binding the weights' commitment first,
+//!   then the quantised input values, then the output values, as
+//!   snarkjs writes public signals; negative values are `p − |v|`) and `output.json`
+//!   ([`InferenceOutput`], the same values readable, with the class).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ark_bn254::{Bn254, Fr};
+use ark_groth16::Groth16;
+use ark_snark::SNARK;
+use ark_std::UniformRand;
+use ramjet_accel::Accelerator;
+use ramjet_prover::formats;
+use ramjet_prover::groth16::{Phase, Prover};
+use ramjet_prover::inference::circuit::{count_constraints, from_field};
+use ramjet_prover::inference::hashed::{HashedInferenceCircuit, WeightWidths, weights_commitment};
+use ramjet_prover::inference::{
+    Accuracy, Dataset, InferenceCircuit, LoadedModel, QuantParams, accuracy, argmax,
+};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::proofs::{self, PROVING_KEY, VERIFYING_KEY};
+use crate::rollup::{Progress, create_dir, read_json, write_json};
+use crate::{NodeError, Result};
+
+/// The name of a key directory's description file.
+pub const MODEL_INFO: &str = "model.json";
+
+/// The proof systems `ramjet infer` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ProofSystem {
+    /// Groth16 over BN254 on the accelerator, with a setup per model.
+    Groth16,
+    /// halo2 (IPA over the Pasta curves, no trusted setup): not implemented yet.
+    Halo2,
+}
+
+impl ProofSystem {
+    /// Ok for the systems that exist; a clear error for the others.
+    pub fn check_available(self) -> Result<()> {
+        match self {
+            Self::Groth16 => Ok(()),
+            Self::Halo2 => Err(invalid(
+                "--system halo2 is not implemented yet; use --system groth16",
+            )),
+        }
+    }
+}
+
+/// How the circuit binds the model (see `docs/inference.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Binding {
+    /// The weights are constants of the circuit: the key is the model's.
+    Fixed,
+    /// The weights are private witnesses under a Poseidon commitment, the first public value:
+    /// the key serves every model of the architecture.
+    Hashed,
+}
+
+/// What a key directory's `model.json` says the keys were made for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// Always `"inference"`.
+    pub circuit: String,
+    /// The proof system.
+    pub system: ProofSystem,
+    /// How the model is bound.
+    pub binding: Binding,
+    /// The model's id (hex): SHA-256 of the ONNX bytes and the quantisation parameters.
+    pub model_id: String,
+    /// The ONNX file's name when the keys were made (for information).
+    pub model_file: String,
+    /// The quantisation parameters.
+    pub quantisation: QuantParams,
+    /// Number of input values.
+    pub inputs: usize,
+    /// Number of output values.
+    pub outputs: usize,
+    /// R1CS constraints.
+    pub constraints: usize,
+    /// Hashed binding: the widths of the committed weights and biases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widths: Option<WeightWidths>,
+    /// Hashed binding: the Poseidon commitment to the set-up model's weights (decimal), the
+    /// value a proof's first public input must have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<String>,
+}
+
+impl ModelInfo {
+    /// Number of public values a proof has: the commitment (hashed binding), the inputs, the
+    /// outputs.
+    pub fn public_values(&self) -> usize {
+        usize::from(self.binding == Binding::Hashed) + self.inputs + self.outputs
+    }
+}
+
+/// A model input file: `{"input": [f64, …]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputFile {
+    /// The input values, as floats.
+    pub input: Vec<f64>,
+}
+
+/// `output.json` of a proof directory: what was proved, readable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InferenceOutput {
+    /// The proved model's id (hex).
+    pub model_id: String,
+    /// Hashed binding: the Poseidon commitment to the proved model's weights (decimal), the
+    /// first public value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<String>,
+    /// The quantisation parameters.
+    pub quantisation: QuantParams,
+    /// The quantised input values (at `2^scale`).
+    pub input: Vec<i64>,
+    /// The output values (at `2^scale`).
+    pub output: Vec<i64>,
+    /// The output values as floats (`output / 2^scale`).
+    pub output_float: Vec<f64>,
+    /// The index of the largest output (the class, for a classifier).
+    pub class: Option<usize>,
+}
+
+/// What [`setup`] did.
+#[derive(Debug)]
+pub struct SetupDone {
+    /// The key directory's description.
+    pub info: ModelInfo,
+    /// The files written.
+    pub files: Vec<PathBuf>,
+}
+
+/// `ramjet infer setup`: loads and quantises the model, generates its Groth16 keys and writes
+/// the key directory `out`. With `seed`, the setup's secret randomness comes from the seed —
+/// reproducible, and therefore only for tests.
+pub fn setup(
+    model_path: &Path,
+    params: QuantParams,
+    system: ProofSystem,
+    binding: Binding,
+    out: &Path,
+    seed: Option<u64>,
+    progress: &dyn Progress,
+) -> Result<SetupDone> {
+    system.check_available()?;
+    progress.step("loading and quantising the model");
+    let model = LoadedModel::read(model_path, params)?;
+    progress.step("building the circuit");
+    let quantised = &model.quantised;
+    let (constraints, widths, commitment) = match binding {
+        Binding::Fixed => (count_constraints(quantised)?, None, None),
+        Binding::Hashed => {
+            let widths = WeightWidths::fitting(quantised);
+            let circuit = HashedInferenceCircuit::blank(Arc::clone(quantised), widths)?;
+            let commitment = weights_commitment(quantised, widths)?;
+            (count(circuit)?, Some(widths), Some(commitment.to_string()))
+        }
+    };
+    progress.step(&format!(
+        "generating keys for {constraints} constraints (ark-groth16 setup)"
+    ));
+    let mut rng = match seed {
+        Some(seed) => ChaCha20Rng::seed_from_u64(seed),
+        None => ChaCha20Rng::from_entropy(),
+    };
+    let (pk, vk) = match widths {
+        None => Groth16::<Bn254>::circuit_specific_setup(
+            InferenceCircuit::blank(Arc::clone(quantised)),
+            &mut rng,
+        ),
+        Some(widths) => Groth16::<Bn254>::circuit_specific_setup(
+            HashedInferenceCircuit::blank(Arc::clone(quantised), widths)?,
+            &mut rng,
+        ),
+    }
+    .map_err(ramjet_prover::ProverError::from)?;
+    progress.step("writing the keys");
+    create_dir(out)?;
+    let info = ModelInfo {
+        circuit: "inference".into(),
+        system,
+        binding,
+        model_id: model.id.to_hex(),
+        model_file: model_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        quantisation: params,
+        inputs: model.quantised.input_len,
+        outputs: model.quantised.output_len(),
+        constraints,
+        widths,
+        commitment,
+    };
+    let files = vec![
+        out.join(PROVING_KEY),
+        out.join(VERIFYING_KEY),
+        out.join(MODEL_INFO),
+    ];
+    formats::write_proving_key(&files[0], &pk)?;
+    formats::write_verifying_key(&files[1], &vk)?;
+    write_json(&files[2], &info)?;
+    Ok(SetupDone { info, files })
+}
+
+/// What [`prove`] produced.
+#[derive(Debug)]
+pub struct Proved {
+    /// What was proved.
+    pub output: InferenceOutput,
+    /// The files written: proof, public inputs, readable output.
+    pub files: Vec<PathBuf>,
+    /// Seconds per prover phase, in pipeline order.
+    pub phases: Vec<(&'static str, f64)>,
+}
+
+/// `ramjet infer prove`: with the fixed binding, checks that `model_path` is the model the keys
+/// in `keys` were made for (its id); runs the fixed-point inference on the input, proves it on
+/// `accel`, checks the proof and writes the proof directory `out`. With the hashed binding any
+/// model of the keys' architecture is proved, and its commitment is the first public value.
+pub fn prove(
+    model_path: &Path,
+    input_path: &Path,
+    keys: &Path,
+    system: ProofSystem,
+    out: &Path,
+    accel: Arc<Accelerator>,
+    progress: &dyn Progress,
+) -> Result<Proved> {
+    system.check_available()?;
+    progress.step("loading the model and its keys' description");
+    let info: ModelInfo = read_json(&keys.join(MODEL_INFO), "an inference model.json")?;
+    if info.system != system {
+        return Err(invalid(&format!(
+            "the keys in {} are for {:?}, not {system:?}",
+            keys.display(),
+            info.system
+        )));
+    }
+    let model = LoadedModel::read(model_path, info.quantisation)?;
+    // With the fixed binding the key is the model's; with the hashed binding it serves any
+    // model of the architecture, and the proof's commitment says which.
+    if info.binding == Binding::Fixed && model.id.to_hex() != info.model_id {
+        return Err(invalid(&format!(
+            "{} is model {}, but the keys in {} were made for model {}",
+            model_path.display(),
+            model.id,
+            keys.display(),
+            info.model_id
+        )));
+    }
+    let input_file: InputFile = read_json(input_path, "an inference input file")?;
+    progress.step("running the fixed-point inference");
+    let quantised = &model.quantised;
+    let input = quantised.quantise_input(&input_file.input)?;
+    let output = quantised.infer(&input)?;
+    let (fixed, hashed, public_inputs, commitment) = match (info.binding, info.widths) {
+        (Binding::Fixed, _) => {
+            let circuit = InferenceCircuit::new(Arc::clone(quantised), input.clone())?;
+            let public = circuit
+                .public_inputs()
+                .expect("a circuit with an assignment");
+            (Some(circuit), None, public, None)
+        }
+        (Binding::Hashed, Some(widths)) => {
+            let circuit =
+                HashedInferenceCircuit::new(Arc::clone(quantised), widths, input.clone())?;
+            let public = circuit
+                .public_inputs()?
+                .expect("a circuit with an assignment");
+            let commitment = public[0].to_string();
+            (None, Some(circuit), public, Some(commitment))
+        }
+        (Binding::Hashed, None) => {
+            return Err(invalid(&format!(
+                "{}: a hashed binding without the weights' widths",
+                keys.join(MODEL_INFO).display()
+            )));
+        }
+    };
+    progress.step("reading the proving key");
+    let pk = formats::read_proving_key(keys.join(PROVING_KEY))?;
+    let prover = Prover::new(accel);
+    progress.step("preparing the key (validating the bases)");
+    let key = prover.prepare(pk)?;
+    progress.step("proving");
+    let mut rng = ChaCha20Rng::from_entropy();
+    let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
+    let (proof, timings) = match (fixed, hashed) {
+        (Some(circuit), _) => prover.prove_timed(&key, circuit, r, s)?,
+        (None, Some(circuit)) => prover.prove_timed(&key, circuit, r, s)?,
+        (None, None) => unreachable!("one of the two circuits is built"),
+    };
+    progress.step("checking the proof");
+    proofs::check(key.verifying_key(), &proof, &public_inputs)?;
+    create_dir(out)?;
+    let result = InferenceOutput {
+        model_id: model.id.to_hex(),
+        commitment,
+        quantisation: info.quantisation,
+        output_float: output
+            .iter()
+            .map(|&v| info.quantisation.dequantise(v))
+            .collect(),
+        class: argmax(&output),
+        input,
+        output,
+    };
+    let files = vec![
+        out.join("proof.bin"),
+        out.join("public.json"),
+        out.join("output.json"),
+    ];
+    formats::write_proof(&files[0], &proof)?;
+    formats::write_public_inputs_json(&files[1], &public_inputs)?;
+    write_json(&files[2], &result)?;
+    Ok(Proved {
+        output: result,
+        files,
+        phases: timings
+            .phases()
+            .map(|(phase, d): (Phase, _)| (phase.name(), d.as_secs_f64()))
+            .collect(),
+    })
+}
+
+/// What [`verify`] established.
+#[derive(Debug)]
+pub struct Verified {
+    /// The key directory's description (the model's id and parameters).
+    pub info: ModelInfo,
+    /// The proved input values (at `2^scale`).
+    pub input: Vec<i64>,
+    /// The proved output values (at `2^scale`).
+    pub output: Vec<i64>,
+}
+
+/// `ramjet infer verify`: checks the proof against the verifying key in `keys` (its
+/// `verifying_key.bin` and `model.json`; the proving key is not needed) and the public inputs.
+/// With `model`, also checks that the ONNX file is the model the key was made for; with
+/// `input`, that the proved input is that input file's, quantised.
+pub fn verify(
+    keys: &Path,
+    proof: &Path,
+    public: &Path,
+    model: Option<&Path>,
+    input: Option<&Path>,
+) -> Result<Verified> {
+    let info: ModelInfo = read_json(&keys.join(MODEL_INFO), "an inference model.json")?;
+    info.system.check_available()?;
+    let vk = proofs::read_verifying_key(keys)?;
+    let proof = formats::read_proof(proof)?;
+    let public_inputs = formats::read_public_inputs_json(public)?;
+    proofs::check(&vk, &proof, &public_inputs)?;
+    if public_inputs.len() != info.public_values() {
+        return Err(NodeError::ProofRejected(format!(
+            "{} public values, but the key's model.json describes {}",
+            public_inputs.len(),
+            info.public_values()
+        )));
+    }
+    let values = if info.binding == Binding::Hashed {
+        // The proof is about the model whose commitment is its first public value: it must be
+        // the published one.
+        let proved = public_inputs[0].to_string();
+        let published = info.commitment.as_deref().unwrap_or("none");
+        if proved != published {
+            return Err(NodeError::ProofRejected(format!(
+                "the proof is about the model with weights commitment {proved}, not the \
+                 published {published}"
+            )));
+        }
+        &public_inputs[1..]
+    } else {
+        &public_inputs[..]
+    };
+    let values = values
+        .iter()
+        .map(|&f| from_field(f))
+        .collect::<Option<Vec<i64>>>()
+        .ok_or_else(|| NodeError::ProofRejected("a public value is not a small integer".into()))?;
+    let (proved_input, proved_output) = values.split_at(info.inputs);
+    if let Some(model) = model {
+        let loaded = LoadedModel::read(model, info.quantisation)?;
+        let same = match (info.binding, info.widths) {
+            (Binding::Fixed, _) => loaded.id.to_hex() == info.model_id,
+            (Binding::Hashed, Some(widths)) => {
+                weights_commitment(&loaded.quantised, widths)?.to_string()
+                    == info.commitment.as_deref().unwrap_or_default()
+            }
+            (Binding::Hashed, None) => false,
+        };
+        if !same {
+            let what = match info.binding {
+                Binding::Fixed => "",
+                Binding::Hashed => " (its weights commitment is not the published one)",
+            };
+            return Err(NodeError::ProofRejected(format!(
+                "{} is model {}, but the key was made for model {}{what}",
+                model.display(),
+                loaded.id,
+                info.model_id
+            )));
+        }
+    }
+    if let Some(input) = input {
+        let file: InputFile = read_json(input, "an inference input file")?;
+        let quantised: Vec<i64> = file
+            .input
+            .iter()
+            .map(|&v| QuantParams::round_at(v, info.quantisation.scale))
+            .collect::<ramjet_prover::Result<_>>()?;
+        if quantised != proved_input {
+            return Err(NodeError::ProofRejected(format!(
+                "the proof is about another input than {}",
+                input.display()
+            )));
+        }
+    }
+    Ok(Verified {
+        input: proved_input.to_vec(),
+        output: proved_output.to_vec(),
+        info,
+    })
+}
+
+/// `ramjet infer accuracy`: the float and the quantised model's accuracy on a labelled data set.
+pub fn measure_accuracy(model: &Path, params: QuantParams, data: &Path) -> Result<Accuracy> {
+    let model = LoadedModel::read(model, params)?;
+    let data = Dataset::read(data)?;
+    Ok(accuracy(&model.float, &model.quantised, &data)?)
+}
+
+fn count<C: ark_relations::gr1cs::ConstraintSynthesizer<Fr>>(circuit: C) -> Result<usize> {
+    use ark_relations::gr1cs::{ConstraintSystem, SynthesisMode};
+    let cs = ConstraintSystem::new_ref();
+    cs.set_mode(SynthesisMode::Setup);
+    circuit
+        .generate_constraints(cs.clone())
+        .map_err(ramjet_prover::ProverError::from)?;
+    Ok(cs.num_constraints())
+}
+
+fn invalid(message: &str) -> NodeError {
+    NodeError::Inference(message.to_owned())
+}

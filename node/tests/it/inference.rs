@@ -1,0 +1,385 @@
+//! `ramjet infer` as a user runs it on the demo model: setup → prove → verify (with the
+//! verifying key alone), the accuracy report, and the ways it must refuse: another output, another
+//! input, another model's key, an unsupported operator, a proof system not implemented yet.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use prost::Message;
+use ramjet_prover::inference::{LoadedModel, QuantParams, argmax, onnx};
+
+fn ramjet(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ramjet"))
+        .current_dir(dir)
+        .env("NODEVICE_SELECT", "1")
+        .env("RUST_BACKTRACE", "0")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn refused(out: &Output) -> String {
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+fn demo(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../prover/models/digits")
+        .join(file)
+}
+
+fn arg(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// The demo model with its graph changed by `edit`, re-encoded.
+fn edited_demo(edit: impl FnOnce(&mut onnx::GraphProto)) -> Vec<u8> {
+    let mut proto = onnx::decode(&std::fs::read(demo("digits.onnx")).unwrap()).unwrap();
+    edit(proto.graph.as_mut().unwrap());
+    proto.encode_to_vec()
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> T {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn setup_prove_verify_the_demo_model_and_refuse_forgeries() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (model, input) = (demo("digits.onnx"), demo("input.json"));
+
+    let text = ok(&ramjet(
+        d,
+        &[
+            "infer",
+            "setup",
+            "--model",
+            arg(&model),
+            "--insecure-seed",
+            "3",
+        ],
+    ));
+    assert!(text.contains("keys for model"), "{text}");
+    assert!(text.contains("64 inputs, 10 outputs, scale 2^7"), "{text}");
+    let info: serde_json::Value = read_json(&d.join("infer-keys/model.json"));
+    let id = LoadedModel::read(&model, QuantParams::default())
+        .unwrap()
+        .id;
+    assert_eq!(info["model_id"], id.to_hex());
+    assert_eq!(info["binding"], "fixed");
+
+    let text = ok(&ramjet(
+        d,
+        &[
+            "infer",
+            "prove",
+            "--model",
+            arg(&model),
+            "--input",
+            arg(&input),
+        ],
+    ));
+    for phase in ["synthesis", "msm_h", "total"] {
+        assert!(text.contains(phase), "{text}");
+    }
+    assert!(text.contains("wrote infer-proof/proof.bin"), "{text}");
+    // The proved output is the native fixed-point inference's.
+    let loaded = LoadedModel::read(&model, QuantParams::default()).unwrap();
+    let floats: serde_json::Value = read_json(&input);
+    let floats: Vec<f64> = serde_json::from_value(floats["input"].clone()).unwrap();
+    let native_input = loaded.quantised.quantise_input(&floats).unwrap();
+    let native = loaded.quantised.infer(&native_input).unwrap();
+    let output: serde_json::Value = read_json(&d.join("infer-proof/output.json"));
+    let proved: Vec<i64> = serde_json::from_value(output["output"].clone()).unwrap();
+    assert_eq!(proved, native);
+    assert_eq!(output["class"], argmax(&native).unwrap());
+    let public: Vec<String> = read_json(&d.join("infer-proof/public.json"));
+    assert_eq!(public.len(), 74);
+
+    // Verification needs the verifying key and model.json, not the proving key.
+    std::fs::remove_file(d.join("infer-keys/proving_key.bin")).unwrap();
+    let text = ok(&ramjet(d, &["infer", "verify"]));
+    assert!(text.starts_with("proof OK"), "{text}");
+    assert!(text.contains(&format!("{native:?}")), "{text}");
+    ok(&ramjet(
+        d,
+        &[
+            "infer",
+            "verify",
+            "--model",
+            arg(&model),
+            "--input",
+            arg(&input),
+        ],
+    ));
+
+    // Another output, another input.
+    for index in [70, 5] {
+        let mut forged = public.clone();
+        // Another small value (negative values are written p − |v|, too large to parse).
+        forged[index] = if forged[index] == "7" { "8" } else { "7" }.to_owned();
+        std::fs::write(
+            d.join("forged.json"),
+            serde_json::to_string(&forged).unwrap(),
+        )
+        .unwrap();
+        let err = refused(&ramjet(d, &["infer", "verify", "--public", "forged.json"]));
+        assert!(err.contains("proof rejected"), "{index}: {err}");
+    }
+    let mut other_input = floats.clone();
+    other_input[20] += 0.5;
+    std::fs::write(
+        d.join("other-input.json"),
+        serde_json::json!({ "input": other_input }).to_string(),
+    )
+    .unwrap();
+    let err = refused(&ramjet(
+        d,
+        &["infer", "verify", "--input", "other-input.json"],
+    ));
+    assert!(err.contains("another input"), "{err}");
+
+    // Another model of the same shape: one weight changed.
+    let other = edited_demo(|graph| graph.initializer[0].raw_data[1] ^= 0x40);
+    std::fs::write(d.join("other.onnx"), other).unwrap();
+    ok(&ramjet(
+        d,
+        &[
+            "infer",
+            "setup",
+            "--model",
+            "other.onnx",
+            "--out",
+            "other-keys",
+        ],
+    ));
+    let err = refused(&ramjet(d, &["infer", "verify", "--keys", "other-keys"]));
+    assert!(err.contains("proof rejected"), "{err}");
+    let err = refused(&ramjet(d, &["infer", "verify", "--model", "other.onnx"]));
+    assert!(err.contains("the key was made for model"), "{err}");
+    let err = refused(&ramjet(
+        d,
+        &[
+            "infer",
+            "prove",
+            "--model",
+            "other.onnx",
+            "--input",
+            arg(&input),
+            "--keys",
+            "infer-keys",
+        ],
+    ));
+    assert!(err.contains("were made for model"), "{err}");
+}
+
+#[test]
+fn unsupported_operators_and_halo2_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bad = edited_demo(|graph| graph.node[2].op_type = "Sigmoid".into());
+    std::fs::write(d.join("bad.onnx"), bad).unwrap();
+    let err = refused(&ramjet(d, &["infer", "setup", "--model", "bad.onnx"]));
+    assert!(err.contains("unsupported operator `Sigmoid`"), "{err}");
+
+    let model = demo("digits.onnx");
+    let err = refused(&ramjet(
+        d,
+        &[
+            "infer",
+            "setup",
+            "--model",
+            arg(&model),
+            "--system",
+            "halo2",
+        ],
+    ));
+    assert!(err.contains("halo2 is not implemented yet"), "{err}");
+}
+
+#[test]
+fn accuracy_reports_float_and_quantised_accuracy_on_the_test_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = ok(&ramjet(
+        dir.path(),
+        &[
+            "infer",
+            "accuracy",
+            "--model",
+            arg(&demo("digits.onnx")),
+            "--data",
+            arg(&demo("test.json")),
+        ],
+    ));
+    assert!(text.starts_with("360 samples: float "), "{text}");
+    assert!(text.contains("quantised at 2^7"), "{text}");
+}
+
+/// A 4-3-2 ReLU network (Gemm, Relu, Gemm) whose weights come from `seed`.
+fn tiny_model(seed: f32) -> Vec<u8> {
+    use onnx::{
+        Dimension, GraphProto, ModelProto, NodeProto, TensorProto, TensorShapeProto,
+        TensorTypeProto, TypeProto, ValueInfoProto,
+    };
+    let info = |name: &str, dims: Vec<Dimension>| ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            tensor_type: Some(TensorTypeProto {
+                elem_type: 1,
+                shape: Some(TensorShapeProto { dim: dims }),
+            }),
+        }),
+    };
+    let fixed = |n| Dimension {
+        dim_value: Some(n),
+        dim_param: None,
+    };
+    let tensor = |name: &str, dims: Vec<i64>| {
+        let n: i64 = dims.iter().product();
+        TensorProto {
+            name: name.into(),
+            dims,
+            data_type: 1,
+            float_data: (0..n).map(|i| ((i as f32 + seed) * 0.37).sin()).collect(),
+            ..Default::default()
+        }
+    };
+    let gemm = |inputs: [&str; 3], output: &str| NodeProto {
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![output.into()],
+        op_type: "Gemm".into(),
+        ..Default::default()
+    };
+    ModelProto {
+        ir_version: 8,
+        graph: Some(GraphProto {
+            node: vec![
+                gemm(["x", "w1", "b1"], "h"),
+                NodeProto {
+                    input: vec!["h".into()],
+                    output: vec!["r".into()],
+                    op_type: "Relu".into(),
+                    ..Default::default()
+                },
+                gemm(["r", "w2", "b2"], "y"),
+            ],
+            initializer: vec![
+                tensor("w1", vec![4, 3]),
+                tensor("b1", vec![3]),
+                tensor("w2", vec![3, 2]),
+                tensor("b2", vec![2]),
+            ],
+            input: vec![info("x", vec![fixed(1), fixed(4)])],
+            output: vec![info("y", vec![fixed(1), fixed(2)])],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+#[test]
+fn hashed_binding_round_trip_and_the_published_commitment_is_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("tiny.onnx"), tiny_model(0.0)).unwrap();
+    std::fs::write(d.join("other.onnx"), tiny_model(1.0)).unwrap();
+    std::fs::write(d.join("x.json"), r#"{"input": [0.5, -1.0, 0.25, 2.0]}"#).unwrap();
+    let model = ["--model", "tiny.onnx"];
+    let mut setup = vec![
+        "infer",
+        "setup",
+        "--binding",
+        "hashed",
+        "--insecure-seed",
+        "5",
+    ];
+    setup.extend(model);
+    let text = ok(&ramjet(d, &setup));
+    assert!(text.contains("weights commitment (Poseidon)"), "{text}");
+    let info: serde_json::Value = read_json(&d.join("infer-keys/model.json"));
+    assert_eq!(info["binding"], "hashed");
+
+    let prove = |model: &str, out: &str| {
+        ramjet(
+            d,
+            &[
+                "infer", "prove", "--model", model, "--input", "x.json", "--out", out,
+            ],
+        )
+    };
+    ok(&prove("tiny.onnx", "infer-proof"));
+    let public: Vec<String> = read_json(&d.join("infer-proof/public.json"));
+    assert_eq!(public.len(), 1 + 4 + 2);
+    assert_eq!(public[0], info["commitment"].as_str().unwrap());
+    let text = ok(&ramjet(d, &["infer", "verify"]));
+    assert!(text.starts_with("proof OK"), "{text}");
+    ok(&ramjet(
+        d,
+        &[
+            "infer",
+            "verify",
+            "--model",
+            "tiny.onnx",
+            "--input",
+            "x.json",
+        ],
+    ));
+
+    // One key serves the architecture: another model proves with it, but its proof is about
+    // another commitment than the published one.
+    ok(&prove("other.onnx", "other-proof"));
+    let err = refused(&ramjet(
+        d,
+        &[
+            "infer",
+            "verify",
+            "--proof",
+            "other-proof/proof.bin",
+            "--public",
+            "other-proof/public.json",
+        ],
+    ));
+    assert!(err.contains("not the published"), "{err}");
+    let err = refused(&ramjet(d, &["infer", "verify", "--model", "other.onnx"]));
+    assert!(err.contains("the key was made for model"), "{err}");
+    // Claiming the published commitment for the other model's proof breaks the pairing check.
+    let mut forged: Vec<String> = read_json(&d.join("other-proof/public.json"));
+    forged[0] = public[0].clone();
+    std::fs::write(
+        d.join("forged.json"),
+        serde_json::to_string(&forged).unwrap(),
+    )
+    .unwrap();
+    let err = refused(&ramjet(
+        d,
+        &[
+            "infer",
+            "verify",
+            "--proof",
+            "other-proof/proof.bin",
+            "--public",
+            "forged.json",
+        ],
+    ));
+    assert!(
+        err.contains("proof rejected: the pairing check fails"),
+        "{err}"
+    );
+}

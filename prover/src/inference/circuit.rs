@@ -1,0 +1,345 @@
+//! The inference circuit: `y = model(x)` over BN254's scalar field, the weights constants.
+//!
+//! # Public inputs, in this order
+//!
+//! The model's input values (quantised, at `2^s`), then its output values (at `2^s`), each as
+//! a field element: `v` for `v ≥ 0`, `p − |v|` for `v < 0` ([`to_field`]).
+//!
+//! # What is proven
+//!
+//! With `B` = [`value_bits`](super::QuantParams::value_bits) and `s` =
+//! [`scale`](super::QuantParams::scale), exactly the arithmetic of [`quantise`](super::quantise):
+//!
+//! - every input lies in `[−2^(B−1), 2^(B−1))`: `x + 2^(B−1)` is decomposed into `B` bits
+//!   (`B + 1` constraints); the top bit is 1 exactly when `x ≥ 0`;
+//! - **dense layer**, per output: `acc = Σ W·x + b` is a linear combination of the previous
+//!   values with the weights as constants (no constraint). Rescaling and the bound are one
+//!   decomposition: `acc + 2^(B+s−1)` into `B + s` bits (`B + s + 1` constraints). The low `s`
+//!   bits are the remainder `r`, the high `B` bits are `y + 2^(B−1)`, so that
+//!   `acc = y·2^s + r` with `0 ≤ r < 2^s` — `y = floor(acc / 2^s)` — and `y` in bounds; the top
+//!   bit is 1 exactly when `y ≥ 0`. The decomposition is unique because every accumulator is
+//!   far below the field's modulus ([`QuantisedModel::new`] checks the bound);
+//! - **ReLU**: `y = bit·x` with `bit` the sign bit of `x`'s decomposition (1 constraint);
+//! - **bias layer**: `y = x + b` (free), then decomposed like an input to keep it bounded;
+//! - the last layer's values equal the public outputs (1 constraint each).
+//!
+//! The same constraints are synthesized with or without an assignment, so
+//! [`InferenceCircuit::blank`] makes the keys for every input of the model.
+
+use std::sync::Arc;
+
+use ark_bn254::Fr;
+use ark_ff::{BigInteger, Field, PrimeField};
+use ark_r1cs_std::GR1CSVar;
+use ark_r1cs_std::alloc::AllocVar;
+use ark_r1cs_std::boolean::Boolean;
+use ark_r1cs_std::eq::EqGadget;
+use ark_r1cs_std::fields::fp::{AllocatedFp, FpVar};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, LinearCombination,
+    SynthesisError, Variable,
+};
+
+use super::quantise::{QuantisedLayer, QuantisedModel};
+use crate::rollup::gadgets::bits::{le_bits_to_fp, range_check};
+use crate::{ProverError, Result};
+
+/// The circuit of one [`QuantisedModel`], with or without an input and its claimed output.
+#[derive(Debug, Clone)]
+pub struct InferenceCircuit {
+    model: Arc<QuantisedModel>,
+    assignment: Option<Assignment>,
+}
+
+#[derive(Debug, Clone)]
+struct Assignment {
+    input: Vec<i64>,
+    output: Vec<i64>,
+}
+
+impl InferenceCircuit {
+    /// The circuit without an assignment, for key setup.
+    pub fn blank(model: Arc<QuantisedModel>) -> Self {
+        Self {
+            model,
+            assignment: None,
+        }
+    }
+
+    /// The circuit for `input` (quantised), with the output native inference gives
+    /// ([`QuantisedModel::infer`]), which fails if a value leaves its bounds.
+    pub fn new(model: Arc<QuantisedModel>, input: Vec<i64>) -> Result<Self> {
+        let output = model.infer(&input)?;
+        Ok(Self {
+            model,
+            assignment: Some(Assignment { input, output }),
+        })
+    }
+
+    /// The circuit for `input` claiming `output`, whatever native inference says: no proof
+    /// exists unless `output` is the model's output (for tests of exactly that).
+    pub fn claiming(model: Arc<QuantisedModel>, input: Vec<i64>, output: Vec<i64>) -> Self {
+        Self {
+            model,
+            assignment: Some(Assignment { input, output }),
+        }
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Arc<QuantisedModel> {
+        &self.model
+    }
+
+    /// The output claimed, if the circuit has an assignment.
+    pub fn output(&self) -> Option<&[i64]> {
+        self.assignment.as_ref().map(|a| &a.output[..])
+    }
+
+    /// The public inputs a verifier checks the proof against: [`public_inputs`] of the
+    /// assignment (`None` for a blank circuit).
+    pub fn public_inputs(&self) -> Option<Vec<Fr>> {
+        self.assignment
+            .as_ref()
+            .map(|a| public_inputs(&a.input, &a.output))
+    }
+}
+
+/// The public inputs of an inference: the input values, then the output values, each
+/// [`to_field`].
+pub fn public_inputs(input: &[i64], output: &[i64]) -> Vec<Fr> {
+    input.iter().chain(output).map(|&v| to_field(v)).collect()
+}
+
+/// A signed integer as a field element: `v`, or `p − |v|` when negative.
+pub fn to_field(v: i64) -> Fr {
+    Fr::from(v)
+}
+
+/// The signed integer a field element stands for, if it is within `±2^63`: the inverse of
+/// [`to_field`].
+pub fn from_field(f: Fr) -> Option<i64> {
+    let small = |x: Fr| -> Option<u64> {
+        let big = x.into_bigint();
+        (big.num_bits() <= 64).then(|| big.as_ref()[0])
+    };
+    if let Some(v) = small(f) {
+        return i64::try_from(v).ok();
+    }
+    let magnitude = small(-f)?;
+    0i64.checked_sub_unsigned(magnitude)
+}
+
+impl ConstraintSynthesizer<Fr> for InferenceCircuit {
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+        let (input, output) = match self.assignment {
+            Some(a) => (Some(a.input), Some(a.output)),
+            None => (None, None),
+        };
+        let outputs = synthesize_forward(&cs, &self.model, input.as_deref(), None)?;
+        for (i, computed) in outputs.iter().enumerate() {
+            let claimed = FpVar::new_input(cs.clone(), || {
+                output
+                    .as_ref()
+                    .and_then(|o| o.get(i))
+                    .map(|&v| to_field(v))
+                    .ok_or(SynthesisError::AssignmentMissing)
+            })?;
+            claimed.enforce_equal(&computed.value)?;
+        }
+        Ok(())
+    }
+}
+
+/// The outputs the circuit computes for `input`, read back from a synthesized constraint
+/// system, and whether that system (the computation, without the output equalities) is
+/// satisfied — the differential check against [`QuantisedModel::infer`].
+pub fn circuit_outputs(model: &QuantisedModel, input: &[i64]) -> Result<(Vec<i64>, bool)> {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    let outputs = synthesize_forward(&cs, model, Some(input), None)?;
+    let values = outputs
+        .iter()
+        .map(|o| {
+            let value = o.value.value()?;
+            from_field(value).ok_or_else(|| {
+                ProverError::Malformed(format!("circuit output {value} is not a small integer"))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((values, cs.is_satisfied()?))
+}
+
+/// Number of R1CS constraints of `model`'s circuit.
+pub fn count_constraints(model: &Arc<QuantisedModel>) -> Result<usize> {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    cs.set_mode(ark_relations::gr1cs::SynthesisMode::Setup);
+    InferenceCircuit::blank(Arc::clone(model)).generate_constraints(cs.clone())?;
+    Ok(cs.num_constraints())
+}
+
+/// A value of the forward pass and, once known, the bit that is 1 exactly when it is ≥ 0.
+#[derive(Clone)]
+pub(super) struct Signal {
+    pub(super) value: FpVar<Fr>,
+    nonneg: Option<Boolean<Fr>>,
+}
+
+/// A layer's weights and bias as circuit variables (the hashed binding); empty for a ReLU.
+pub(super) struct LayerWeights {
+    /// A dense layer's weights, `outputs × inputs`, row-major.
+    pub(super) weights: Vec<FpVar<Fr>>,
+    /// A dense or bias layer's bias.
+    pub(super) bias: Vec<FpVar<Fr>>,
+}
+
+/// Allocates the inputs as public inputs (bounded) and synthesizes every layer; returns the last
+/// layer's values.
+pub(super) fn synthesize_forward(
+    cs: &ConstraintSystemRef<Fr>,
+    model: &QuantisedModel,
+    input: Option<&[i64]>,
+    witness_weights: Option<&[LayerWeights]>,
+) -> Result<Vec<Signal>, SynthesisError> {
+    let params = model.params;
+    let (b, s) = (params.value_bits as usize, params.scale as usize);
+    let mut x = (0..model.input_len)
+        .map(|i| {
+            let value = FpVar::new_input(cs.clone(), || {
+                input
+                    .and_then(|v| v.get(i))
+                    .map(|&v| to_field(v))
+                    .ok_or(SynthesisError::AssignmentMissing)
+            })?;
+            bounded(cs, value, b)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for (index, layer) in model.layers.iter().enumerate() {
+        let witness = witness_weights.map(|w| &w[index]);
+        x = match (layer, witness) {
+            (
+                QuantisedLayer::Dense {
+                    inputs,
+                    weights,
+                    bias,
+                    ..
+                },
+                None,
+            ) => weights
+                .chunks(*inputs)
+                .zip(bias)
+                .map(|(row, &bias)| {
+                    let acc = weighted_sum(cs, row, &x, to_field(bias))?;
+                    rescale(cs, &acc, b, s)
+                })
+                .collect::<Result<_, _>>()?,
+            (QuantisedLayer::Dense { inputs, .. }, Some(witness)) => witness
+                .weights
+                .chunks(*inputs)
+                .zip(&witness.bias)
+                .map(|(row, bias)| {
+                    // Weights are variables: one constraint per product.
+                    let mut acc = bias.clone();
+                    for (w, v) in row.iter().zip(&x) {
+                        acc += w * &v.value;
+                    }
+                    rescale(cs, &acc, b, s)
+                })
+                .collect::<Result<_, _>>()?,
+            (QuantisedLayer::Bias(bias), None) => x
+                .iter()
+                .zip(bias)
+                .map(|(v, &c)| bounded(cs, &v.value + to_field(c), b))
+                .collect::<Result<_, _>>()?,
+            (QuantisedLayer::Bias(_), Some(witness)) => x
+                .iter()
+                .zip(&witness.bias)
+                .map(|(v, c)| bounded(cs, &v.value + c, b))
+                .collect::<Result<_, _>>()?,
+            (QuantisedLayer::Relu, _) => x
+                .into_iter()
+                .map(|v| {
+                    let nonneg = match v.nonneg {
+                        Some(bit) => bit,
+                        None => bounded(cs, v.value.clone(), b)?
+                            .nonneg
+                            .expect("bounded sets the sign"),
+                    };
+                    Ok(Signal {
+                        value: FpVar::from(nonneg) * &v.value,
+                        nonneg: Some(Boolean::TRUE),
+                    })
+                })
+                .collect::<Result<_, SynthesisError>>()?,
+        };
+    }
+    Ok(x)
+}
+
+/// `Σ row[i]·x[i] + constant` as one linear combination (no constraint).
+fn weighted_sum(
+    cs: &ConstraintSystemRef<Fr>,
+    row: &[i64],
+    x: &[Signal],
+    constant: Fr,
+) -> Result<FpVar<Fr>, SynthesisError> {
+    let mut terms: Vec<(Fr, Variable)> = Vec::with_capacity(row.len() + 1);
+    let mut offset = constant;
+    let mut value = Some(constant);
+    for (&w, signal) in row.iter().zip(x) {
+        if w == 0 {
+            continue;
+        }
+        let w = to_field(w);
+        match &signal.value {
+            FpVar::Constant(c) => offset += w * c,
+            FpVar::Var(v) => {
+                terms.push((w, v.variable));
+                value = value.zip(v.value().ok()).map(|(sum, v)| sum + w * v);
+            }
+        }
+    }
+    if terms.is_empty() {
+        return Ok(FpVar::Constant(offset));
+    }
+    terms.push((offset, Variable::One));
+    let value = value.map(|v| v - constant + offset);
+    let variable = cs.new_lc(|| {
+        let mut lc = LinearCombination(terms);
+        lc.compactify();
+        lc
+    })?;
+    Ok(FpVar::Var(AllocatedFp::new(value, variable, cs.clone())))
+}
+
+/// `y = floor(acc / 2^s)` with `y` in `[−2^(B−1), 2^(B−1))`, from one decomposition of
+/// `acc + 2^(B+s−1)` into `B + s` bits (see the [module docs](self)).
+fn rescale(
+    cs: &ConstraintSystemRef<Fr>,
+    acc: &FpVar<Fr>,
+    b: usize,
+    s: usize,
+) -> Result<Signal, SynthesisError> {
+    let shifted = acc + power_of_two(b + s - 1);
+    let bits = range_check(cs, &shifted, b + s)?;
+    let value = le_bits_to_fp(&bits[s..]) - power_of_two(b - 1);
+    Ok(Signal {
+        value,
+        nonneg: Some(bits[b + s - 1].clone()),
+    })
+}
+
+/// `v` bounded to `[−2^(B−1), 2^(B−1))`: `v + 2^(B−1)` decomposed into `B` bits.
+fn bounded(
+    cs: &ConstraintSystemRef<Fr>,
+    value: FpVar<Fr>,
+    b: usize,
+) -> Result<Signal, SynthesisError> {
+    let bits = range_check(cs, &(&value + power_of_two(b - 1)), b)?;
+    Ok(Signal {
+        value,
+        nonneg: Some(bits[b - 1].clone()),
+    })
+}
+
+pub(super) fn power_of_two(n: usize) -> Fr {
+    Fr::from(2u64).pow([n as u64])
+}

@@ -1,0 +1,332 @@
+//! The *hashed* binding: the weights are private witnesses, committed by a Poseidon hash that
+//! is a public input, for models that stay secret.
+//!
+//! # The commitment, exactly
+//!
+//! With weight width `Ww` and bias width `Wb` ([`WeightWidths`]):
+//!
+//! 1. **Items**, layer by layer in order: a dense layer's weights (row-major, one row per
+//!    output) then its bias; a bias layer's bias. A weight `w` becomes `w + 2^(Ww−1)`, a bias
+//!    `b` becomes `b + 2^(Wb−1)`: unsigned, `Ww` (`Wb`) bits. A value that does not fit is
+//!    refused.
+//! 2. **Packing**: items fill field elements greedily, least significant bits first: an element
+//!    takes items while their widths add up to at most [`PACK_BITS`] (248); the next item starts
+//!    a new element. The layout depends on the architecture and the widths only.
+//! 3. **Hash**: `c₀ = 0`, then for the elements in chunks of four, `c ← Poseidon(c, e₁…e₄)`
+//!    (circomlib Poseidon of 5 inputs, or of `1 + n` for a last chunk of `n < 4`); the
+//!    commitment is the final `c`.
+//!
+//! # The circuit
+//!
+//! [`HashedInferenceCircuit`]'s public inputs are the commitment, then the inputs, then the
+//! outputs. Each item's bits are witnesses (one booleanity constraint per bit), so each weight
+//! is bounded by construction; the packed elements are linear combinations of those bits (free)
+//! and are hashed by the Poseidon gadget (321 constraints per chunk of four). The forward pass is
+//! the fixed circuit's ([`circuit`](super::circuit)) with each product `w·x` a multiplication of
+//! two variables (one constraint each). One key serves every model of the same architecture,
+//! scale and widths; the commitment says which model.
+
+use std::sync::Arc;
+
+use ark_bn254::Fr;
+use ark_ff::Zero;
+use ark_r1cs_std::alloc::AllocVar;
+use ark_r1cs_std::eq::EqGadget;
+use ark_r1cs_std::fields::fp::FpVar;
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+
+use super::circuit::{LayerWeights, power_of_two, synthesize_forward, to_field};
+use super::quantise::{QuantisedLayer, QuantisedModel};
+use crate::rollup::gadgets::bits::{alloc_bits_le, le_bits_to_fp};
+use crate::rollup::gadgets::poseidon::poseidon_hash;
+use crate::rollup::poseidon;
+use crate::{ProverError, Result};
+
+/// Bits of a packed field element (below BN254's 254, so that packing never wraps).
+pub const PACK_BITS: u32 = 248;
+
+/// Field elements per Poseidon call after the chaining value.
+const CHUNK: usize = poseidon::MAX_INPUTS - 1;
+
+/// Signed widths of the committed values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WeightWidths {
+    /// Every weight lies in `[−2^(weight_bits−1), 2^(weight_bits−1))`.
+    pub weight_bits: u32,
+    /// Every bias lies in `[−2^(bias_bits−1), 2^(bias_bits−1))`.
+    pub bias_bits: u32,
+}
+
+impl WeightWidths {
+    /// The smallest widths that hold `model`'s weights and biases.
+    pub fn fitting(model: &QuantisedModel) -> Self {
+        let width =
+            |values: &mut dyn Iterator<Item = i64>| values.map(signed_width).max().unwrap_or(1);
+        let weights = &mut model.layers.iter().flat_map(|l| match l {
+            QuantisedLayer::Dense { weights, .. } => weights.clone(),
+            _ => Vec::new(),
+        });
+        let biases = &mut model.layers.iter().flat_map(|l| match l {
+            QuantisedLayer::Dense { bias, .. } | QuantisedLayer::Bias(bias) => bias.clone(),
+            QuantisedLayer::Relu => Vec::new(),
+        });
+        Self {
+            weight_bits: width(weights),
+            bias_bits: width(biases),
+        }
+    }
+}
+
+/// The smallest `n` with `v` in `[−2^(n−1), 2^(n−1))`.
+fn signed_width(v: i64) -> u32 {
+    let magnitude = if v < 0 { !v } else { v }; // −2^(n−1) needs as many bits as 2^(n−1) − 1
+    65 - magnitude.leading_zeros()
+}
+
+/// One committed value: its layer, whether it is a bias, its position, and its width.
+#[derive(Debug, Clone, Copy)]
+struct Item {
+    layer: usize,
+    bias: bool,
+    index: usize,
+    bits: u32,
+}
+
+/// The items of `model`, in commitment order, and their packing into elements.
+fn layout(model: &QuantisedModel, widths: WeightWidths) -> Result<Vec<Vec<Item>>> {
+    for (name, bits) in [("weight", widths.weight_bits), ("bias", widths.bias_bits)] {
+        if !(1..=64).contains(&bits) {
+            return Err(ProverError::Quantisation(format!(
+                "{name} width {bits} is not between 1 and 64"
+            )));
+        }
+    }
+    let mut items = Vec::new();
+    for (layer, l) in model.layers.iter().enumerate() {
+        let (weights, biases) = match l {
+            QuantisedLayer::Dense { weights, bias, .. } => (weights.len(), bias.len()),
+            QuantisedLayer::Bias(bias) => (0, bias.len()),
+            QuantisedLayer::Relu => (0, 0),
+        };
+        items.extend((0..weights).map(|index| Item {
+            layer,
+            bias: false,
+            index,
+            bits: widths.weight_bits,
+        }));
+        items.extend((0..biases).map(|index| Item {
+            layer,
+            bias: true,
+            index,
+            bits: widths.bias_bits,
+        }));
+    }
+    let mut elements: Vec<Vec<Item>> = Vec::new();
+    let mut used = PACK_BITS;
+    for item in items {
+        if used + item.bits > PACK_BITS {
+            elements.push(Vec::new());
+            used = 0;
+        }
+        elements.last_mut().expect("pushed").push(item);
+        used += item.bits;
+    }
+    Ok(elements)
+}
+
+/// An item's value in `model`.
+fn value(model: &QuantisedModel, item: Item) -> i64 {
+    match (&model.layers[item.layer], item.bias) {
+        (QuantisedLayer::Dense { weights, .. }, false) => weights[item.index],
+        (QuantisedLayer::Dense { bias, .. }, true) | (QuantisedLayer::Bias(bias), true) => {
+            bias[item.index]
+        }
+        _ => unreachable!("layout only lists weights and biases"),
+    }
+}
+
+/// An item's unsigned form `v + 2^(bits−1)`, checked to fit `bits` bits.
+fn offset_value(model: &QuantisedModel, item: Item) -> Result<u64> {
+    let v = value(model, item);
+    if signed_width(v) > item.bits {
+        return Err(ProverError::Quantisation(format!(
+            "layer {}, {} {}: {v} does not fit {} signed bits",
+            item.layer,
+            if item.bias { "bias" } else { "weight" },
+            item.index,
+            item.bits
+        )));
+    }
+    Ok((i128::from(v) + (1i128 << (item.bits - 1))) as u64)
+}
+
+/// The Poseidon commitment to `model`'s weights ([module docs](self)).
+pub fn weights_commitment(model: &QuantisedModel, widths: WeightWidths) -> Result<Fr> {
+    let elements = layout(model, widths)?
+        .iter()
+        .map(|element| {
+            let mut packed = Fr::zero();
+            let mut shift = 0;
+            for &item in element {
+                packed += Fr::from(offset_value(model, item)?) * power_of_two(shift);
+                shift += item.bits as usize;
+            }
+            Ok(packed)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(elements.chunks(CHUNK).fold(Fr::zero(), |c, chunk| {
+        let mut inputs = vec![c];
+        inputs.extend_from_slice(chunk);
+        poseidon::hash(&inputs)
+    }))
+}
+
+/// The hashed-binding circuit of an architecture: the model's weights, input and claimed
+/// output are the assignment.
+#[derive(Debug, Clone)]
+pub struct HashedInferenceCircuit {
+    /// The model: its architecture and parameters shape the circuit; its weights are the
+    /// witness (a blank circuit's weights are never read).
+    model: Arc<QuantisedModel>,
+    widths: WeightWidths,
+    assignment: Option<(Vec<i64>, Vec<i64>)>,
+}
+
+impl HashedInferenceCircuit {
+    /// The circuit of `model`'s architecture without an assignment, for key setup: any model
+    /// with the same layers' sizes, parameters and `widths` is proved with the keys.
+    pub fn blank(model: Arc<QuantisedModel>, widths: WeightWidths) -> Result<Self> {
+        check_accumulator_bounds(&model, widths)?;
+        layout(&model, widths)?;
+        Ok(Self {
+            model,
+            widths,
+            assignment: None,
+        })
+    }
+
+    /// The circuit of `model` on `input` (quantised), with the output native inference gives.
+    pub fn new(model: Arc<QuantisedModel>, widths: WeightWidths, input: Vec<i64>) -> Result<Self> {
+        let mut circuit = Self::blank(model, widths)?;
+        weights_commitment(&circuit.model, widths)?; // every weight fits its width
+        let output = circuit.model.infer(&input)?;
+        circuit.assignment = Some((input, output));
+        Ok(circuit)
+    }
+
+    /// The public inputs: the commitment, the inputs, the outputs.
+    pub fn public_inputs(&self) -> Result<Option<Vec<Fr>>> {
+        let Some((input, output)) = &self.assignment else {
+            return Ok(None);
+        };
+        let mut public = vec![weights_commitment(&self.model, self.widths)?];
+        public.extend(super::circuit::public_inputs(input, output));
+        Ok(Some(public))
+    }
+
+    /// The claimed output, if the circuit has an assignment.
+    pub fn output(&self) -> Option<&[i64]> {
+        self.assignment.as_ref().map(|(_, o)| &o[..])
+    }
+}
+
+/// With weights bounded by their widths rather than known, a dense layer's accumulator is at
+/// most `2^(B−1)·inputs·2^(Ww−1) + 2^(Wb−1)`; it must stay below `2^(249 − B − s)` as in
+/// [`QuantisedModel::new`].
+fn check_accumulator_bounds(model: &QuantisedModel, widths: WeightWidths) -> Result<()> {
+    let (b, s) = (model.params.value_bits, model.params.scale);
+    let limit = 249 - b - s;
+    for layer in &model.layers {
+        if let QuantisedLayer::Dense { inputs, .. } = layer {
+            let fan_in_bits = usize::BITS - inputs.leading_zeros();
+            let bound_bits = (b - 1) + fan_in_bits + (widths.weight_bits - 1) + 1;
+            if bound_bits.max(widths.bias_bits) + 1 > limit {
+                return Err(ProverError::Quantisation(format!(
+                    "a dense layer of {inputs} inputs with {}-bit weights can reach 2^{bound_bits}; \
+                     the circuit needs accumulators below 2^{limit}",
+                    widths.weight_bits
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl ConstraintSynthesizer<Fr> for HashedInferenceCircuit {
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+        let model = &self.model;
+        let known = self.assignment.is_some();
+        let commitment_value = if known {
+            Some(
+                weights_commitment(model, self.widths)
+                    .map_err(|_| SynthesisError::Unsatisfiable)?,
+            )
+        } else {
+            None
+        };
+        let commitment = FpVar::new_input(cs.clone(), || {
+            commitment_value.ok_or(SynthesisError::AssignmentMissing)
+        })?;
+
+        // Every item's bits; the item's signed value and the packed elements as linear
+        // combinations of them.
+        let elements = layout(model, self.widths).map_err(|_| SynthesisError::Unsatisfiable)?;
+        let mut weights: Vec<LayerWeights> = model
+            .layers
+            .iter()
+            .map(|_| LayerWeights {
+                weights: Vec::new(),
+                bias: Vec::new(),
+            })
+            .collect();
+        let mut packed = Vec::with_capacity(elements.len());
+        for element in &elements {
+            let mut bits = Vec::new();
+            for &item in element {
+                let unsigned = if known {
+                    Some(offset_value(model, item).map_err(|_| SynthesisError::Unsatisfiable)?)
+                } else {
+                    None
+                };
+                let bit = unsigned.map(|u| move |i: usize| (u >> i) & 1 == 1);
+                let item_bits = alloc_bits_le(
+                    &cs,
+                    item.bits as usize,
+                    bit.as_ref().map(|b| b as &dyn Fn(usize) -> bool),
+                )?;
+                let signed = le_bits_to_fp(&item_bits) - power_of_two(item.bits as usize - 1);
+                let slot = &mut weights[item.layer];
+                if item.bias {
+                    slot.bias.push(signed);
+                } else {
+                    slot.weights.push(signed);
+                }
+                bits.extend(item_bits);
+            }
+            packed.push(le_bits_to_fp(&bits));
+        }
+        let mut chain = FpVar::Constant(Fr::zero());
+        for chunk in packed.chunks(CHUNK) {
+            let mut inputs = vec![chain];
+            inputs.extend_from_slice(chunk);
+            chain = poseidon_hash(&inputs)?;
+        }
+        chain.enforce_equal(&commitment)?;
+
+        let (input, output) = match &self.assignment {
+            Some((i, o)) => (Some(&i[..]), Some(&o[..])),
+            None => (None, None),
+        };
+        let outputs = synthesize_forward(&cs, model, input, Some(&weights))?;
+        for (i, computed) in outputs.iter().enumerate() {
+            let claimed = FpVar::new_input(cs.clone(), || {
+                output
+                    .and_then(|o| o.get(i))
+                    .map(|&v| to_field(v))
+                    .ok_or(SynthesisError::AssignmentMissing)
+            })?;
+            claimed.enforce_equal(&computed.value)?;
+        }
+        Ok(())
+    }
+}
