@@ -97,6 +97,9 @@ impl ProtocolNode {
                     out.push(Action::Event(NodeEvent::Conflict { outpoint, spenders }));
                 }
                 LedgerEvent::Accepted { tx } => {
+                    // Final: it can join no conflict any more.
+                    self.observed_pending.remove(&tx);
+                    self.observed_conflicted.remove(&tx);
                     self.counters.accepted += 1;
                     self.observe(tx, TxState::Accepted, now_ms);
                     if self.deviation.contradicts(tx) {
@@ -105,6 +108,8 @@ impl ProtocolNode {
                     out.push(Action::Event(NodeEvent::Accepted { tx }));
                 }
                 LedgerEvent::Rejected { tx, reason } => {
+                    self.observed_pending.remove(&tx);
+                    self.observed_conflicted.remove(&tx);
                     self.counters.rejected += 1;
                     let acceptance = if is_invalid(&reason) {
                         Acceptance::Reject(Invalid::Tx(reason.clone()))
