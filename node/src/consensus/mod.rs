@@ -69,6 +69,9 @@ pub enum ConsensusError {
     },
 }
 
+/// Smallest [`ConsensusConfig::retention_epochs`].
+pub const MIN_RETENTION_EPOCHS: u64 = 10;
+
 /// Parameters of conflict resolution.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -86,6 +89,12 @@ pub struct ConsensusConfig {
     /// between observers (drops, duplicates, what is in flight); capped, every honest peer
     /// weighs the same everywhere and a weight only falls for misbehaviour.
     pub weight_cap: f64,
+    /// How many of each peer's most recent epochs the vote book keeps (default 600: a minute
+    /// at the default flush interval). Older ones are forgotten, with their votes and the final
+    /// states a later conflicting one would be caught against, so that memory stays bounded;
+    /// an epoch older than that arriving late is ignored. Must cover the conflict window many
+    /// times over (at least 10 epochs).
+    pub retention_epochs: u64,
 }
 
 impl Default for ConsensusConfig {
@@ -95,6 +104,7 @@ impl Default for ConsensusConfig {
             weight_band: 0.05,
             band_tolerance: 0.0005,
             weight_cap: 0.5,
+            retention_epochs: 600,
         }
     }
 }
@@ -120,6 +130,12 @@ impl ConsensusConfig {
         }
         if !(self.weight_cap.is_finite() && self.weight_cap > 0.0 && self.weight_cap <= 1.0) {
             violations.push(format!("weight_cap {} is not in (0, 1]", self.weight_cap));
+        }
+        if self.retention_epochs < MIN_RETENTION_EPOCHS {
+            violations.push(format!(
+                "retention_epochs {} is below {MIN_RETENTION_EPOCHS}",
+                self.retention_epochs
+            ));
         }
         if violations.is_empty() {
             Ok(())
@@ -262,10 +278,11 @@ mod tests {
             weight_band: 0.0,
             band_tolerance: -1.0,
             weight_cap: 0.0,
+            retention_epochs: MIN_RETENTION_EPOCHS - 1,
         };
         match c.validate() {
             Err(ConsensusError::InvalidParameters { violations }) => {
-                assert_eq!(violations.len(), 4)
+                assert_eq!(violations.len(), 5)
             }
             other => panic!("{other:?}"),
         }

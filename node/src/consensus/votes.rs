@@ -26,9 +26,11 @@ struct Seen {
     epoch: [u8; 32],
 }
 
-/// Everything received from one peer.
+/// Everything received from one peer (its most recent epochs, see [`VoteBook::retain`]).
 #[derive(Debug, Default)]
 struct PeerBook {
+    /// Epochs below this sequence were forgotten: one arriving now is ignored.
+    floor: u64,
     /// Sequence → the first header received with it.
     chain: BTreeMap<u64, SignedRoot>,
     /// Every epoch received, by header hash (a forked chain has two at one sequence).
@@ -90,6 +92,14 @@ impl VoteBook {
         {
             return Ok(Ingested::Duplicate);
         }
+        if self
+            .peers
+            .get(&signer)
+            .is_some_and(|p| root.header.sequence < p.floor)
+        {
+            // Older than what is kept: it can no longer count, and is not checked again.
+            return Ok(Ingested::Duplicate);
+        }
         check_epoch(root, observations)?;
         let already_convicted = self.convicted.contains_key(&signer);
         let book = self.peers.entry(signer).or_default();
@@ -148,6 +158,44 @@ impl VoteBook {
             evidence.clear();
         }
         Ok(Ingested::New { signer, evidence })
+    }
+
+    /// Forgets each peer's epochs older than its `epochs` most recent sequences (by the
+    /// highest sequence received from it): their headers, observations and votes. Equivocation
+    /// is then caught only within that window, and a forgotten epoch arriving again is ignored
+    /// ([`Ingested::Duplicate`]). Convictions and fork evidence are kept.
+    pub fn retain(&mut self, epochs: u64) {
+        for book in self.peers.values_mut() {
+            let Some(&newest) = book.chain.keys().next_back() else {
+                continue;
+            };
+            let floor = newest.saturating_sub(epochs.saturating_sub(1));
+            if floor <= book.floor {
+                continue;
+            }
+            book.floor = floor;
+            let kept = book.chain.split_off(&floor);
+            book.chain = kept;
+            let old: Vec<[u8; 32]> = book
+                .epochs
+                .iter()
+                .filter(|(_, e)| e.root.header.sequence < floor)
+                .map(|(h, _)| *h)
+                .collect();
+            for hash in old {
+                let Some(epoch) = book.epochs.remove(&hash) else {
+                    continue;
+                };
+                for obs in &epoch.observations {
+                    if let Some(seen) = book.by_tx.get_mut(&obs.tx) {
+                        seen.retain(|s| s.epoch != hash);
+                        if seen.is_empty() {
+                            book.by_tx.remove(&obs.tx);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Verifies `evidence` ([`verify_evidence`]) and convicts the node it names. Returns the

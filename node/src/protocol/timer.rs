@@ -23,6 +23,8 @@ impl ProtocolNode {
         self.decide_due(now_ms, &mut out)?;
         if now_ms >= self.next_flush_ms {
             self.flush(now_ms, &mut out)?;
+            // Peers' old epochs go at the pace of flushes (bounded memory).
+            self.votes.retain(self.consensus.retention_epochs);
             while self.next_flush_ms <= now_ms {
                 self.next_flush_ms += self.flush_interval_ms;
             }

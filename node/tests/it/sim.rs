@@ -353,6 +353,66 @@ fn an_equivocator_is_caught_by_everyone_with_evidence_that_verifies() {
 }
 
 #[test]
+fn vote_book_keeps_only_each_peers_recent_epochs() {
+    let accel = Accelerator::cpu_only();
+    let id = Identity::from_secret([11; 32], 0).unwrap();
+    let peer = id.node_id();
+    let obs = |b: u8, state| Observation {
+        tx: TxHash([b; 32]),
+        state,
+        time_ms: 10,
+    };
+    let mut buffer = ObservationBuffer::new();
+    let mut book = VoteBook::new();
+    let mut epochs = Vec::new();
+    // Epoch 0 observes transaction 0 Accepted, epoch k (1..20) transaction k Pending, and
+    // epoch 20 transaction 0 Rejected: equivocation, had epoch 0 been kept.
+    for k in 0..=20u8 {
+        let o = match k {
+            0 => obs(0, TxState::Accepted),
+            20 => obs(0, TxState::Rejected),
+            _ => obs(k, TxState::Pending),
+        };
+        buffer.push(o);
+        let root = buffer
+            .flush(&accel, &id, 100 + u64::from(k))
+            .unwrap()
+            .unwrap();
+        epochs.push((root, vec![o]));
+    }
+    for (root, o) in &epochs[..20] {
+        book.ingest(root, o).unwrap();
+    }
+    assert_eq!(book.vote(&peer, &[TxHash([0; 32])]), Some(TxHash([0; 32])));
+
+    book.retain(10);
+    let chain = book.chain(&peer).unwrap();
+    assert_eq!(
+        chain.keys().copied().collect::<Vec<_>>(),
+        (10..20).collect::<Vec<u64>>()
+    );
+    assert_eq!(book.vote(&peer, &[TxHash([0; 32])]), None, "forgotten");
+    assert_eq!(
+        book.vote(&peer, &[TxHash([15; 32])]),
+        Some(TxHash([15; 32]))
+    );
+    // A forgotten epoch arriving again is ignored.
+    assert_eq!(
+        book.ingest(&epochs[3].0, &epochs[3].1).unwrap(),
+        Ingested::Duplicate
+    );
+    assert_eq!(book.vote(&peer, &[TxHash([3; 32])]), None);
+    // A later state contradicting a forgotten one is no longer caught (the documented window).
+    assert_eq!(
+        book.ingest(&epochs[20].0, &epochs[20].1).unwrap(),
+        Ingested::New {
+            signer: peer,
+            evidence: vec![]
+        }
+    );
+}
+
+#[test]
 fn vote_book_turns_a_forked_chain_and_contradictory_states_into_evidence() {
     let accel = Accelerator::cpu_only();
     let id = Identity::from_secret([9; 32], 0).unwrap();
