@@ -129,7 +129,13 @@ pub(super) fn prove(
     let proof = prove_inference(&params, &pk, quantised, input)?;
     let proving = started.elapsed();
     progress.step("checking the proof");
-    verify_inference(&params, pk.get_vk(), &proof.input, &proof.output, &proof.bytes)?;
+    verify_inference(
+        &params,
+        pk.get_vk(),
+        &proof.input,
+        &proof.output,
+        &proof.bytes,
+    )?;
     let total = total.elapsed();
     progress.step("writing the proof");
     create_dir(out)?;
