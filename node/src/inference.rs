@@ -15,6 +15,10 @@
 //!   then the quantised input values, then the output values, as
 //!   snarkjs writes public signals; negative values are `p − |v|`) and `output.json`
 //!   ([`InferenceOutput`], the same values readable, with the class).
+//!
+//! With `--system halo2` ([`halo2`]) the key directory is `model.json` alone (with `k` and the
+//! verifying key's digest, the model commitment), keys are regenerated from the model, and
+//! `public.json` holds signed decimal strings.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -39,6 +43,8 @@ use crate::proofs::{self, PROVING_KEY, VERIFYING_KEY};
 use crate::rollup::{Progress, create_dir, read_json, write_json};
 use crate::{NodeError, Result};
 
+pub mod halo2;
+
 /// The name of a key directory's description file.
 pub const MODEL_INFO: &str = "model.json";
 
@@ -48,18 +54,20 @@ pub const MODEL_INFO: &str = "model.json";
 pub enum ProofSystem {
     /// Groth16 over BN254 on the accelerator, with a setup per model.
     Groth16,
-    /// halo2 (IPA over the Pasta curves, no trusted setup): not implemented yet.
+    /// halo2 (IPA over the Pasta curves, no trusted setup), weights fixed: the verifying key,
+    /// derived from the model, is the model commitment.
     Halo2,
 }
 
 impl ProofSystem {
-    /// Ok for the systems that exist; a clear error for the others.
-    pub fn check_available(self) -> Result<()> {
-        match self {
-            Self::Groth16 => Ok(()),
-            Self::Halo2 => Err(invalid(
-                "--system halo2 is not implemented yet; use --system groth16",
+    /// Ok for the bindings the system implements; a clear error for the others.
+    pub fn check_binding(self, binding: Binding) -> Result<()> {
+        match (self, binding) {
+            (Self::Halo2, Binding::Hashed) => Err(invalid(
+                "--binding hashed is not implemented for --system halo2; use --binding fixed \
+                 (the verifying key is the model commitment) or --system groth16",
             )),
+            _ => Ok(()),
         }
     }
 }
@@ -94,7 +102,7 @@ pub struct ModelInfo {
     pub inputs: usize,
     /// Number of output values.
     pub outputs: usize,
-    /// R1CS constraints.
+    /// Groth16: R1CS constraints; halo2: rows used (of `2^k`).
     pub constraints: usize,
     /// Hashed binding: the widths of the committed weights and biases.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,6 +111,9 @@ pub struct ModelInfo {
     /// value a proof's first public input must have.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commitment: Option<String>,
+    /// halo2: `k` and the verifying key's digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub halo2: Option<halo2::Halo2Circuit>,
 }
 
 impl ModelInfo {
@@ -129,6 +140,10 @@ pub struct InferenceOutput {
     /// first public value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commitment: Option<String>,
+    /// halo2: the digest of the verifying key the proof was made with (hex), the model
+    /// commitment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vk_digest: Option<String>,
     /// The quantisation parameters.
     pub quantisation: QuantParams,
     /// The quantised input values (at `2^scale`).
@@ -152,7 +167,8 @@ pub struct SetupDone {
 
 /// `ramjet infer setup`: loads and quantises the model, generates its Groth16 keys and writes
 /// the key directory `out`. With `seed`, the setup's secret randomness comes from the seed —
-/// reproducible, and therefore only for tests.
+/// reproducible, and therefore only for tests. With halo2 ([`halo2`]) there is no secret: the
+/// verifying key is derived from the model and its digest written to `model.json`.
 pub fn setup(
     model_path: &Path,
     params: QuantParams,
@@ -162,7 +178,10 @@ pub fn setup(
     seed: Option<u64>,
     progress: &dyn Progress,
 ) -> Result<SetupDone> {
-    system.check_available()?;
+    system.check_binding(binding)?;
+    if system == ProofSystem::Halo2 {
+        return halo2::setup(model_path, params, out, progress);
+    }
     progress.step("loading and quantising the model");
     let model = LoadedModel::read(model_path, params)?;
     progress.step("building the circuit");
@@ -211,6 +230,7 @@ pub fn setup(
         constraints,
         widths,
         commitment,
+        halo2: None,
     };
     let files = vec![
         out.join(PROVING_KEY),
@@ -247,7 +267,6 @@ pub fn prove(
     accel: Arc<Accelerator>,
     progress: &dyn Progress,
 ) -> Result<Proved> {
-    system.check_available()?;
     progress.step("loading the model and its keys' description");
     let info: ModelInfo = read_json(&keys.join(MODEL_INFO), "an inference model.json")?;
     if info.system != system {
@@ -270,6 +289,9 @@ pub fn prove(
         )));
     }
     let input_file: InputFile = read_json(input_path, "an inference input file")?;
+    if system == ProofSystem::Halo2 {
+        return halo2::prove(&model, &input_file, &info, keys, out, progress);
+    }
     progress.step("running the fixed-point inference");
     let quantised = &model.quantised;
     let input = quantised.quantise_input(&input_file.input)?;
@@ -317,6 +339,7 @@ pub fn prove(
     let result = InferenceOutput {
         model_id: model.id.to_hex(),
         commitment,
+        vk_digest: None,
         quantisation: info.quantisation,
         output_float: output
             .iter()
@@ -358,16 +381,35 @@ pub struct Verified {
 /// `ramjet infer verify`: checks the proof against the verifying key in `keys` (its
 /// `verifying_key.bin` and `model.json`; the proving key is not needed) and the public inputs.
 /// With `model`, also checks that the ONNX file is the model the key was made for; with
-/// `input`, that the proved input is that input file's, quantised.
+/// `input`, that the proved input is that input file's, quantised. With halo2 the verifying key
+/// is regenerated from `model`, which is then required ([`halo2`]).
 pub fn verify(
     keys: &Path,
+    system: ProofSystem,
     proof: &Path,
     public: &Path,
     model: Option<&Path>,
     input: Option<&Path>,
 ) -> Result<Verified> {
     let info: ModelInfo = read_json(&keys.join(MODEL_INFO), "an inference model.json")?;
-    info.system.check_available()?;
+    if info.system != system {
+        return Err(invalid(&format!(
+            "the keys in {} are for {:?}, not {system:?}",
+            keys.display(),
+            info.system
+        )));
+    }
+    if system == ProofSystem::Halo2 {
+        let (proved_input, proved_output) = halo2::verify(&info, keys, proof, public, model)?;
+        if let Some(input) = input {
+            check_input(input, &info, &proved_input)?;
+        }
+        return Ok(Verified {
+            input: proved_input,
+            output: proved_output,
+            info,
+        });
+    }
     let vk = proofs::read_verifying_key(keys)?;
     let proof = formats::read_proof(proof)?;
     let public_inputs = formats::read_public_inputs_json(public)?;
@@ -424,24 +466,30 @@ pub fn verify(
         }
     }
     if let Some(input) = input {
-        let file: InputFile = read_json(input, "an inference input file")?;
-        let quantised: Vec<i64> = file
-            .input
-            .iter()
-            .map(|&v| QuantParams::round_at(v, info.quantisation.scale))
-            .collect::<ramjet_prover::Result<_>>()?;
-        if quantised != proved_input {
-            return Err(NodeError::ProofRejected(format!(
-                "the proof is about another input than {}",
-                input.display()
-            )));
-        }
+        check_input(input, &info, proved_input)?;
     }
     Ok(Verified {
         input: proved_input.to_vec(),
         output: proved_output.to_vec(),
         info,
     })
+}
+
+/// The proved input must be the input file's, quantised.
+fn check_input(input: &Path, info: &ModelInfo, proved_input: &[i64]) -> Result<()> {
+    let file: InputFile = read_json(input, "an inference input file")?;
+    let quantised: Vec<i64> = file
+        .input
+        .iter()
+        .map(|&v| QuantParams::round_at(v, info.quantisation.scale))
+        .collect::<ramjet_prover::Result<_>>()?;
+    if quantised != proved_input {
+        return Err(NodeError::ProofRejected(format!(
+            "the proof is about another input than {}",
+            input.display()
+        )));
+    }
+    Ok(())
 }
 
 /// `ramjet infer accuracy`: the float and the quantised model's accuracy on a labelled data set.

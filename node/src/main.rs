@@ -199,7 +199,9 @@ impl QuantArgs {
 #[derive(Subcommand)]
 enum InferCommand {
     /// Generate the keys of a model's circuit (weights fixed in the circuit) and describe the
-    /// model (its id: SHA-256 of the ONNX file and the quantisation) in model.json.
+    /// model (its id: SHA-256 of the ONNX file and the quantisation) in model.json. With
+    /// --system halo2 no key file is written: model.json records k and the digest of the
+    /// verifying key, which is derived from the model (the model commitment).
     Setup {
         /// The model (ONNX).
         #[arg(long, value_name = "FILE")]
@@ -221,7 +223,8 @@ enum InferCommand {
         #[arg(long, value_name = "SEED")]
         insecure_seed: Option<u64>,
     },
-    /// Run the model on an input in fixed point and prove the output on the accelerator.
+    /// Run the model on an input in fixed point and prove the output (Groth16 on the
+    /// accelerator; halo2 on the CPU, its proving key regenerated from the model).
     Prove {
         /// The model (ONNX): the one the keys were made for.
         #[arg(long, value_name = "FILE")]
@@ -251,7 +254,8 @@ enum InferCommand {
         /// The public values: the quantised input, then the output (snarkjs public.json).
         #[arg(long, value_name = "FILE", default_value = "infer-proof/public.json")]
         public: PathBuf,
-        /// Also check that this ONNX file is the model the key was made for.
+        /// Also check that this ONNX file is the model the key was made for. Required with
+        /// --system halo2: the verifying key is regenerated from it.
         #[arg(long, value_name = "FILE")]
         model: Option<PathBuf>,
         /// Also check that the proof is about this input file.
@@ -460,16 +464,25 @@ fn run_infer(command: InferCommand) -> anyhow::Result<()> {
             bar.finish_and_clear();
             let done = done.with_context(|| format!("setting up keys for {}", model.display()))?;
             let info = &done.info;
+            let size = match &info.halo2 {
+                Some(circuit) => format!("{} rows of 2^{}", info.constraints, circuit.k),
+                None => format!("{} constraints", info.constraints),
+            };
             println!(
-                "keys for model {} ({} inputs, {} outputs, scale 2^{}, {} constraints) written to {} in {:.1} s",
+                "keys for model {} ({} inputs, {} outputs, scale 2^{}, {size}) written to {} in {:.1} s",
                 info.model_id,
                 info.inputs,
                 info.outputs,
                 info.quantisation.scale,
-                info.constraints,
                 out.display(),
                 bar.elapsed().as_secs_f64()
             );
+            if let Some(circuit) = &info.halo2 {
+                println!(
+                    "halo2 verifying key digest (the model commitment) {}",
+                    circuit.vk_digest
+                );
+            }
             if let Some(commitment) = &info.commitment {
                 println!("weights commitment (Poseidon) {commitment}");
             }
@@ -510,9 +523,14 @@ fn run_infer(command: InferCommand) -> anyhow::Result<()> {
             input,
             system,
         } => {
-            system_matches(system)?;
-            let verified =
-                inference::verify(&keys, &proof, &public, model.as_deref(), input.as_deref())?;
+            let verified = inference::verify(
+                &keys,
+                system,
+                &proof,
+                &public,
+                model.as_deref(),
+                input.as_deref(),
+            )?;
             println!(
                 "proof OK: model {} gives output {:?} (class {}) on the proved input",
                 verified.info.model_id,
@@ -538,10 +556,6 @@ fn run_infer(command: InferCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-fn system_matches(system: ProofSystem) -> anyhow::Result<()> {
-    Ok(system.check_available()?)
 }
 
 /// A progress bar of `steps` steps on stderr, with the current step and the time so far.

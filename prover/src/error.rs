@@ -123,6 +123,13 @@ pub enum ProverError {
         /// The width it must fit.
         bits: u32,
     },
+    /// halo2 failed to build keys or a proof (`halo2_proofs`' error: the circuit does not fit
+    /// its rows, a constraint is not satisfied, an I/O error of the transcript).
+    #[error("halo2: {0}")]
+    Halo2(#[from] halo2_proofs::plonk::Error),
+    /// A halo2 proof does not verify against the verifying key and the public values.
+    #[error("halo2 proof rejected: {0}")]
+    Halo2Rejected(String),
     /// An inference input does not fit the model (wrong number of values, not finite).
     #[error("inference input: {0}")]
     InferenceInput(String),

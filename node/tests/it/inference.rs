@@ -1,6 +1,7 @@
 //! `ramjet infer` as a user runs it on the demo model: setup → prove → verify (with the
-//! verifying key alone), the accuracy report, and the ways it must refuse: another output, another
-//! input, another model's key, an unsupported operator, a proof system not implemented yet.
+//! verifying key alone), the same with halo2 (the verifying key regenerated from the model), the
+//! accuracy report, and the ways it must refuse: another output, another input, another model's
+//! key, an unsupported operator, a binding halo2 does not implement.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -190,7 +191,7 @@ fn setup_prove_verify_the_demo_model_and_refuse_forgeries() {
 }
 
 #[test]
-fn unsupported_operators_and_halo2_are_refused_clearly() {
+fn unsupported_operators_and_halo2_with_hashed_weights_are_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let bad = edited_demo(|graph| graph.node[2].op_type = "Sigmoid".into());
@@ -208,9 +209,117 @@ fn unsupported_operators_and_halo2_are_refused_clearly() {
             arg(&model),
             "--system",
             "halo2",
+            "--binding",
+            "hashed",
         ],
     ));
-    assert!(err.contains("halo2 is not implemented yet"), "{err}");
+    assert!(
+        err.contains("--binding hashed is not implemented for --system halo2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn halo2_setup_prove_verify_the_demo_model_and_refuse_forgeries() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (model, input) = (demo("digits.onnx"), demo("input.json"));
+    let halo2 = ["--system", "halo2"];
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(halo2);
+        ramjet(d, &all)
+    };
+
+    let text = ok(&run(&["infer", "setup", "--model", arg(&model)]));
+    assert!(text.contains("64 inputs, 10 outputs, scale 2^7"), "{text}");
+    assert!(text.contains("rows of 2^"), "{text}");
+    assert!(text.contains("verifying key digest"), "{text}");
+    let info: serde_json::Value = read_json(&d.join("infer-keys/model.json"));
+    assert_eq!(info["system"], "halo2");
+    let digest = info["halo2"]["vk_digest"].as_str().unwrap().to_owned();
+    assert_eq!(digest.len(), 64);
+    // The key directory is model.json alone: the keys are derived from the model.
+    assert_eq!(std::fs::read_dir(d.join("infer-keys")).unwrap().count(), 1);
+
+    let text = ok(&run(&[
+        "infer",
+        "prove",
+        "--model",
+        arg(&model),
+        "--input",
+        arg(&input),
+    ]));
+    for phase in ["keygen", "prove", "total"] {
+        assert!(text.contains(phase), "{text}");
+    }
+    let loaded = LoadedModel::read(&model, QuantParams::default()).unwrap();
+    let floats: serde_json::Value = read_json(&input);
+    let floats: Vec<f64> = serde_json::from_value(floats["input"].clone()).unwrap();
+    let native = loaded
+        .quantised
+        .infer(&loaded.quantised.quantise_input(&floats).unwrap())
+        .unwrap();
+    let output: serde_json::Value = read_json(&d.join("infer-proof/output.json"));
+    let proved: Vec<i64> = serde_json::from_value(output["output"].clone()).unwrap();
+    assert_eq!(proved, native);
+    assert_eq!(output["vk_digest"], digest.as_str());
+    let public: Vec<String> = read_json(&d.join("infer-proof/public.json"));
+    assert_eq!(public.len(), 74);
+
+    let verify_args = ["infer", "verify", "--model", arg(&model)];
+    let text = ok(&run(&verify_args));
+    assert!(text.starts_with("proof OK"), "{text}");
+    assert!(text.contains(&format!("{native:?}")), "{text}");
+    let mut with_input = verify_args.to_vec();
+    with_input.extend(["--input", arg(&input)]);
+    ok(&run(&with_input));
+    // Without the model there is no verifying key.
+    let err = refused(&run(&["infer", "verify"]));
+    assert!(err.contains("pass --model"), "{err}");
+    // Keys for halo2 are not Groth16 keys.
+    let err = refused(&ramjet(d, &verify_args));
+    assert!(err.contains("not Groth16"), "{err}");
+
+    // A forged output (one logit up by one), a forged input (one pixel).
+    for index in [70, 5] {
+        let mut forged = public.clone();
+        forged[index] = (forged[index].parse::<i64>().unwrap() + 1).to_string();
+        std::fs::write(
+            d.join("forged.json"),
+            serde_json::to_string(&forged).unwrap(),
+        )
+        .unwrap();
+        let mut args = verify_args.to_vec();
+        args.extend(["--public", "forged.json"]);
+        let err = refused(&run(&args));
+        assert!(err.contains("proof rejected"), "{index}: {err}");
+    }
+
+    // Another model of the same shape (one weight changed) has another verifying key: it is
+    // not the published model, and the proof does not verify against its key.
+    let other = edited_demo(|graph| graph.initializer[0].raw_data[1] ^= 0x40);
+    std::fs::write(d.join("other.onnx"), other).unwrap();
+    let err = refused(&run(&["infer", "verify", "--model", "other.onnx"]));
+    assert!(err.contains("but the key was made for model"), "{err}");
+    let text = ok(&run(&[
+        "infer",
+        "setup",
+        "--model",
+        "other.onnx",
+        "--out",
+        "other-keys",
+    ]));
+    assert!(!text.contains(&digest), "{text}");
+    let err = refused(&run(&[
+        "infer",
+        "verify",
+        "--keys",
+        "other-keys",
+        "--model",
+        "other.onnx",
+    ]));
+    assert!(err.contains("proof rejected"), "{err}");
 }
 
 #[test]

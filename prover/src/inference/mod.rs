@@ -19,6 +19,8 @@
 //!    proved with ramjet's Groth16 prover ([`crate::groth16`]) and verified with ark-groth16.
 //!    [`hashed`] is the other binding: the weights are private witnesses under a Poseidon
 //!    commitment that is a public input, and one key serves every model of an architecture.
+//!    [`halo2`] proves the same arithmetic with `halo2_proofs` (IPA over the Pasta curves, no
+//!    trusted setup), weights fixed, the verifying key's digest the model commitment.
 //!
 //! # The model's identity
 //!
@@ -30,6 +32,7 @@
 
 pub mod circuit;
 pub mod dataset;
+pub mod halo2;
 pub mod hashed;
 pub mod model;
 pub mod onnx;

@@ -28,11 +28,11 @@ fn demo_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("models/digits")
 }
 
-fn demo_onnx() -> Vec<u8> {
+pub(crate) fn demo_onnx() -> Vec<u8> {
     std::fs::read(demo_dir().join("digits.onnx")).unwrap()
 }
 
-fn demo_test_set() -> Dataset {
+pub(crate) fn demo_test_set() -> Dataset {
     Dataset::read(&demo_dir().join("test.json")).unwrap()
 }
 
@@ -50,7 +50,7 @@ fn value_info(name: &str, dims: &[Dimension]) -> ValueInfoProto {
     }
 }
 
-fn fixed(n: i64) -> Dimension {
+pub(crate) fn fixed(n: i64) -> Dimension {
     Dimension {
         dim_value: Some(n),
         dim_param: None,
@@ -64,7 +64,7 @@ fn symbolic(name: &str) -> Dimension {
     }
 }
 
-fn floats(name: &str, dims: &[i64], values: &[f32]) -> TensorProto {
+pub(crate) fn floats(name: &str, dims: &[i64], values: &[f32]) -> TensorProto {
     TensorProto {
         name: name.into(),
         dims: dims.to_vec(),
@@ -74,7 +74,12 @@ fn floats(name: &str, dims: &[i64], values: &[f32]) -> TensorProto {
     }
 }
 
-fn node(op: &str, inputs: &[&str], output: &str, attributes: Vec<AttributeProto>) -> NodeProto {
+pub(crate) fn node(
+    op: &str,
+    inputs: &[&str],
+    output: &str,
+    attributes: Vec<AttributeProto>,
+) -> NodeProto {
     NodeProto {
         input: inputs.iter().map(|s| s.to_string()).collect(),
         output: vec![output.into()],
@@ -85,7 +90,7 @@ fn node(op: &str, inputs: &[&str], output: &str, attributes: Vec<AttributeProto>
     }
 }
 
-fn int_attr(name: &str, i: i64) -> AttributeProto {
+pub(crate) fn int_attr(name: &str, i: i64) -> AttributeProto {
     AttributeProto {
         name: name.into(),
         i,
@@ -103,7 +108,7 @@ fn float_attr(name: &str, f: f32) -> AttributeProto {
     }
 }
 
-fn model_bytes(
+pub(crate) fn model_bytes(
     input: Vec<Dimension>,
     nodes: Vec<NodeProto>,
     initializer: Vec<TensorProto>,

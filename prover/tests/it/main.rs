@@ -3,5 +3,6 @@
 mod formats;
 mod groth16;
 mod inference;
+mod inference_halo2;
 mod rollup;
 mod rollup_proofs;

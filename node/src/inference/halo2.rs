@@ -1,0 +1,239 @@
+//! `ramjet infer … --system halo2`: the fixed-weights halo2 circuit
+//! (`ramjet_prover::inference::halo2`) from the command line.
+//!
+//! halo2 has no trusted setup and its keys are derived from the circuit, so the key directory
+//! holds only `model.json`: the model's id, `k` (the circuit has `2^k` rows) and the verifying
+//! key's digest, the model commitment. `halo2_proofs` 0.3 does not serialise keys: `prove`
+//! regenerates the proving key and `verify` the verifying key from the ONNX model (`--model`
+//! is required), each checking the regenerated key's digest against the published one.
+//!
+//! A proof directory holds `proof.bin` (the proof's bytes, a Blake2b transcript),
+//! `public.json` (the instance column: the quantised input values, then the output values, as
+//! signed decimal strings) and `output.json`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use ramjet_prover::ProverError;
+use ramjet_prover::inference::halo2::{
+    VerifyingKeyDigest, params as commitment_params, prove as prove_inference, proving_key, rows,
+    verify as verify_inference, verifying_key,
+};
+use ramjet_prover::inference::{LoadedModel, QuantParams, argmax, halo2::circuit_k};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Binding, InferenceOutput, InputFile, MODEL_INFO, ModelInfo, ProofSystem, Proved, SetupDone,
+    invalid,
+};
+use crate::rollup::{Progress, create_dir, read_json, write_json};
+use crate::{NodeError, Result};
+
+/// What `model.json` says of a halo2 circuit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Halo2Circuit {
+    /// The circuit has `2^k` rows; the commitment parameters are `Params::new(k)`.
+    pub k: u32,
+    /// SHA-256 of the verifying key's pinned description (hex): the model commitment.
+    pub vk_digest: String,
+}
+
+/// `ramjet infer setup --system halo2`: derives the model's verifying key and writes
+/// `model.json` with `k` and the key's digest.
+pub(super) fn setup(
+    model_path: &Path,
+    params: QuantParams,
+    out: &Path,
+    progress: &dyn Progress,
+) -> Result<SetupDone> {
+    progress.step("loading and quantising the model");
+    let model = LoadedModel::read(model_path, params)?;
+    progress.step("laying out the halo2 circuit");
+    let quantised = &model.quantised;
+    let (k, rows) = (circuit_k(quantised), rows(quantised));
+    progress.step(&format!(
+        "deriving the verifying key ({rows} rows, k = {k}; no trusted setup)"
+    ));
+    let vk = verifying_key(&commitment_params(k), quantised)?;
+    let digest = VerifyingKeyDigest::of(&vk);
+    progress.step("writing model.json");
+    create_dir(out)?;
+    let info = ModelInfo {
+        circuit: "inference".into(),
+        system: ProofSystem::Halo2,
+        binding: Binding::Fixed,
+        model_id: model.id.to_hex(),
+        model_file: model_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        quantisation: params,
+        inputs: quantised.input_len,
+        outputs: quantised.output_len(),
+        constraints: rows,
+        widths: None,
+        commitment: None,
+        halo2: Some(Halo2Circuit {
+            k,
+            vk_digest: digest.to_hex(),
+        }),
+    };
+    let file = out.join(MODEL_INFO);
+    write_json(&file, &info)?;
+    Ok(SetupDone {
+        info,
+        files: vec![file],
+    })
+}
+
+fn circuit_info<'a>(info: &'a ModelInfo, keys: &Path) -> Result<&'a Halo2Circuit> {
+    info.halo2.as_ref().ok_or_else(|| {
+        invalid(&format!(
+            "{}: a halo2 key directory without k and the verifying key's digest",
+            keys.join(MODEL_INFO).display()
+        ))
+    })
+}
+
+/// `ramjet infer prove --system halo2`, after the caller checked that the model is the keys'
+/// (its id): regenerates the proving key, checks its digest, proves, checks the proof and writes
+/// the proof directory.
+pub(super) fn prove(
+    model: &LoadedModel,
+    input_file: &InputFile,
+    info: &ModelInfo,
+    keys: &Path,
+    out: &Path,
+    progress: &dyn Progress,
+) -> Result<Proved> {
+    let circuit = circuit_info(info, keys)?;
+    progress.step("running the fixed-point inference");
+    let quantised = &model.quantised;
+    let input = quantised.quantise_input(&input_file.input)?;
+    quantised.infer(&input)?;
+    progress.step("deriving the proving key from the model");
+    let total = Instant::now();
+    let params = commitment_params(circuit.k);
+    let pk = proving_key(&params, quantised)?;
+    let digest = VerifyingKeyDigest::of(pk.get_vk()).to_hex();
+    if digest != circuit.vk_digest {
+        return Err(invalid(&format!(
+            "the model's halo2 verifying key has digest {digest}, but the keys in {} publish {}",
+            keys.display(),
+            circuit.vk_digest
+        )));
+    }
+    let keygen = total.elapsed();
+    progress.step("proving (halo2, IPA over Pasta)");
+    let started = Instant::now();
+    let proof = prove_inference(&params, &pk, quantised, input)?;
+    let proving = started.elapsed();
+    progress.step("checking the proof");
+    verify_inference(
+        &params,
+        pk.get_vk(),
+        &proof.input,
+        &proof.output,
+        &proof.bytes,
+    )?;
+    let total = total.elapsed();
+    progress.step("writing the proof");
+    create_dir(out)?;
+    let result = InferenceOutput {
+        model_id: model.id.to_hex(),
+        commitment: None,
+        vk_digest: Some(digest),
+        quantisation: info.quantisation,
+        output_float: proof
+            .output
+            .iter()
+            .map(|&v| info.quantisation.dequantise(v))
+            .collect(),
+        class: argmax(&proof.output),
+        input: proof.input.clone(),
+        output: proof.output.clone(),
+    };
+    let files: Vec<PathBuf> = ["proof.bin", "public.json", "output.json"]
+        .iter()
+        .map(|name| out.join(name))
+        .collect();
+    std::fs::write(&files[0], &proof.bytes).map_err(|source| NodeError::File {
+        path: files[0].clone(),
+        reason: source.to_string(),
+    })?;
+    let public: Vec<String> = proof
+        .input
+        .iter()
+        .chain(&proof.output)
+        .map(i64::to_string)
+        .collect();
+    write_json(&files[1], &public)?;
+    write_json(&files[2], &result)?;
+    Ok(Proved {
+        output: result,
+        files,
+        phases: vec![
+            ("keygen", keygen.as_secs_f64()),
+            ("prove", proving.as_secs_f64()),
+            ("total", total.as_secs_f64()),
+        ],
+    })
+}
+
+/// `ramjet infer verify --system halo2`: regenerates the verifying key from `model` (required),
+/// checks that its digest is the one `model.json` publishes, and checks the proof against it
+/// and the public values. Returns the proved input and output.
+pub(super) fn verify(
+    info: &ModelInfo,
+    keys: &Path,
+    proof: &Path,
+    public: &Path,
+    model: Option<&Path>,
+) -> Result<(Vec<i64>, Vec<i64>)> {
+    let circuit = circuit_info(info, keys)?;
+    let model = model.ok_or_else(|| {
+        invalid(
+            "halo2 verification regenerates the verifying key from the model: pass --model \
+             (halo2_proofs 0.3 cannot read a verifying key from a file)",
+        )
+    })?;
+    let loaded = LoadedModel::read(model, info.quantisation)?;
+    let params = commitment_params(circuit.k);
+    let vk = verifying_key(&params, &loaded.quantised)?;
+    let digest = VerifyingKeyDigest::of(&vk).to_hex();
+    if digest != circuit.vk_digest {
+        return Err(NodeError::ProofRejected(format!(
+            "{} is model {} with halo2 verifying key digest {digest}, but the key was made for \
+             model {} with digest {}",
+            model.display(),
+            loaded.id,
+            info.model_id,
+            circuit.vk_digest
+        )));
+    }
+    let bytes = std::fs::read(proof).map_err(|source| NodeError::File {
+        path: proof.to_owned(),
+        reason: source.to_string(),
+    })?;
+    let values: Vec<String> = read_json(public, "halo2 public values (signed decimal strings)")?;
+    let values = values
+        .iter()
+        .map(|v| v.parse::<i64>())
+        .collect::<Result<Vec<i64>, _>>()
+        .map_err(|e| {
+            NodeError::ProofRejected(format!("{}: not a signed integer: {e}", public.display()))
+        })?;
+    if values.len() != info.public_values() {
+        return Err(NodeError::ProofRejected(format!(
+            "{} public values, but the key's model.json describes {}",
+            values.len(),
+            info.public_values()
+        )));
+    }
+    let (input, output) = values.split_at(info.inputs);
+    verify_inference(&params, &vk, input, output, &bytes).map_err(|e| match e {
+        ProverError::Halo2Rejected(reason) => NodeError::ProofRejected(reason),
+        other => other.into(),
+    })?;
+    Ok((input.to_vec(), output.to_vec()))
+}

@@ -1,0 +1,87 @@
+//! The halo2 circuit of one [`QuantisedModel`], its instance and its size.
+
+use std::sync::Arc;
+
+use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
+use halo2_proofs::pasta::Fp;
+use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
+
+use super::config::InferenceConfig;
+use super::layout::{forward, rows, to_field};
+use crate::inference::quantise::QuantisedModel;
+
+/// Rows halo2 keeps for blinding at the end of the columns, with room to spare (the exact
+/// number depends on the lookups; 3 + the number of lookups' queries is below this).
+const BLINDING_ROWS: usize = 16;
+
+/// `y = model(x)` with the weights as constants (fixed columns): the instance column holds the
+/// input, then the output.
+#[derive(Debug, Clone)]
+pub struct Halo2InferenceCircuit {
+    model: Arc<QuantisedModel>,
+    input: Option<Vec<i64>>,
+}
+
+impl Halo2InferenceCircuit {
+    /// The circuit without a witness, for key generation.
+    pub fn blank(model: Arc<QuantisedModel>) -> Self {
+        Self { model, input: None }
+    }
+
+    /// The circuit proving the model's output on `input` (quantised). The output is whatever
+    /// the circuit computes; the instance ([`instance`]) claims it.
+    pub fn new(model: Arc<QuantisedModel>, input: Vec<i64>) -> Self {
+        Self {
+            model,
+            input: Some(input),
+        }
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Arc<QuantisedModel> {
+        &self.model
+    }
+}
+
+/// The instance column of an inference: the input values, then the output values, each
+/// [`to_field`].
+pub fn instance(input: &[i64], output: &[i64]) -> Vec<Fp> {
+    input
+        .iter()
+        .chain(output)
+        .map(|&v| to_field(i128::from(v)))
+        .collect()
+}
+
+/// `k`: the circuit of `model` fits `2^k` rows.
+pub fn circuit_k(model: &QuantisedModel) -> u32 {
+    let needed = rows(model) + BLINDING_ROWS;
+    needed.next_power_of_two().trailing_zeros()
+}
+
+impl Circuit<Fp> for Halo2InferenceCircuit {
+    type Config = InferenceConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+
+    fn without_witnesses(&self) -> Self {
+        Self::blank(Arc::clone(&self.model))
+    }
+
+    fn configure(meta: &mut ConstraintSystem<Fp>) -> Self::Config {
+        InferenceConfig::configure(meta)
+    }
+
+    fn synthesize(
+        &self,
+        config: Self::Config,
+        mut layouter: impl Layouter<Fp>,
+    ) -> Result<(), Error> {
+        config.load_table(&mut layouter)?;
+        let outputs = forward(&config, &mut layouter, &self.model, self.input.as_deref())?;
+        let offset = self.model.input_len;
+        for (i, output) in outputs.iter().enumerate() {
+            layouter.constrain_instance(output.cell.cell(), config.public, offset + i)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,386 @@
+//! The forward pass laid out in the [`InferenceConfig`] columns: the same arithmetic as
+//! [`QuantisedModel::infer`], value by value, each step a few rows.
+//!
+//! Witness values are computed here, in `i128`, from the input alone (not taken from native
+//! inference), so a circuit whose arithmetic drifted from [`quantise`](super::super::quantise)
+//! would fail against native inference's outputs in the tests.
+
+use halo2_proofs::arithmetic::Field;
+use halo2_proofs::circuit::{AssignedCell, Layouter, Value};
+use halo2_proofs::pasta::Fp;
+use halo2_proofs::plonk::Error;
+
+use super::config::{InferenceConfig, LIMB_BITS, LINEAR_WIDTH};
+use crate::inference::quantise::{QuantisedLayer, QuantisedModel};
+
+/// A value of the forward pass: its cell and, when proving, the integer it holds.
+#[derive(Debug, Clone)]
+pub(super) struct Signal {
+    pub(super) cell: AssignedCell<Fp, Fp>,
+    pub(super) value: Value<i128>,
+}
+
+/// A signed integer as a field element: `v`, or `p − |v|` when negative.
+pub fn to_field(v: i128) -> Fp {
+    let m = v.unsigned_abs();
+    let magnitude = Fp::from_raw([m as u64, (m >> 64) as u64, 0, 0]);
+    if v < 0 { -magnitude } else { magnitude }
+}
+
+fn known(v: Value<i128>) -> Value<Fp> {
+    v.map(to_field)
+}
+
+fn pow2(n: usize) -> i128 {
+    1i128 << n
+}
+
+/// Lays out every layer on `input` (public, instance rows `0..input_len`); returns the last
+/// layer's values.
+pub(super) fn forward(
+    config: &InferenceConfig,
+    layouter: &mut impl Layouter<Fp>,
+    model: &QuantisedModel,
+    input: Option<&[i64]>,
+) -> Result<Vec<Signal>, Error> {
+    let b = model.params.value_bits as usize;
+    let s = model.params.scale as usize;
+    let mut x = (0..model.input_len)
+        .map(|i| {
+            let value = match input {
+                Some(input) => Value::known(i128::from(input[i])),
+                None => Value::unknown(),
+            };
+            let signal = layouter.assign_region(
+                || format!("input {i}"),
+                |mut region| {
+                    let cell = region.assign_advice_from_instance(
+                        || "x",
+                        config.public,
+                        i,
+                        config.a[0],
+                        0,
+                    )?;
+                    Ok(Signal { cell, value })
+                },
+            )?;
+            bounded(config, layouter, &signal, b)?;
+            Ok(signal)
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    for layer in &model.layers {
+        x = match layer {
+            QuantisedLayer::Dense {
+                inputs,
+                weights,
+                bias,
+                ..
+            } => weights
+                .chunks(*inputs)
+                .zip(bias)
+                .map(|(row, &bias)| {
+                    let acc = weighted_sum(config, layouter, row, &x, bias)?;
+                    rescale(config, layouter, &acc, b, s)
+                })
+                .collect::<Result<_, Error>>()?,
+            QuantisedLayer::Bias(bias) => x
+                .iter()
+                .zip(bias)
+                .map(|(v, &c)| {
+                    let sum = linear(
+                        config,
+                        layouter,
+                        &[(v, 1)],
+                        i128::from(c),
+                        v.value.map(|v| v + i128::from(c)),
+                    )?;
+                    bounded(config, layouter, &sum, b)?;
+                    Ok(sum)
+                })
+                .collect::<Result<_, Error>>()?,
+            QuantisedLayer::Relu => x
+                .iter()
+                .map(|v| relu(config, layouter, v, b))
+                .collect::<Result<_, Error>>()?,
+        };
+    }
+    Ok(x)
+}
+
+/// One `linear` row: `out = constant + Σ coeff·operand`, the operands copied in, `out` assigned
+/// `value`.
+fn linear(
+    config: &InferenceConfig,
+    layouter: &mut impl Layouter<Fp>,
+    terms: &[(&Signal, i128)],
+    constant: i128,
+    value: Value<i128>,
+) -> Result<Signal, Error> {
+    debug_assert!(terms.len() <= LINEAR_WIDTH);
+    layouter.assign_region(
+        || "linear",
+        |mut region| {
+            config.linear.enable(&mut region, 0)?;
+            region.assign_fixed(
+                || "constant",
+                config.constant,
+                0,
+                || Value::known(to_field(constant)),
+            )?;
+            for (j, column) in config.a.iter().enumerate() {
+                let coeff = match terms.get(j) {
+                    Some((signal, coeff)) => {
+                        signal
+                            .cell
+                            .copy_advice(|| "operand", &mut region, *column, 0)?;
+                        *coeff
+                    }
+                    None => {
+                        region.assign_advice(|| "unused", *column, 0, || Value::known(Fp::ZERO))?;
+                        0
+                    }
+                };
+                region.assign_fixed(
+                    || "coeff",
+                    config.coeff[j],
+                    0,
+                    || Value::known(to_field(coeff)),
+                )?;
+            }
+            let cell = region.assign_advice(|| "out", config.out, 0, || known(value))?;
+            Ok(Signal { cell, value })
+        },
+    )
+}
+
+/// `acc = bias + Σ_i row[i]·x[i]`, `W` inputs a row, chained through `out`.
+fn weighted_sum(
+    config: &InferenceConfig,
+    layouter: &mut impl Layouter<Fp>,
+    row: &[i64],
+    x: &[Signal],
+    bias: i64,
+) -> Result<Signal, Error> {
+    layouter.assign_region(
+        || "weighted sum",
+        |mut region| {
+            let mut acc = Value::known(i128::from(bias));
+            let mut out = None;
+            let rows = row.len().div_ceil(LINEAR_WIDTH).max(1);
+            for r in 0..rows {
+                if r == 0 {
+                    config.linear.enable(&mut region, r)?;
+                } else {
+                    config.linear_chain.enable(&mut region, r)?;
+                }
+                let constant = if r == 0 { bias } else { 0 };
+                region.assign_fixed(
+                    || "bias",
+                    config.constant,
+                    r,
+                    || Value::known(to_field(i128::from(constant))),
+                )?;
+                for j in 0..LINEAR_WIDTH {
+                    let index = r * LINEAR_WIDTH + j;
+                    let weight = row.get(index).copied().unwrap_or(0);
+                    match x.get(index).filter(|_| index < row.len()) {
+                        Some(signal) => {
+                            signal
+                                .cell
+                                .copy_advice(|| "x", &mut region, config.a[j], r)?;
+                            let w = i128::from(weight);
+                            acc = acc.zip(signal.value).map(|(acc, v)| acc + w * v);
+                        }
+                        None => {
+                            region.assign_advice(
+                                || "unused",
+                                config.a[j],
+                                r,
+                                || Value::known(Fp::ZERO),
+                            )?;
+                        }
+                    }
+                    region.assign_fixed(
+                        || "weight",
+                        config.coeff[j],
+                        r,
+                        || Value::known(to_field(i128::from(weight))),
+                    )?;
+                }
+                let cell = region.assign_advice(|| "acc", config.out, r, || known(acc))?;
+                out = Some(Signal { cell, value: acc });
+            }
+            Ok(out.expect("at least one row"))
+        },
+    )
+}
+
+/// `y = floor(acc / 2^s)` in `[−2^(B−1), 2^(B−1))`: `acc = 2^s·y + r` with `r` range-checked
+/// to `s` bits and `y + 2^(B−1)` to `B` bits.
+fn rescale(
+    config: &InferenceConfig,
+    layouter: &mut impl Layouter<Fp>,
+    acc: &Signal,
+    b: usize,
+    s: usize,
+) -> Result<Signal, Error> {
+    let y = acc.value.map(|acc| acc.div_euclid(pow2(s)));
+    let r = acc.value.map(|acc| acc.rem_euclid(pow2(s)));
+    // The row reads `acc = 0 + 2^s·y + r`, its `out` a copy of `acc`.
+    let (_, operands) = layouter.assign_region(
+        || "rescale",
+        |mut region| {
+            config.linear.enable(&mut region, 0)?;
+            region.assign_fixed(|| "zero", config.constant, 0, || Value::known(Fp::ZERO))?;
+            let terms = [(y, pow2(s)), (r, i128::from(s > 0))];
+            let mut cells = Vec::new();
+            for (j, column) in config.a.iter().enumerate() {
+                let (value, coeff) = terms.get(j).copied().unwrap_or((Value::known(0), 0));
+                cells.push(Signal {
+                    cell: region.assign_advice(|| "operand", *column, 0, || known(value))?,
+                    value,
+                });
+                region.assign_fixed(
+                    || "coeff",
+                    config.coeff[j],
+                    0,
+                    || Value::known(to_field(coeff)),
+                )?;
+            }
+            acc.cell.copy_advice(|| "acc", &mut region, config.out, 0)?;
+            Ok(((), cells))
+        },
+    )?;
+    let [y, r] = [operands[0].clone(), operands[1].clone()];
+    bounded(config, layouter, &y, b)?;
+    if s > 0 {
+        range_check(config, layouter, &r, s)?;
+    }
+    Ok(y)
+}
+
+/// `v` in `[−2^(B−1), 2^(B−1))`: `v + 2^(B−1)` range-checked to `B` bits.
+fn bounded(
+    config: &InferenceConfig,
+    layouter: &mut impl Layouter<Fp>,
+    v: &Signal,
+    b: usize,
+) -> Result<(), Error> {
+    let offset = pow2(b - 1);
+    let shifted = linear(
+        config,
+        layouter,
+        &[(v, 1)],
+        offset,
+        v.value.map(|v| v + offset),
+    )?;
+    range_check(config, layouter, &shifted, b)
+}
+
+/// `max(x, 0)` for a bounded `x`: the `relu` gate, and `t` range-checked to `B − 1` bits.
+fn relu(
+    config: &InferenceConfig,
+    layouter: &mut impl Layouter<Fp>,
+    x: &Signal,
+    b: usize,
+) -> Result<Signal, Error> {
+    let bit = x.value.map(|v| i128::from(v >= 0));
+    let y = x.value.map(|v| v.max(0));
+    let t = x.value.map(|v| if v >= 0 { v } else { -v - 1 });
+    let (y, t) = layouter.assign_region(
+        || "relu",
+        |mut region| {
+            config.relu.enable(&mut region, 0)?;
+            x.cell.copy_advice(|| "x", &mut region, config.a[0], 0)?;
+            region.assign_advice(|| "bit", config.a[1], 0, || known(bit))?;
+            let y_cell = region.assign_advice(|| "y", config.a[2], 0, || known(y))?;
+            let t_cell = region.assign_advice(|| "t", config.a[3], 0, || known(t))?;
+            Ok((
+                Signal {
+                    cell: y_cell,
+                    value: y,
+                },
+                Signal {
+                    cell: t_cell,
+                    value: t,
+                },
+            ))
+        },
+    )?;
+    range_check(config, layouter, &t, b - 1)?;
+    Ok(y)
+}
+
+/// `0 ≤ v < 2^bits`, `bits ≥ 1`: `⌈bits/L⌉` limbs looked up in the table, the top one
+/// bounded to what is left (see [`config`](super::config)).
+fn range_check(
+    config: &InferenceConfig,
+    layouter: &mut impl Layouter<Fp>,
+    v: &Signal,
+    bits: usize,
+) -> Result<(), Error> {
+    let limbs = bits.div_ceil(LIMB_BITS);
+    let top_bits = bits - LIMB_BITS * (limbs - 1);
+    let mask = pow2(LIMB_BITS) - 1;
+    layouter.assign_region(
+        || format!("range check {bits} bits"),
+        |mut region| {
+            for i in 0..limbs {
+                let running = v.value.map(|v| v >> (LIMB_BITS * i));
+                if i == 0 {
+                    v.cell.copy_advice(|| "v", &mut region, config.running, 0)?;
+                } else {
+                    region.assign_advice(|| "running", config.running, i, || known(running))?;
+                }
+                region.assign_advice(
+                    || "limb",
+                    config.limb,
+                    i,
+                    || known(running.map(|r| r & mask)),
+                )?;
+                config.range_lookup.enable(&mut region, i)?;
+                let shift = if i + 1 == limbs {
+                    config.range_top.enable(&mut region, i)?;
+                    to_field(pow2(LIMB_BITS - top_bits))
+                } else {
+                    config.range_step.enable(&mut region, i)?;
+                    Fp::ZERO
+                };
+                region.assign_fixed(|| "top shift", config.top_shift, i, || Value::known(shift))?;
+            }
+            Ok(())
+        },
+    )
+}
+
+/// Rows the layout takes: the linear columns' and the range columns' (laid side by side), and
+/// the table's `2^L`; the larger.
+pub fn rows(model: &QuantisedModel) -> usize {
+    let b = model.params.value_bits as usize;
+    let s = model.params.scale as usize;
+    let range = |bits: usize| bits.div_ceil(LIMB_BITS);
+    // Each bounded value: one linear row and a B-bit range check.
+    let (mut linear, mut ranged) = (model.input_len * 2, model.input_len * range(b));
+    let mut width = model.input_len;
+    for layer in &model.layers {
+        match layer {
+            QuantisedLayer::Dense {
+                inputs, outputs, ..
+            } => {
+                width = *outputs;
+                let per_output = inputs.div_ceil(LINEAR_WIDTH).max(1) + 2;
+                linear += outputs * per_output;
+                ranged += outputs * (range(b) + if s > 0 { range(s) } else { 0 });
+            }
+            QuantisedLayer::Bias(_) => {
+                linear += width * 2;
+                ranged += width * range(b);
+            }
+            QuantisedLayer::Relu => {
+                linear += width;
+                ranged += width * range(b - 1);
+            }
+        }
+    }
+    linear.max(ranged).max(1 << LIMB_BITS)
+}

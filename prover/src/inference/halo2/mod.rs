@@ -1,0 +1,33 @@
+//! # Proof of inference with halo2: the fixed-weights circuit
+//!
+//! The same quantised model and the same arithmetic as [`QuantisedModel::infer`] and the
+//! Groth16 [`circuit`](super::circuit), proved with `halo2_proofs` (zcash's PLONKish halo2, IPA
+//! commitments over the Pasta curves): no trusted setup.
+//!
+//! - [`config`]: the columns, gates and the range-check lookup;
+//! - [`layout`]: the forward pass laid out in them (dense layers as linear rows with the weights
+//!   in fixed columns, rescaling and ReLU through range checks);
+//! - [`circuit`]: the [`Halo2InferenceCircuit`], its instance (input then output) and `k`;
+//! - [`proof`]: parameters, keys, proving, verifying.
+//!
+//! # The model commitment
+//!
+//! The weights are fixed-column values, so they are in the verifying key (as the fixed columns'
+//! commitments). Keys are derived from the circuit alone ([`Params::new`](halo2_proofs::poly::commitment::Params::new)
+//! hashes its bases from `k`): whoever holds the model regenerates the verifying key with
+//! [`verifying_key`] and compares its [`VerifyingKeyDigest`] with the published one. The digest is
+//! the model commitment; a proof made for another model does not verify against it.
+//!
+//! [`QuantisedModel::infer`]: super::QuantisedModel::infer
+
+pub mod circuit;
+pub mod config;
+pub mod layout;
+pub mod proof;
+
+pub use circuit::{Halo2InferenceCircuit, circuit_k, instance};
+pub use layout::rows;
+pub use proof::{
+    Halo2Proof, VerifyingKeyDigest, is_satisfied, params, params_for, prove, proving_key, verify,
+    verifying_key,
+};
