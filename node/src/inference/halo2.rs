@@ -198,6 +198,16 @@ pub(super) fn verify(
         )
     })?;
     let loaded = LoadedModel::read(model, info.quantisation)?;
+    // Another file is another model, even one that quantises to the same circuit (and so
+    // would verify): the proof is about the model the key was published for.
+    if loaded.id.to_hex() != info.model_id {
+        return Err(NodeError::ProofRejected(format!(
+            "{} is model {}, but the key was made for model {}",
+            model.display(),
+            loaded.id,
+            info.model_id
+        )));
+    }
     let params = commitment_params(circuit.k);
     let vk = verifying_key(&params, &loaded.quantised)?;
     let digest = VerifyingKeyDigest::of(&vk).to_hex();

@@ -296,9 +296,12 @@ fn halo2_setup_prove_verify_the_demo_model_and_refuse_forgeries() {
         assert!(err.contains("proof rejected"), "{index}: {err}");
     }
 
-    // Another model of the same shape (one weight changed) has another verifying key: it is
-    // not the published model, and the proof does not verify against its key.
-    let other = edited_demo(|graph| graph.initializer[0].raw_data[1] ^= 0x40);
+    // Another model of the same shape (its first weight set to 1.0, so that it quantises to
+    // another circuit) has another verifying key: it is not the published model, and the proof
+    // does not verify against its key.
+    let other = edited_demo(|graph| {
+        graph.initializer[0].raw_data[..4].copy_from_slice(&1.0f32.to_le_bytes());
+    });
     std::fs::write(d.join("other.onnx"), other).unwrap();
     let err = refused(&run(&["infer", "verify", "--model", "other.onnx"]));
     assert!(err.contains("but the key was made for model"), "{err}");
