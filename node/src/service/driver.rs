@@ -330,8 +330,8 @@ impl Driver {
 
     /// Pauses the node's final decisions ([`ProtocolNode::set_paused`]) while it may be
     /// missing messages: within [`DROP_COOLDOWN`] of a dropped network event or one quiet
-    /// period of a peer's late roots, while lost transactions are being fetched, or while the network event
-    /// channel is more than a quarter full. Resumes when none holds.
+    /// period of a peer's late roots, while lost transactions are being fetched, or while the
+    /// network event channel is more than a quarter full. Resumes when none holds.
     fn update_pause(&mut self) {
         let now = std::time::Instant::now();
         self.note_drops(now);
