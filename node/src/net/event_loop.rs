@@ -170,16 +170,7 @@ impl EventLoop {
                         topic: topic.name(&self.cfg.chain),
                         reason: e.to_string(),
                     });
-                match reply {
-                    Some(reply) => {
-                        let _ = reply.send(r);
-                    }
-                    None => {
-                        if let Err(e) = r {
-                            tracing::debug!("{e}");
-                        }
-                    }
-                }
+                answer(reply, r);
             }
             Command::Report {
                 message_id,
@@ -223,16 +214,7 @@ impl EventLoop {
                     .fetch
                     .send_response(responder.0, response)
                     .map_err(|_| NetError::Respond);
-                match reply {
-                    Some(reply) => {
-                        let _ = reply.send(r);
-                    }
-                    None => {
-                        if let Err(e) = r {
-                            tracing::debug!("{e}");
-                        }
-                    }
-                }
+                answer(reply, r);
             }
             Command::SetTrust { peer, score, reply } => {
                 b.gossipsub.set_application_score(&peer, score);
@@ -512,5 +494,20 @@ impl EventLoop {
             .behaviour_mut()
             .kad
             .get_closest_peers(PeerId::random());
+    }
+}
+
+/// Sends `result` to the caller waiting for it, or, for a detached call (no one waits), logs a
+/// failure at debug level.
+fn answer<T>(reply: Option<oneshot::Sender<Result<T, NetError>>>, result: Result<T, NetError>) {
+    match reply {
+        Some(reply) => {
+            let _ = reply.send(result);
+        }
+        None => {
+            if let Err(e) = result {
+                tracing::debug!("{e}");
+            }
+        }
     }
 }
