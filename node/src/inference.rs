@@ -268,14 +268,7 @@ pub fn prove(
     progress: &dyn Progress,
 ) -> Result<Proved> {
     progress.step("loading the model and its keys' description");
-    let info: ModelInfo = read_json(&keys.join(MODEL_INFO), "an inference model.json")?;
-    if info.system != system {
-        return Err(invalid(&format!(
-            "the keys in {} are for {:?}, not {system:?}",
-            keys.display(),
-            info.system
-        )));
-    }
+    let info = read_info(keys, system)?;
     let model = LoadedModel::read(model_path, info.quantisation)?;
     // With the fixed binding the key is the model's; with the hashed binding it serves any
     // model of the architecture, and the proof's commitment says which.
@@ -391,14 +384,7 @@ pub fn verify(
     model: Option<&Path>,
     input: Option<&Path>,
 ) -> Result<Verified> {
-    let info: ModelInfo = read_json(&keys.join(MODEL_INFO), "an inference model.json")?;
-    if info.system != system {
-        return Err(invalid(&format!(
-            "the keys in {} are for {:?}, not {system:?}",
-            keys.display(),
-            info.system
-        )));
-    }
+    let info = read_info(keys, system)?;
     if system == ProofSystem::Halo2 {
         let (proved_input, proved_output) = halo2::verify(&info, keys, proof, public, model)?;
         if let Some(input) = input {
@@ -511,4 +497,17 @@ fn count<C: ark_relations::gr1cs::ConstraintSynthesizer<Fr>>(circuit: C) -> Resu
 
 fn invalid(message: &str) -> NodeError {
     NodeError::Inference(message.to_owned())
+}
+
+/// The keys' `model.json`, refused if the keys were made for another proof system.
+fn read_info(keys: &Path, system: ProofSystem) -> Result<ModelInfo> {
+    let info: ModelInfo = read_json(&keys.join(MODEL_INFO), "an inference model.json")?;
+    if info.system != system {
+        return Err(invalid(&format!(
+            "the keys in {} are for {:?}, not {system:?}",
+            keys.display(),
+            info.system
+        )));
+    }
+    Ok(info)
 }
