@@ -2,36 +2,8 @@
 //! batch committed in the repository, and the ways it must refuse.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn ramjet(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ramjet"))
-        .current_dir(dir)
-        .env("NODEVICE_SELECT", "1")
-        .env("RUST_BACKTRACE", "0")
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn refused(out: &Output) -> String {
-    assert!(
-        !out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
+use crate::support::{ok, ramjet, refused};
 
 fn example_batch() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../prover/examples/batch-2tx-depth4.json")
