@@ -43,6 +43,7 @@ use crate::proofs::{self, PROVING_KEY, VERIFYING_KEY};
 use crate::rollup::{Progress, create_dir, read_json, write_json};
 use crate::{NodeError, Result};
 
+pub mod compare;
 pub mod halo2;
 
 /// The name of a key directory's description file.

@@ -265,6 +265,32 @@ enum InferCommand {
         #[arg(long, value_enum, default_value = "groth16")]
         system: ProofSystem,
     },
+    /// The majority check: verify several provers' proofs for one model and input, and report
+    /// which verify and whether more than half of them agree on one output (exit status 1 if
+    /// not). A proof that does not verify, a copy of another proof, or a proof about another
+    /// input counts against agreement.
+    Compare {
+        /// Proof directories written by `ramjet infer prove` (proof.bin and public.json).
+        #[arg(value_name = "PROOF_DIR", required = true, num_args = 2..)]
+        proofs: Vec<PathBuf>,
+        /// The key directory (verifying_key.bin and model.json).
+        #[arg(long, value_name = "DIR", default_value = "infer-keys")]
+        keys: PathBuf,
+        /// The proof system.
+        #[arg(long, value_enum, default_value = "groth16")]
+        system: ProofSystem,
+        /// Also check that this ONNX file is the model the key was made for. Required with
+        /// --system halo2.
+        #[arg(long, value_name = "FILE")]
+        model: Option<PathBuf>,
+        /// Compare on this input: a proof about another input does not verify. Without it, the
+        /// input most verified proofs are about.
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// Also write the result as JSON.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
     /// The float and the quantised model's accuracy on a labelled data set
     /// ({"features": [[numbers]], "labels": [classes]}).
     Accuracy {
@@ -539,6 +565,34 @@ fn run_infer(command: InferCommand) -> anyhow::Result<()> {
                     .map_or_else(|| "none".to_owned(), |c| c.to_string())
             );
         }
+        InferCommand::Compare {
+            proofs,
+            keys,
+            system,
+            model,
+            input,
+            json,
+        } => {
+            let comparison = inference::compare::compare(
+                &keys,
+                system,
+                &proofs,
+                model.as_deref(),
+                input.as_deref(),
+            )?;
+            print_comparison(&comparison);
+            if let Some(path) = json {
+                comparison.write(&path)?;
+                println!("wrote {}", path.display());
+            }
+            if !comparison.agreed() {
+                anyhow::bail!(
+                    "no majority: at most {} of {} proofs agree on one output",
+                    comparison.agreeing,
+                    comparison.proofs
+                );
+            }
+        }
         InferCommand::Accuracy { model, data, quant } => {
             let params = quant.params();
             let result = inference::measure_accuracy(&model, params, &data)?;
@@ -556,6 +610,51 @@ fn run_infer(command: InferCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The majority check's table: one line per proof, then the verdict.
+fn print_comparison(comparison: &inference::compare::Comparison) {
+    use inference::compare::ClaimStatus;
+    let class = |c: Option<usize>| c.map_or_else(|| "-".to_owned(), |c| c.to_string());
+    println!("model {}", comparison.model_id);
+    for claim in &comparison.claims {
+        let verdict = match &claim.status {
+            ClaimStatus::Counted {
+                output,
+                class: c,
+                agrees,
+            } => format!(
+                "verifies, class {} {}{output:?}",
+                class(*c),
+                if *agrees {
+                    "(majority) "
+                } else {
+                    "(DISSENTS) "
+                }
+            ),
+            ClaimStatus::Rejected { reason } => format!("REJECTED: {reason}"),
+            ClaimStatus::Duplicate { of } => {
+                format!("verifies, but is a copy of {} (not counted)", of.display())
+            }
+            ClaimStatus::OtherInput { output } => {
+                format!("verifies, but about another input (not counted): {output:?}")
+            }
+        };
+        println!("  {}: {verdict}", claim.dir.display());
+    }
+    println!(
+        "{} of {} proofs verify; {} agree on one output",
+        comparison.verified, comparison.proofs, comparison.agreeing
+    );
+    match &comparison.majority {
+        Some(output) => println!(
+            "majority: class {} {output:?} ({} of {})",
+            class(comparison.majority_class),
+            comparison.agreeing,
+            comparison.proofs
+        ),
+        None => println!("no majority"),
+    }
 }
 
 /// A progress bar of `steps` steps on stderr, with the current step and the time so far.

@@ -467,3 +467,142 @@ fn hashed_binding_round_trip_and_the_published_commitment_is_enforced() {
         "{err}"
     );
 }
+
+/// Copies the files of proof directory `from` into a new directory `to`.
+fn copy_proof(d: &Path, from: &str, to: &str) {
+    std::fs::create_dir_all(d.join(to)).unwrap();
+    for file in ["proof.bin", "public.json", "output.json"] {
+        std::fs::copy(d.join(from).join(file), d.join(to).join(file)).unwrap();
+    }
+}
+
+#[test]
+fn compare_finds_the_majority_and_names_forged_copied_and_off_input_proofs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("tiny.onnx"), tiny_model(0.0)).unwrap();
+    std::fs::write(d.join("x.json"), r#"{"input": [0.5, -1.0, 0.25, 2.0]}"#).unwrap();
+    std::fs::write(d.join("y.json"), r#"{"input": [-2.0, 1.5, 0.75, 0.0]}"#).unwrap();
+    ok(&ramjet(
+        d,
+        &[
+            "infer",
+            "setup",
+            "--model",
+            "tiny.onnx",
+            "--insecure-seed",
+            "9",
+        ],
+    ));
+    let prove = |input: &str, out: &str| {
+        ok(&ramjet(
+            d,
+            &[
+                "infer",
+                "prove",
+                "--model",
+                "tiny.onnx",
+                "--input",
+                input,
+                "--out",
+                out,
+            ],
+        ));
+    };
+    // Three honest provers on x (their proofs differ: fresh randomness), one on y.
+    for out in ["a", "b", "c"] {
+        prove("x.json", out);
+    }
+    prove("y.json", "on-y");
+    let output_of = |out: &str| -> Vec<i64> {
+        let output: serde_json::Value = read_json(&d.join(out).join("output.json"));
+        serde_json::from_value(output["output"].clone()).unwrap()
+    };
+    let honest = output_of("a");
+    assert_ne!(
+        output_of("on-y"),
+        honest,
+        "the two inputs must give two outputs"
+    );
+    // A forger publishes a's proof with another output; a copier republishes b's proof.
+    copy_proof(d, "a", "forged");
+    let mut public: Vec<String> = read_json(&d.join("forged/public.json"));
+    let last = public.last_mut().unwrap();
+    *last = (last.parse::<i64>().unwrap() + 1).to_string();
+    std::fs::write(
+        d.join("forged/public.json"),
+        serde_json::to_string(&public).unwrap(),
+    )
+    .unwrap();
+    copy_proof(d, "b", "copy");
+
+    let compare = |dirs: &[&str], extra: &[&str]| {
+        let mut args = vec!["infer", "compare"];
+        args.extend(dirs);
+        args.extend(extra);
+        ramjet(d, &args)
+    };
+
+    // All honest: a majority of 3 of 3, written as JSON too.
+    let text = ok(&compare(&["a", "b", "c"], &["--json", "result.json"]));
+    assert!(text.contains("3 of 3 proofs verify; 3 agree"), "{text}");
+    assert!(text.contains("majority: class"), "{text}");
+    let result: serde_json::Value = read_json(&d.join("result.json"));
+    assert_eq!(result["majority"], serde_json::json!(honest));
+    assert_eq!(result["agreeing"], 3);
+
+    // Two honest proofs and a forgery: the forgery is rejected, two of three still agree.
+    let text = ok(&compare(&["a", "forged", "b"], &[]));
+    assert!(text.contains("forged: REJECTED"), "{text}");
+    assert!(text.contains("2 of 3 proofs verify; 2 agree"), "{text}");
+
+    // Everything: three honest proofs out of six is no majority (exit status 1), and each of
+    // the others is named for what it is.
+    let out = compare(
+        &["a", "b", "c", "on-y", "forged", "copy"],
+        &["--json", "all.json"],
+    );
+    let stderr = refused(&out);
+    assert!(stderr.contains("no majority"), "{stderr}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("on-y: verifies, but about another input"),
+        "{text}"
+    );
+    assert!(text.contains("forged: REJECTED"), "{text}");
+    assert!(
+        text.contains("copy: verifies, but is a copy of b"),
+        "{text}"
+    );
+    let result: serde_json::Value = read_json(&d.join("all.json"));
+    let statuses: Vec<&str> = result["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "counted",
+            "counted",
+            "counted",
+            "other_input",
+            "rejected",
+            "duplicate"
+        ]
+    );
+    assert_eq!(result["majority"], serde_json::Value::Null);
+    assert_eq!(result["verified"], 5);
+
+    // Compared on y's input, a proof about x does not verify, and one proof of two is no
+    // majority.
+    let out = compare(&["on-y", "a"], &["--input", "y.json"]);
+    assert!(refused(&out).contains("no majority"));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("on-y: verifies, class"), "{text}");
+    assert!(
+        text.contains("a: REJECTED") && text.contains("another input"),
+        "{text}"
+    );
+}
