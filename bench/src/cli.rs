@@ -24,7 +24,8 @@ pub struct Args {
     pub out: PathBuf,
 
     /// Only these operations (ed25519_verify, merkle_sha256, merkle_poseidon, msm_g1, msm_g2,
-    /// ntt) and/or the Groth16 prover cases (groth16), comma-separated.
+    /// ntt), the Groth16 prover cases (groth16) and/or the proof-of-inference cases
+    /// (inference), comma-separated.
     #[arg(long, value_name = "OP[,OP]", value_delimiter = ',', value_parser = plan::parse_subject)]
     pub only: Option<Vec<Subject>>,
 
@@ -38,8 +39,9 @@ pub struct Args {
     #[arg(long)]
     pub no_devices: bool,
 
-    /// Skip the Groth16 prover cases (ramjet's prover against ark-groth16 on the rollup circuit,
-    /// several minutes in the full preset), even when --only names groth16.
+    /// Skip the Groth16 prover cases (ramjet's prover against ark-groth16 on the rollup circuit)
+    /// and the proof-of-inference cases (several minutes each in the full preset), even when
+    /// --only names them.
     #[arg(long)]
     pub no_prover: bool,
 

@@ -15,7 +15,7 @@ pub enum BenchError {
     #[error("ramjet prover: {0}")]
     Prover(#[from] ramjet_prover::ProverError),
     /// A proof of a Groth16 case did not verify: the case is wrong, so the run stops.
-    #[error("Groth16 {case}: the proof of {implementation} does not verify")]
+    #[error("{case}: the proof of {implementation} does not verify")]
     ProofRejected {
         /// The prover case.
         case: String,

@@ -24,6 +24,13 @@
 //! proof of each ([`memory`]). The larger case is held to ramjet's target of 1.5× and, for
 //! memory, to at most ark-groth16's peak.
 //!
+//! The proof-of-inference cases (`--only inference`; `--no-prover` skips them too) prove and
+//! verify the demo model (64-32-10) and a 784-56-10 MLP with random weights, with ramjet's
+//! Groth16 prover (weights fixed or hashed) and with halo2 (fixed): setup, proving and
+//! verification time, proof size, the peak heap of a whole prove, and with hashed weights the
+//! commitment's cost. The 784-56-10 cases are held to issue 7's targets (reported, never
+//! asserted). EZKL, the product people compare with, is not run here (see the notes).
+//!
 //! The library holds the pieces so that tests can drive them:
 //! - [`plan`]: size presets (`full`, `--quick`, a hidden `smoke`), cases and targets;
 //! - [`backends`]: the ramjet backends of a run and their labels;
@@ -88,6 +95,14 @@ impl RunConfig {
         }
         plan::prover_cases(self.preset, self.only.as_deref(), self.repeats)
     }
+
+    /// The proof-of-inference cases this run measures: none when `prover` is off.
+    pub fn inference_cases(&self) -> Vec<plan::InferenceCase> {
+        if !self.prover {
+            return Vec::new();
+        }
+        plan::inference_cases(self.preset, self.only.as_deref(), self.repeats)
+    }
 }
 
 impl From<&Args> for RunConfig {
@@ -138,6 +153,7 @@ pub fn run_on(config: &RunConfig, detection: Detection, progress: &ProgressBar) 
     let warmups = config.preset.warmups();
     let cases = config.cases();
     let prover_cases = config.prover_cases();
+    let inference_cases = config.inference_cases();
     let steps: usize = cases
         .iter()
         .map(|case| workloads::planned_steps(case, &lineup, warmups))
@@ -145,6 +161,11 @@ pub fn run_on(config: &RunConfig, detection: Detection, progress: &ProgressBar) 
             prover_cases
                 .iter()
                 .map(|case| workloads::groth16::planned_steps(case, warmups)),
+        )
+        .chain(
+            inference_cases
+                .iter()
+                .map(|case| workloads::inference::planned_steps(case, warmups)),
         )
         .sum();
     progress.set_length(steps as u64);
@@ -159,14 +180,22 @@ pub fn run_on(config: &RunConfig, detection: Detection, progress: &ProgressBar) 
     for case in &prover_cases {
         prover.push(workloads::groth16::measure_case(case, warmups, progress)?);
     }
+    let mut inference = Vec::new();
+    for case in &inference_cases {
+        inference.push(workloads::inference::measure_case(case, warmups, progress)?);
+    }
     let machine = Machine::detect(lineup[0].info());
     let mut notes = Vec::new();
     if !cases.is_empty() {
         notes.extend(report::notes(&rows, machine.rayon_threads));
     }
     notes.extend(report::prover_notes(&prover, machine.rayon_threads));
+    notes.extend(report::inference_notes(&inference));
     if !config.prover && Subject::Groth16.selected_by(config.only.as_deref()) {
         notes.push("The Groth16 prover cases were not measured (--no-prover).".to_owned());
+    }
+    if !config.prover && Subject::Inference.selected_by(config.only.as_deref()) {
+        notes.push("The proof-of-inference cases were not measured (--no-prover).".to_owned());
     }
     if cases.is_empty() {
         // No operation case: devices were not looked for, and there is nothing to say of them.
@@ -202,6 +231,7 @@ pub fn run_on(config: &RunConfig, detection: Detection, progress: &ProgressBar) 
             .collect(),
         rows,
         prover,
+        inference,
         notes,
     })
 }

@@ -104,18 +104,24 @@ pub enum Subject {
     Op(Op),
     /// The prover cases: ramjet's Groth16 prover against ark-groth16's on the rollup circuit.
     Groth16,
+    /// The proof-of-inference cases: the demo model and the 784-56-10 MLP proved with Groth16
+    /// and halo2.
+    Inference,
 }
 
 impl Subject {
     /// The name of the Groth16 prover comparison on the command line.
     pub const GROTH16: &'static str = "groth16";
 
-    /// Every subject: the operations in [`Op::ALL`] order, then the prover.
+    /// The name of the proof-of-inference cases on the command line.
+    pub const INFERENCE: &'static str = "inference";
+
+    /// Every subject: the operations in [`Op::ALL`] order, then the prover, then inference.
     pub fn all() -> Vec<Subject> {
         Op::ALL
             .into_iter()
             .map(Subject::Op)
-            .chain([Subject::Groth16])
+            .chain([Subject::Groth16, Subject::Inference])
             .collect()
     }
 
@@ -124,6 +130,7 @@ impl Subject {
         match self {
             Subject::Op(op) => op.name(),
             Subject::Groth16 => Self::GROTH16,
+            Subject::Inference => Self::INFERENCE,
         }
     }
 
@@ -279,6 +286,169 @@ pub fn prover_cases(
     };
     all.into_iter()
         .map(|c| ProverCase {
+            repeats: repeats.unwrap_or(c.repeats).max(1),
+            ..c
+        })
+        .collect()
+}
+
+/// The model of a proof-of-inference case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InferenceModel {
+    /// The demo model in the repository: a 64-32-10 MLP trained on scikit-learn's digits.
+    Digits,
+    /// A 784-56-10 MLP with seeded random weights: the size proof-of-inference systems are
+    /// compared on (MNIST-shaped).
+    Mlp784,
+}
+
+impl InferenceModel {
+    /// How the results name the model.
+    pub fn label(self) -> &'static str {
+        match self {
+            InferenceModel::Digits => "digits 64-32-10",
+            InferenceModel::Mlp784 => "mlp 784-56-10",
+        }
+    }
+}
+
+/// The proof system of a proof-of-inference case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InferenceSystem {
+    /// ramjet's Groth16 prover on a CPU-only accelerator; verified with ark-groth16.
+    Groth16,
+    /// halo2_proofs (IPA over the Pasta curves), keys derived from the model.
+    Halo2,
+}
+
+/// How a proof-of-inference case binds the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InferenceBinding {
+    /// The weights are constants of the circuit.
+    Fixed,
+    /// The weights are private witnesses under a Poseidon commitment (Groth16 only).
+    Hashed,
+}
+
+/// One proof-of-inference case, measured `repeats` times (proofs and verifications).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InferenceCase {
+    /// The model.
+    pub model: InferenceModel,
+    /// The proof system.
+    pub system: InferenceSystem,
+    /// The binding.
+    pub binding: InferenceBinding,
+    /// Measured proofs, and measured verifications.
+    pub repeats: usize,
+}
+
+impl InferenceCase {
+    /// How the results name the case: `mlp 784-56-10, groth16, fixed`.
+    pub fn label(&self) -> String {
+        let system = match self.system {
+            InferenceSystem::Groth16 => "groth16",
+            InferenceSystem::Halo2 => "halo2",
+        };
+        let binding = match self.binding {
+            InferenceBinding::Fixed => "fixed",
+            InferenceBinding::Hashed => "hashed",
+        };
+        format!("{}, {system}, {binding}", self.model.label())
+    }
+
+    /// The seed of the case's random model and input, setup randomness and proof randomness.
+    pub fn seed(&self) -> u64 {
+        0x696e_6665_7200 ^ ((self.model as u64) << 8) ^ ((self.system as u64) << 4)
+    }
+
+    /// The targets of issue 7 that apply to the case (the 784-56-10 MLP only).
+    pub fn targets(&self) -> InferenceTargets {
+        use InferenceBinding::{Fixed, Hashed};
+        use InferenceSystem::{Groth16, Halo2};
+        if self.model != InferenceModel::Mlp784 {
+            return InferenceTargets::default();
+        }
+        let (prove_s, verify_s, proof_bytes) = match (self.system, self.binding) {
+            (Groth16, Fixed) => (Some(1.0), Some(0.010), Some(300)),
+            (Halo2, Fixed) => (Some(10.0), None, None),
+            (Groth16, Hashed) => (Some(10.0), None, None),
+            (Halo2, Hashed) => (None, None, None),
+        };
+        InferenceTargets {
+            prove_s,
+            verify_s,
+            proof_bytes,
+            peak_bytes: Some(INFERENCE_PEAK_TARGET),
+        }
+    }
+}
+
+/// Most heap a proof of the 784-56-10 MLP may take, in every mode: 400 MB.
+pub const INFERENCE_PEAK_TARGET: u64 = 400_000_000;
+
+/// What a proof-of-inference case is held to (reported, never asserted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct InferenceTargets {
+    /// Most seconds per proof (median).
+    pub prove_s: Option<f64>,
+    /// Most seconds per verification (median).
+    pub verify_s: Option<f64>,
+    /// Most bytes per proof.
+    pub proof_bytes: Option<usize>,
+    /// Most heap bytes of a whole proof.
+    pub peak_bytes: Option<u64>,
+}
+
+/// The proof-of-inference cases of a preset, in run order, none unless `only` selects
+/// [`Subject::Inference`] (or is `None`), with the repeat count replaced by `repeats` when given.
+///
+/// - full: both models, Groth16 fixed and hashed and halo2 fixed;
+/// - quick: the same but the 784-56-10 MLP's hashed case (its setup alone takes minutes);
+/// - smoke: the demo model, Groth16 fixed and halo2 fixed, one measured run each.
+pub fn inference_cases(
+    preset: Preset,
+    only: Option<&[Subject]>,
+    repeats: Option<usize>,
+) -> Vec<InferenceCase> {
+    use InferenceBinding::{Fixed, Hashed};
+    use InferenceModel::{Digits, Mlp784};
+    use InferenceSystem::{Groth16, Halo2};
+    if !Subject::Inference.selected_by(only) {
+        return Vec::new();
+    }
+    let case = |model, system, binding, repeats| InferenceCase {
+        model,
+        system,
+        binding,
+        repeats,
+    };
+    let all = match preset {
+        Preset::Full => vec![
+            case(Digits, Groth16, Fixed, 7),
+            case(Digits, Groth16, Hashed, 5),
+            case(Digits, Halo2, Fixed, 5),
+            case(Mlp784, Groth16, Fixed, 7),
+            case(Mlp784, Groth16, Hashed, 3),
+            case(Mlp784, Halo2, Fixed, 3),
+        ],
+        Preset::Quick => vec![
+            case(Digits, Groth16, Fixed, 3),
+            case(Digits, Groth16, Hashed, 3),
+            case(Digits, Halo2, Fixed, 3),
+            case(Mlp784, Groth16, Fixed, 3),
+            case(Mlp784, Halo2, Fixed, 1),
+        ],
+        Preset::Smoke => vec![
+            case(Digits, Groth16, Fixed, 1),
+            case(Digits, Halo2, Fixed, 1),
+        ],
+    };
+    all.into_iter()
+        .map(|c| InferenceCase {
             repeats: repeats.unwrap_or(c.repeats).max(1),
             ..c
         })
@@ -464,5 +634,45 @@ mod tests {
         );
         assert_eq!(target_ratio(Op::MsmG2, "arkworks"), None);
         assert_eq!(target_ratio(Op::Ntt, "arkworks"), Some(1.2));
+    }
+
+    #[test]
+    fn inference_cases_follow_the_presets_and_only_the_784_mlp_has_targets() {
+        let full = inference_cases(Preset::Full, None, None);
+        assert_eq!(full.len(), 6);
+        assert!(full.iter().all(|c| {
+            !(c.system == InferenceSystem::Halo2 && c.binding == InferenceBinding::Hashed)
+        }));
+        let labels: Vec<String> = full.iter().map(InferenceCase::label).collect();
+        assert!(labels.contains(&"mlp 784-56-10, groth16, hashed".to_owned()));
+        assert_eq!(inference_cases(Preset::Quick, None, None).len(), 5);
+        let smoke = inference_cases(Preset::Smoke, None, Some(3));
+        assert_eq!(smoke.len(), 2);
+        assert!(
+            smoke
+                .iter()
+                .all(|c| c.model == InferenceModel::Digits && c.repeats == 3)
+        );
+        assert!(inference_cases(Preset::Full, Some(&[Subject::Groth16]), None).is_empty());
+        assert_eq!(parse_subject("inference"), Ok(Subject::Inference));
+
+        for case in &full {
+            let t = case.targets();
+            match (case.model, case.system, case.binding) {
+                (InferenceModel::Digits, ..) => assert_eq!(t, InferenceTargets::default()),
+                (InferenceModel::Mlp784, InferenceSystem::Groth16, InferenceBinding::Fixed) => {
+                    assert_eq!(
+                        (t.prove_s, t.verify_s, t.proof_bytes),
+                        (Some(1.0), Some(0.010), Some(300))
+                    );
+                }
+                (InferenceModel::Mlp784, ..) => {
+                    assert_eq!((t.prove_s, t.verify_s), (Some(10.0), None));
+                }
+            }
+            if case.model == InferenceModel::Mlp784 {
+                assert_eq!(t.peak_bytes, Some(400_000_000));
+            }
+        }
     }
 }

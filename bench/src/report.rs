@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::machine::{Commit, Machine};
 use crate::measure::Measurement;
+use crate::plan::{InferenceBinding, InferenceSystem, InferenceTargets};
 
 /// Everything a run found, as written to `results.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,13 +35,18 @@ pub struct Report {
     /// `--no-prover`, or when `--only` leaves the prover out.
     #[serde(default)]
     pub prover: Vec<ProverRow>,
+    /// One row per proof-of-inference case; empty with `--no-prover`, or when `--only` leaves
+    /// inference out.
+    #[serde(default)]
+    pub inference: Vec<InferenceRow>,
     /// What a reader must know to read the rows right.
     pub notes: Vec<String>,
 }
 
 impl Report {
     /// Every target of the run and whether it was reached, in table order: the operation rows'
-    /// ratio targets, then each prover row's speed target and memory target.
+    /// ratio targets, then each prover row's speed target and memory target, then the
+    /// proof-of-inference targets.
     pub fn target_outcomes(&self) -> Vec<bool> {
         let rows = self.rows.iter().filter_map(|r| r.reached);
         let prover = self
@@ -48,7 +54,11 @@ impl Report {
             .iter()
             .flat_map(|p| [p.reached, p.memory_reached])
             .flatten();
-        rows.chain(prover).collect()
+        let inference = self
+            .inference
+            .iter()
+            .flat_map(|i| i.reached.iter().map(|t| t.reached));
+        rows.chain(prover).chain(inference).collect()
     }
 }
 
@@ -302,6 +312,114 @@ impl ProverRow {
     }
 }
 
+/// One proof-of-inference case: a model proved and verified with one proof system and binding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InferenceRow {
+    /// The case, e.g. `mlp 784-56-10, groth16, fixed`.
+    pub case: String,
+    /// The model, e.g. `mlp 784-56-10`.
+    pub model: String,
+    /// The proof system.
+    pub system: InferenceSystem,
+    /// How the model is bound.
+    pub binding: InferenceBinding,
+    /// Input values.
+    pub inputs: usize,
+    /// Output values.
+    pub outputs: usize,
+    /// Weights and biases.
+    pub parameters: usize,
+    /// Groth16: R1CS constraints.
+    pub constraints: Option<usize>,
+    /// halo2: rows used.
+    pub halo2_rows: Option<usize>,
+    /// halo2: the circuit has `2^k` rows.
+    pub halo2_k: Option<u32>,
+    /// Seconds of the setup, once per model: Groth16 `circuit_specific_setup` and ramjet's key
+    /// preparation; halo2 parameters, `keygen_vk` and `keygen_pk`.
+    pub setup_s: f64,
+    /// Peak heap bytes of the setup, `None` when not measured.
+    pub setup_peak_bytes: Option<u64>,
+    /// One proof from the circuit with its witness, synthesis included. Throughput in proofs/s.
+    pub prove: Timing,
+    /// One verification.
+    pub verify: Timing,
+    /// Bytes of a proof: Groth16 compressed (arkworks), halo2 the transcript.
+    pub proof_bytes: usize,
+    /// Peak heap bytes of a whole prove as `ramjet infer prove` does it (Groth16: proving key
+    /// read and prepared; halo2: parameters and keys regenerated from the model; then the proof);
+    /// `None` when not measured (no counting allocator, as in tests).
+    pub prove_peak_bytes: Option<u64>,
+    /// Hashed binding: what the weights' commitment costs.
+    pub commitment: Option<CommitmentCost>,
+    /// What the case is held to (the 784-56-10 MLP only).
+    pub targets: InferenceTargets,
+    /// Each target and whether it was reached.
+    pub reached: Vec<TargetOutcome>,
+}
+
+/// What the hashed binding's Poseidon commitment to the weights costs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommitmentCost {
+    /// Constraints of the commitment: the hashed circuit's, less the fixed circuit's and the
+    /// products `w·x` (the weights' bits and the Poseidon chain).
+    pub constraints: usize,
+    /// Products `w·x`: one constraint each once the weights are witnesses.
+    pub products: usize,
+    /// Constraints of the same model's fixed-weights circuit.
+    pub fixed_circuit_constraints: usize,
+    /// Seconds to compute the commitment natively (packing and Poseidon), once.
+    pub native_s: f64,
+}
+
+/// One target of a proof-of-inference case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetOutcome {
+    /// What is held, e.g. `prove ≤ 1 s`.
+    pub target: String,
+    /// What was measured, in the target's unit.
+    pub measured: String,
+    /// Whether it was reached.
+    pub reached: bool,
+}
+
+/// Each target of `row` (from `row.targets`) with the measured value; the peak target is left
+/// out when the peak was not measured.
+pub fn inference_outcomes(row: &InferenceRow) -> Vec<TargetOutcome> {
+    use crate::output::format;
+    let t = &row.targets;
+    let mut out = Vec::new();
+    if let Some(most) = t.prove_s {
+        out.push(TargetOutcome {
+            target: format!("prove ≤ {}", format::seconds(most)),
+            measured: format::seconds(row.prove.median_s),
+            reached: row.prove.median_s <= most,
+        });
+    }
+    if let Some(most) = t.verify_s {
+        out.push(TargetOutcome {
+            target: format!("verify ≤ {}", format::seconds(most)),
+            measured: format::seconds(row.verify.median_s),
+            reached: row.verify.median_s <= most,
+        });
+    }
+    if let Some(most) = t.proof_bytes {
+        out.push(TargetOutcome {
+            target: format!("proof ≤ {most} B"),
+            measured: format!("{} B", row.proof_bytes),
+            reached: row.proof_bytes <= most,
+        });
+    }
+    if let (Some(most), Some(peak)) = (t.peak_bytes, row.prove_peak_bytes) {
+        out.push(TargetOutcome {
+            target: format!("peak ≤ {} MB", most / 1_000_000),
+            measured: format!("{:.0} MB", peak as f64 / 1e6),
+            reached: peak <= most,
+        });
+    }
+    out
+}
+
 fn status(reached: Option<bool>) -> &'static str {
     match reached {
         Some(true) => "reached",
@@ -488,6 +606,63 @@ pub fn prover_notes(rows: &[ProverRow], threads: u32) -> Vec<String> {
         notes.push(format!(
             "WARNING: Groth16 {}: ramjet's and ark-groth16's proofs differ for the same (r, s).",
             row.case
+        ));
+    }
+    notes
+}
+
+/// The notes that go with the proof-of-inference rows: what is timed, the EZKL reference and
+/// each hashed case's commitment cost.
+pub fn inference_notes(rows: &[InferenceRow]) -> Vec<String> {
+    use crate::output::format;
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    let mut notes = vec![
+        "inference: models quantised at 2^7 with 32-bit values. Groth16 is ramjet's prover on a \
+         CPU-only accelerator (proofs verified with ark-groth16, the public inputs' MSM timed \
+         with the pairing check); halo2 is halo2_proofs 0.3 (IPA over Pasta, no trusted setup). \
+         A proof is timed from the circuit with its witness, synthesis included. The peak is the \
+         heap of a whole prove as `ramjet infer prove` runs it: Groth16 reads and prepares its \
+         proving key, halo2 regenerates parameters and keys from the model."
+            .to_owned(),
+        "inference: EZKL 23.0.5 (PyPI ezkl, KZG, calibrated settings, logrows 15) is not run by \
+         this runner. Issue 7 quotes it for the 784-56-10 MLP on this 2-core machine: about \
+         4.9 s to prove, 358 MB peak, 0.03 s to verify, a 139 KB proof. Those are quoted \
+         figures, not measured in this run."
+            .to_owned(),
+    ];
+    for row in rows {
+        if let Some(c) = &row.commitment {
+            notes.push(format!(
+                "inference {}: the Poseidon commitment to the {} weights and biases costs {} \
+                 constraints (the weights' bits and the Poseidon chain), plus {} products w·x \
+                 that the fixed binding gets free; the fixed circuit has {} constraints. \
+                 Computed natively it takes {}.",
+                row.case,
+                row.parameters,
+                c.constraints,
+                c.products,
+                c.fixed_circuit_constraints,
+                format::seconds(c.native_s)
+            ));
+        }
+    }
+    let fixed_and_hashed = rows.iter().filter_map(|hashed| {
+        let fixed = rows.iter().find(|f| {
+            f.model == hashed.model
+                && f.system == hashed.system
+                && f.binding == InferenceBinding::Fixed
+                && hashed.binding == InferenceBinding::Hashed
+        })?;
+        Some((fixed, hashed))
+    });
+    for (fixed, hashed) in fixed_and_hashed {
+        notes.push(format!(
+            "inference {}: hashed weights prove in {} against {} with fixed weights (medians).",
+            hashed.model,
+            format::seconds(hashed.prove.median_s),
+            format::seconds(fixed.prove.median_s)
         ));
     }
     notes

@@ -72,3 +72,34 @@ fn only_groth16_runs_the_prover_case_alone_and_measures_both_peaks() {
             .any(|n| n.contains("no counting allocator"))
     );
 }
+
+#[test]
+fn only_inference_runs_the_inference_cases_alone_and_measures_their_peaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = Args::try_parse_from([
+        "ramjet-bench".as_ref(),
+        "--sizes".as_ref(),
+        "smoke".as_ref(),
+        "--only".as_ref(),
+        "inference".as_ref(),
+        "--out".as_ref(),
+        dir.path().as_os_str(),
+    ])
+    .unwrap();
+    let progress = ProgressBar::hidden();
+    let (report, _) = ramjet_bench::run_and_write(&args, &progress).unwrap();
+    assert_eq!(progress.position(), progress.length().unwrap());
+    assert!(report.rows.is_empty() && report.prover.is_empty());
+    assert_eq!(report.inference.len(), 2);
+    for row in &report.inference {
+        let prove = row.prove_peak_bytes.expect("the allocator is installed");
+        let setup = row.setup_peak_bytes.expect("the allocator is installed");
+        // A whole prove holds at least the model's weights and the proof.
+        let floor = (row.parameters * 8 + row.proof_bytes) as u64;
+        assert!(
+            prove > floor && setup > floor,
+            "{}: {prove} {setup}",
+            row.case
+        );
+    }
+}

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::format;
-use crate::report::{ProverRow, Report, Row, phase};
+use crate::report::{InferenceRow, ProverRow, Report, Row, phase};
 
 /// The header cells of the results table, in order.
 pub const COLUMNS: [&str; 13] = [
@@ -39,7 +39,7 @@ pub fn render(report: &Report) -> String {
     if let Some(load) = report.load_average_at_start {
         let _ = writeln!(out, "- **Load average at start:** {load:.2}");
     }
-    if !report.rows.is_empty() || report.prover.is_empty() {
+    if !report.rows.is_empty() || (report.prover.is_empty() && report.inference.is_empty()) {
         let _ = writeln!(out);
         table(&mut out, &COLUMNS, report.rows.iter().map(cells));
     }
@@ -74,6 +74,24 @@ pub fn render(report: &Report) -> String {
                     cells[0] = escape(&cells[0]);
                     cells
                 })
+            }),
+        );
+    }
+    if !report.inference.is_empty() {
+        let _ = writeln!(out, "\n## Proof of inference\n");
+        let _ = writeln!(
+            out,
+            "Each model proved and verified with ramjet's Groth16 prover (CPU-only \
+             accelerator) or halo2; medians of the measured runs. Targets (issue 7) apply to the \
+             784-56-10 MLP; see the notes for the EZKL reference.\n"
+        );
+        table(
+            &mut out,
+            &INFERENCE_COLUMNS,
+            report.inference.iter().map(|row| {
+                let mut cells = inference_cells(row);
+                cells[0] = escape(&cells[0]);
+                cells
             }),
         );
     }
@@ -154,6 +172,55 @@ pub fn prover_cells(row: &ProverRow) -> Vec<String> {
         format::bytes(row.ramjet_kept_bytes),
         format::bytes(row.ark_peak_bytes),
         row.memory_status().to_owned(),
+    ]
+}
+
+/// The header cells of the proof-of-inference table, in order.
+pub const INFERENCE_COLUMNS: [&str; 11] = [
+    "case",
+    "size",
+    "setup",
+    "prove median",
+    "prove min",
+    "verify median",
+    "proof",
+    "prove peak heap",
+    "setup peak heap",
+    "samples",
+    "targets",
+];
+
+/// The cells of one proof-of-inference row, in [`INFERENCE_COLUMNS`] order (plain text).
+pub fn inference_cells(row: &InferenceRow) -> Vec<String> {
+    let size = match (row.constraints, row.halo2_rows, row.halo2_k) {
+        (Some(c), _, _) => format!("{c} constraints"),
+        (None, Some(rows), Some(k)) => format!("{rows} rows, k = {k}"),
+        _ => "—".to_owned(),
+    };
+    let targets = if row.reached.is_empty() {
+        "—".to_owned()
+    } else {
+        row.reached
+            .iter()
+            .map(|t| {
+                let verdict = if t.reached { "reached" } else { "MISSED" };
+                format!("{}: {} {verdict}", t.target, t.measured)
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    vec![
+        row.case.clone(),
+        size,
+        format::seconds(row.setup_s),
+        format::seconds(row.prove.median_s),
+        format::seconds(row.prove.min_s),
+        format::seconds(row.verify.median_s),
+        format!("{} B", row.proof_bytes),
+        format::bytes(row.prove_peak_bytes),
+        format::bytes(row.setup_peak_bytes),
+        row.prove.samples.to_string(),
+        targets,
     ]
 }
 

@@ -19,7 +19,7 @@ pub fn table(report: &Report) -> String {
         format::seconds(report.elapsed_s),
         report.timestamp_utc
     );
-    if !report.rows.is_empty() || report.prover.is_empty() {
+    if !report.rows.is_empty() || (report.prover.is_empty() && report.inference.is_empty()) {
         let body = report.rows.iter().map(|row| {
             let mut cells = markdown::cells(row);
             // Plain text: no code span, no escaped `|`.
@@ -48,6 +48,18 @@ pub fn table(report: &Report) -> String {
             .flat_map(markdown::phase_rows)
             .collect();
         out.push_str(&aligned(&markdown::PHASE_COLUMNS, body));
+    }
+    if !report.inference.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nProof of inference (ramjet Groth16 on a CPU-only accelerator, halo2; medians)"
+        );
+        let body = report
+            .inference
+            .iter()
+            .map(markdown::inference_cells)
+            .collect();
+        out.push_str(&aligned(&markdown::INFERENCE_COLUMNS, body));
     }
     out
 }

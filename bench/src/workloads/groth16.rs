@@ -151,7 +151,7 @@ pub(crate) fn measure_case(
         let valid = ArkGroth16::verify_proof(&pvk, &proof, &public_inputs).map_err(ark_error)?;
         if !valid {
             return Err(BenchError::ProofRejected {
-                case: label.clone(),
+                case: format!("Groth16 {label}"),
                 implementation: implementation.to_owned(),
             });
         }

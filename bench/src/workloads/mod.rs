@@ -4,6 +4,7 @@
 
 pub(crate) mod curve;
 pub(crate) mod groth16;
+pub(crate) mod inference;
 pub(crate) mod merkle;
 pub(crate) mod signatures;
 

@@ -68,6 +68,7 @@ fn smoke_run_writes_every_output_with_finite_ratios() {
         panic!("one prover case in the smoke preset: {:?}", written.prover);
     };
     check_prover_row(prover);
+    check_inference_rows(&written);
     assert!(
         written
             .notes
@@ -91,6 +92,40 @@ fn smoke_run_writes_every_output_with_finite_ratios() {
         written.rows.len()
     );
     assert!(md.contains("## Groth16 prover") && md.contains("| rollup depth 4, 1 transfer |"));
+    assert!(
+        md.contains("## Proof of inference")
+            && md.contains("| digits 64-32-10, groth16, fixed | 3834 constraints |")
+            && md.contains("| digits 64-32-10, halo2, fixed | 594 rows, k = 10 |"),
+        "{md}"
+    );
+}
+
+/// The smoke proof-of-inference cases: the demo model with Groth16 and with halo2, its known
+/// circuit sizes and proof sizes, one measured proof and verification each, no target (the
+/// targets are the 784-56-10 MLP's), memory not measured in this test binary.
+fn check_inference_rows(report: &Report) {
+    let [groth16, halo2] = &report.inference[..] else {
+        panic!(
+            "two inference cases in the smoke preset: {:?}",
+            report.inference
+        );
+    };
+    assert_eq!(groth16.case, "digits 64-32-10, groth16, fixed");
+    assert_eq!(groth16.constraints, Some(3834));
+    assert_eq!(groth16.proof_bytes, 128);
+    assert_eq!(halo2.case, "digits 64-32-10, halo2, fixed");
+    assert_eq!((halo2.halo2_rows, halo2.halo2_k), (Some(594), Some(10)));
+    assert_eq!(halo2.proof_bytes, 3584);
+    for row in [groth16, halo2] {
+        assert_eq!((row.inputs, row.outputs), (64, 10));
+        assert_eq!(row.parameters, 64 * 32 + 32 + 32 * 10 + 10);
+        assert_eq!((row.prove.samples, row.verify.samples), (1, 1));
+        assert!(row.prove.median_s > 0.0 && row.verify.median_s > 0.0);
+        assert!(row.setup_s > 0.0);
+        assert_eq!(row.prove_peak_bytes, None);
+        assert!(row.reached.is_empty() && row.commitment.is_none());
+    }
+    assert!(report.notes.iter().any(|n| n.contains("EZKL 23.0.5")));
 }
 
 /// The smoke prover case: byte-identical, verified proofs; both provers' phases present, their

@@ -117,6 +117,7 @@ fn known_report() -> Report {
         notes: ramjet_bench::report::notes(&rows, 2),
         rows,
         prover: Vec::new(),
+        inference: Vec::new(),
     }
 }
 

@@ -32,6 +32,7 @@
 
 pub mod circuit;
 pub mod dataset;
+pub mod demo;
 pub mod halo2;
 pub mod hashed;
 pub mod model;
