@@ -45,6 +45,11 @@ pub struct Args {
     #[arg(long)]
     pub no_prover: bool,
 
+    /// Run EZKL (the Python package, e.g. after `pip install ezkl==23.0.5 onnx` in a venv) with
+    /// this Python interpreter on the proof-of-inference models, as their baseline.
+    #[arg(long, value_name = "PYTHON")]
+    pub ezkl: Option<PathBuf>,
+
     /// Size preset (full, quick, smoke), overriding --quick; `smoke` is for tests.
     #[arg(long, value_name = "PRESET", hide = true)]
     pub sizes: Option<Preset>,

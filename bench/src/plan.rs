@@ -321,6 +321,9 @@ pub enum InferenceSystem {
     Groth16,
     /// halo2_proofs (IPA over the Pasta curves), keys derived from the model.
     Halo2,
+    /// EZKL (halo2 with KZG), the product people compare with, run through its Python package
+    /// (`--ezkl PYTHON`): the baseline.
+    Ezkl,
 }
 
 /// How a proof-of-inference case binds the model.
@@ -352,6 +355,7 @@ impl InferenceCase {
         let system = match self.system {
             InferenceSystem::Groth16 => "groth16",
             InferenceSystem::Halo2 => "halo2",
+            InferenceSystem::Ezkl => "ezkl",
         };
         let binding = match self.binding {
             InferenceBinding::Fixed => "fixed",
@@ -369,14 +373,14 @@ impl InferenceCase {
     pub fn targets(&self) -> InferenceTargets {
         use InferenceBinding::{Fixed, Hashed};
         use InferenceSystem::{Groth16, Halo2};
-        if self.model != InferenceModel::Mlp784 {
+        if self.model != InferenceModel::Mlp784 || self.system == InferenceSystem::Ezkl {
             return InferenceTargets::default();
         }
         let (prove_s, verify_s, proof_bytes) = match (self.system, self.binding) {
             (Groth16, Fixed) => (Some(1.0), Some(0.010), Some(300)),
             (Halo2, Fixed) => (Some(10.0), None, None),
             (Groth16, Hashed) => (Some(10.0), None, None),
-            (Halo2, Hashed) => (None, None, None),
+            (Halo2, Hashed) | (InferenceSystem::Ezkl, _) => (None, None, None),
         };
         InferenceTargets {
             prove_s,
@@ -409,14 +413,18 @@ pub struct InferenceTargets {
 /// - full: both models, Groth16 fixed and hashed and halo2 fixed;
 /// - quick: the same but the 784-56-10 MLP's hashed case (its setup alone takes minutes);
 /// - smoke: the demo model, Groth16 fixed and halo2 fixed, one measured run each.
+///
+/// With `ezkl`, each model's cases end with EZKL on the same model and input (the smoke preset
+/// has none: EZKL's own setup takes tens of seconds).
 pub fn inference_cases(
     preset: Preset,
     only: Option<&[Subject]>,
     repeats: Option<usize>,
+    ezkl: bool,
 ) -> Vec<InferenceCase> {
     use InferenceBinding::{Fixed, Hashed};
     use InferenceModel::{Digits, Mlp784};
-    use InferenceSystem::{Groth16, Halo2};
+    use InferenceSystem::{Ezkl, Groth16, Halo2};
     if !Subject::Inference.selected_by(only) {
         return Vec::new();
     }
@@ -431,9 +439,11 @@ pub fn inference_cases(
             case(Digits, Groth16, Fixed, 7),
             case(Digits, Groth16, Hashed, 5),
             case(Digits, Halo2, Fixed, 5),
+            case(Digits, Ezkl, Fixed, 3),
             case(Mlp784, Groth16, Fixed, 7),
             case(Mlp784, Groth16, Hashed, 3),
             case(Mlp784, Halo2, Fixed, 3),
+            case(Mlp784, Ezkl, Fixed, 3),
         ],
         Preset::Quick => vec![
             case(Digits, Groth16, Fixed, 3),
@@ -441,6 +451,7 @@ pub fn inference_cases(
             case(Digits, Halo2, Fixed, 3),
             case(Mlp784, Groth16, Fixed, 3),
             case(Mlp784, Halo2, Fixed, 1),
+            case(Mlp784, Ezkl, Fixed, 1),
         ],
         Preset::Smoke => vec![
             case(Digits, Groth16, Fixed, 1),
@@ -448,6 +459,7 @@ pub fn inference_cases(
         ],
     };
     all.into_iter()
+        .filter(|c| ezkl || c.system != Ezkl)
         .map(|c| InferenceCase {
             repeats: repeats.unwrap_or(c.repeats).max(1),
             ..c
@@ -638,28 +650,42 @@ mod tests {
 
     #[test]
     fn inference_cases_follow_the_presets_and_only_the_784_mlp_has_targets() {
-        let full = inference_cases(Preset::Full, None, None);
+        let full = inference_cases(Preset::Full, None, None, false);
         assert_eq!(full.len(), 6);
+        let with_ezkl = inference_cases(Preset::Full, None, None, true);
+        assert_eq!(with_ezkl.len(), 8);
+        let ezkl: Vec<String> = with_ezkl
+            .iter()
+            .filter(|c| c.system == InferenceSystem::Ezkl)
+            .map(InferenceCase::label)
+            .collect();
+        assert_eq!(
+            ezkl,
+            ["digits 64-32-10, ezkl, fixed", "mlp 784-56-10, ezkl, fixed"]
+        );
+        assert!(inference_cases(Preset::Smoke, None, None, true).len() == 2);
         assert!(full.iter().all(|c| {
             !(c.system == InferenceSystem::Halo2 && c.binding == InferenceBinding::Hashed)
         }));
         let labels: Vec<String> = full.iter().map(InferenceCase::label).collect();
         assert!(labels.contains(&"mlp 784-56-10, groth16, hashed".to_owned()));
-        assert_eq!(inference_cases(Preset::Quick, None, None).len(), 5);
-        let smoke = inference_cases(Preset::Smoke, None, Some(3));
+        assert_eq!(inference_cases(Preset::Quick, None, None, false).len(), 5);
+        let smoke = inference_cases(Preset::Smoke, None, Some(3), false);
         assert_eq!(smoke.len(), 2);
         assert!(
             smoke
                 .iter()
                 .all(|c| c.model == InferenceModel::Digits && c.repeats == 3)
         );
-        assert!(inference_cases(Preset::Full, Some(&[Subject::Groth16]), None).is_empty());
+        assert!(inference_cases(Preset::Full, Some(&[Subject::Groth16]), None, true).is_empty());
         assert_eq!(parse_subject("inference"), Ok(Subject::Inference));
 
-        for case in &full {
+        for case in &with_ezkl {
             let t = case.targets();
             match (case.model, case.system, case.binding) {
-                (InferenceModel::Digits, ..) => assert_eq!(t, InferenceTargets::default()),
+                (InferenceModel::Digits, ..) | (_, InferenceSystem::Ezkl, _) => {
+                    assert_eq!(t, InferenceTargets::default())
+                }
                 (InferenceModel::Mlp784, InferenceSystem::Groth16, InferenceBinding::Fixed) => {
                     assert_eq!(
                         (t.prove_s, t.verify_s, t.proof_bytes),
@@ -670,7 +696,7 @@ mod tests {
                     assert_eq!((t.prove_s, t.verify_s), (Some(10.0), None));
                 }
             }
-            if case.model == InferenceModel::Mlp784 {
+            if case.model == InferenceModel::Mlp784 && case.system != InferenceSystem::Ezkl {
                 assert_eq!(t.peak_bytes, Some(400_000_000));
             }
         }

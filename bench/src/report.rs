@@ -352,6 +352,13 @@ pub struct InferenceRow {
     pub prove_peak_bytes: Option<u64>,
     /// Hashed binding: what the weights' commitment costs.
     pub commitment: Option<CommitmentCost>,
+    /// EZKL: the proof file's size (JSON: the proof, its instances and more).
+    #[serde(default)]
+    pub proof_file_bytes: Option<usize>,
+    /// Whether `prove_peak_bytes` is the proving process's peak resident memory (EZKL) rather
+    /// than a heap count.
+    #[serde(default)]
+    pub peak_is_rss: bool,
     /// What the case is held to (the 784-56-10 MLP only).
     pub targets: InferenceTargets,
     /// Each target and whether it was reached.
@@ -626,11 +633,6 @@ pub fn inference_notes(rows: &[InferenceRow]) -> Vec<String> {
          heap of a whole prove as `ramjet infer prove` runs it: Groth16 reads and prepares its \
          proving key, halo2 regenerates parameters and keys from the model."
             .to_owned(),
-        "inference: EZKL 23.0.5 (PyPI ezkl, KZG, calibrated settings, logrows 15) is not run by \
-         this runner. Issue 7 quotes it for the 784-56-10 MLP on this 2-core machine: about \
-         4.9 s to prove, 358 MB peak, 0.03 s to verify, a 139 KB proof. Those are quoted \
-         figures, not measured in this run."
-            .to_owned(),
     ];
     for row in rows {
         if let Some(c) = &row.commitment {
@@ -657,6 +659,38 @@ pub fn inference_notes(rows: &[InferenceRow]) -> Vec<String> {
         })?;
         Some((fixed, hashed))
     });
+    for ezkl in rows.iter().filter(|r| r.system == InferenceSystem::Ezkl) {
+        notes.push(format!(
+            "inference {}: EZKL ({}) proves with KZG at logrows {}; its peak is the resident \
+             memory of the process that proves (Python and the ezkl module included), not a \
+             heap count; its proof is {} bytes inside a {}-byte proof file; its setup time \
+             is compile_circuit, a local gen_srs and setup (calibration excluded).",
+            ezkl.model,
+            ezkl.prove.implementation,
+            ezkl.halo2_k
+                .map_or_else(|| "?".to_owned(), |k| k.to_string()),
+            ezkl.proof_bytes,
+            ezkl.proof_file_bytes.unwrap_or_default()
+        ));
+        for ours in rows
+            .iter()
+            .filter(|r| r.model == ezkl.model && r.system != InferenceSystem::Ezkl)
+        {
+            notes.push(format!(
+                "inference {}: {} proves in {} against EZKL's {} ({} faster), verifies in {} \
+                 against {}, with a {}-byte proof against {} bytes.",
+                ours.model,
+                ours.case,
+                format::seconds(ours.prove.median_s),
+                format::seconds(ezkl.prove.median_s),
+                format::ratio(ezkl.prove.median_s / ours.prove.median_s),
+                format::seconds(ours.verify.median_s),
+                format::seconds(ezkl.verify.median_s),
+                ours.proof_bytes,
+                ezkl.proof_bytes
+            ));
+        }
+    }
     for (fixed, hashed) in fixed_and_hashed {
         notes.push(format!(
             "inference {}: hashed weights prove in {} against {} with fixed weights (medians).",

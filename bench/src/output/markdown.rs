@@ -195,6 +195,7 @@ pub fn inference_cells(row: &InferenceRow) -> Vec<String> {
     let size = match (row.constraints, row.halo2_rows, row.halo2_k) {
         (Some(c), _, _) => format!("{c} constraints"),
         (None, Some(rows), Some(k)) => format!("{rows} rows, k = {k}"),
+        (None, None, Some(k)) => format!("k = {k}"),
         _ => "—".to_owned(),
     };
     let targets = if row.reached.is_empty() {
@@ -217,7 +218,11 @@ pub fn inference_cells(row: &InferenceRow) -> Vec<String> {
         format::seconds(row.prove.min_s),
         format::seconds(row.verify.median_s),
         format!("{} B", row.proof_bytes),
-        format::bytes(row.prove_peak_bytes),
+        if row.peak_is_rss {
+            format!("{} (RSS)", format::bytes(row.prove_peak_bytes))
+        } else {
+            format::bytes(row.prove_peak_bytes)
+        },
         format::bytes(row.setup_peak_bytes),
         row.prove.samples.to_string(),
         targets,

@@ -17,6 +17,9 @@
 //! 6. with the hashed binding, the native Poseidon commitment to the weights, timed, and the
 //!    circuit's constraints beyond the fixed binding's.
 
+mod ezkl;
+
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -53,28 +56,33 @@ pub(crate) fn planned_steps(case: &InferenceCase, warmups: usize) -> usize {
     2 + 2 * (warmups + case.repeats) + 2
 }
 
+/// The ONNX file of `model` and its float input: the same for every system of a run.
+pub(super) fn onnx_and_input(model: InferenceModel) -> Result<(Vec<u8>, Vec<f64>)> {
+    Ok(match model {
+        InferenceModel::Digits => (demo::DIGITS_ONNX.to_vec(), demo::digits_input()?),
+        InferenceModel::Mlp784 => (
+            demo::random_mlp_onnx(&[784, 56, 10], MLP_SEED)?,
+            demo::random_input(784, MLP_SEED + 1),
+        ),
+    })
+}
+
+/// The seed of the 784-56-10 MLP's weights and input.
+const MLP_SEED: u64 = 0x6d6c_7037_3834;
+
 /// The quantised model of `case` and its quantised input.
 fn model_and_input(case: &InferenceCase) -> Result<(Arc<QuantisedModel>, Vec<i64>)> {
-    let params = QuantParams::default();
-    let (quantised, input) = match case.model {
-        InferenceModel::Digits => {
-            let loaded = LoadedModel::from_onnx(demo::DIGITS_ONNX, params)?;
-            (loaded.quantised, demo::digits_input()?)
-        }
-        InferenceModel::Mlp784 => {
-            let model = demo::random_mlp(&[784, 56, 10], case.seed())?;
-            let input = demo::random_input(784, case.seed() + 1);
-            (Arc::new(QuantisedModel::new(&model, params)?), input)
-        }
-    };
-    let input = quantised.quantise_input(&input)?;
-    Ok((quantised, input))
+    let (onnx, input) = onnx_and_input(case.model)?;
+    let loaded = LoadedModel::from_onnx(&onnx, QuantParams::default())?;
+    let input = loaded.quantised.quantise_input(&input)?;
+    Ok((loaded.quantised, input))
 }
 
 /// Measures `case`: see the module documentation.
 pub(crate) fn measure_case(
     case: &InferenceCase,
     warmups: usize,
+    ezkl_python: Option<&Path>,
     progress: &ProgressBar,
 ) -> Result<InferenceRow> {
     let label = case.label();
@@ -85,6 +93,12 @@ pub(crate) fn measure_case(
     let measured = match case.system {
         InferenceSystem::Groth16 => groth16(case, &model, &input, warmups, &message, progress)?,
         InferenceSystem::Halo2 => halo2(case, &model, &input, warmups, &message, progress)?,
+        InferenceSystem::Ezkl => {
+            let python = ezkl_python.expect("EZKL cases are planned only with a Python");
+            let measured = ezkl::measure(case, python, &message)?;
+            progress.inc((planned_steps(case, warmups) - 2) as u64);
+            measured
+        }
     };
     let mut row = InferenceRow {
         case: label.clone(),
@@ -104,6 +118,8 @@ pub(crate) fn measure_case(
         proof_bytes: measured.proof_bytes,
         prove_peak_bytes: measured.prove_peak_bytes,
         commitment: None,
+        proof_file_bytes: measured.proof_file_bytes,
+        peak_is_rss: case.system == InferenceSystem::Ezkl,
         targets: case.targets(),
         reached: Vec::new(),
     };
@@ -128,7 +144,7 @@ pub(crate) fn measure_case(
 }
 
 /// What one system's measurement gives.
-struct Measured {
+pub(super) struct Measured {
     constraints: Option<usize>,
     halo2_rows: Option<usize>,
     halo2_k: Option<u32>,
@@ -138,6 +154,7 @@ struct Measured {
     verify: Timing,
     proof_bytes: usize,
     prove_peak_bytes: Option<u64>,
+    proof_file_bytes: Option<usize>,
 }
 
 /// The circuit of a Groth16 case: fixed or hashed weights.
@@ -303,6 +320,7 @@ fn groth16(
         verify,
         proof_bytes: proof_bytes.len(),
         prove_peak_bytes,
+        proof_file_bytes: None,
     })
 }
 
@@ -390,6 +408,7 @@ fn halo2(
         verify,
         proof_bytes: proof.bytes.len(),
         prove_peak_bytes,
+        proof_file_bytes: None,
     })
 }
 

@@ -102,6 +102,7 @@ fn smoke(only: &[Op], devices: bool) -> RunConfig {
         repeats: None,
         devices,
         prover: true,
+        ezkl: None,
     }
 }
 

@@ -498,3 +498,42 @@ fn hashed_weights_commitment_binds_the_model_and_one_key_serves_the_architecture
         "{refused:?}"
     );
 }
+
+#[test]
+fn random_mlp_onnx_is_a_seeded_gemm_relu_chain_that_loads() {
+    use ramjet_prover::inference::demo::{random_input, random_mlp, random_mlp_onnx};
+    use ramjet_prover::inference::{Layer, QuantParams, QuantisedModel};
+
+    let bytes = random_mlp_onnx(&[784, 56, 10], 7).unwrap();
+    assert_eq!(bytes, random_mlp_onnx(&[784, 56, 10], 7).unwrap());
+    assert_ne!(bytes, random_mlp_onnx(&[784, 56, 10], 8).unwrap());
+    let model = random_mlp(&[784, 56, 10], 7).unwrap();
+    assert_eq!((model.input_len, model.output_len()), (784, 10));
+    let shapes: Vec<String> = model
+        .layers
+        .iter()
+        .map(|layer| match layer {
+            Layer::Dense(d) => {
+                let bound = 1.0 / (d.inputs as f64).sqrt();
+                assert!(d.weights.iter().chain(&d.bias).all(|w| w.abs() <= bound));
+                format!("dense {}x{}", d.inputs, d.outputs)
+            }
+            Layer::Relu => "relu".into(),
+            Layer::Bias(_) => "bias".into(),
+        })
+        .collect();
+    // A Gemm's bias is folded into its dense layer.
+    assert_eq!(shapes, ["dense 784x56", "relu", "dense 56x10"]);
+    // It quantises and runs at the default scale; the float and fixed-point outputs agree to
+    // within the rounding of two layers.
+    let quantised = QuantisedModel::new(&model, QuantParams::default()).unwrap();
+    let input = random_input(784, 1);
+    let float = model.infer(&input).unwrap();
+    let fixed = quantised
+        .infer(&quantised.quantise_input(&input).unwrap())
+        .unwrap();
+    for (f, q) in float.iter().zip(&fixed) {
+        assert!((f - *q as f64 / 128.0).abs() < 0.5, "{f} vs {q}");
+    }
+    assert!(random_mlp_onnx(&[784], 1).is_err() && random_mlp_onnx(&[4, 0, 2], 1).is_err());
+}
