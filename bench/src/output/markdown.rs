@@ -176,12 +176,13 @@ pub fn prover_cells(row: &ProverRow) -> Vec<String> {
 }
 
 /// The header cells of the proof-of-inference table, in order.
-pub const INFERENCE_COLUMNS: [&str; 11] = [
+pub const INFERENCE_COLUMNS: [&str; 12] = [
     "case",
     "size",
     "setup",
     "prove median",
     "prove min",
+    "whole prove",
     "verify median",
     "proof",
     "prove peak heap",
@@ -216,6 +217,7 @@ pub fn inference_cells(row: &InferenceRow) -> Vec<String> {
         format::seconds(row.setup_s),
         format::seconds(row.prove.median_s),
         format::seconds(row.prove.min_s),
+        format::seconds(row.whole_prove_s),
         format::seconds(row.verify.median_s),
         format!("{} B", row.proof_bytes),
         if row.peak_is_rss {

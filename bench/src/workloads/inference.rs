@@ -7,10 +7,12 @@
 //!    ramjet's key preparation; halo2 `Params::new(k)`, `keygen_vk` and `keygen_pk`;
 //! 3. the proofs, `warmups + repeats` of them, each timed from the circuit with its witness to
 //!    the proof (synthesis included; Groth16 with a fresh seeded `(r, s)` per case);
-//! 4. the peak heap of a **whole prove** as `ramjet infer prove` does it: Groth16 reads the
-//!    proving key (from bytes made before, so the bytes are not counted, as a file's would not
-//!    be), prepares it and proves; halo2 regenerates its parameters and keys from the model and
-//!    proves;
+//! 4. the peak heap and the time of a **whole prove** as `ramjet infer prove` does it: Groth16
+//!    reads the proving key (from bytes made before, so the bytes are not counted, as a file's
+//!    would not be), prepares it and proves (the key's first proof, which synthesizes the
+//!    circuit's matrices: the timed proofs of step 3 reuse them, as a prover proving input
+//!    after input with one key does); halo2 regenerates its parameters and keys from the model
+//!    and proves;
 //! 5. the verifications, `warmups + repeats`, each timed alone (Groth16: ark-groth16 with the
 //!    prepared verifying key, the public inputs' MSM included; halo2: `verify_proof`); every
 //!    proof of the case must verify, or the run stops;
@@ -117,6 +119,7 @@ pub(crate) fn measure_case(
         verify: measured.verify,
         proof_bytes: measured.proof_bytes,
         prove_peak_bytes: measured.prove_peak_bytes,
+        whole_prove_s: measured.whole_prove_s,
         commitment: None,
         proof_file_bytes: measured.proof_file_bytes,
         peak_is_rss: case.system == InferenceSystem::Ezkl,
@@ -154,6 +157,7 @@ pub(super) struct Measured {
     verify: Timing,
     proof_bytes: usize,
     prove_peak_bytes: Option<u64>,
+    whole_prove_s: f64,
     proof_file_bytes: Option<usize>,
 }
 
@@ -268,12 +272,14 @@ fn groth16(
         .expect("a key serializes into a Vec");
     drop((pk, key));
     let fresh = circuit.clone();
+    let started = Instant::now();
     let (whole, prove_peak_bytes) = memory::peak_during(|| -> Result<Proof<Bn254>> {
         let pk = ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(&key_bytes[..])
             .map_err(|e| prover_error(&label, e))?;
         let key = prover.prepare(pk)?;
         Ok(prover.prove_with_randomness(&key, fresh, r, s)?)
     });
+    let whole_prove_s = started.elapsed().as_secs_f64();
     if fingerprint(&whole?) != fingerprint(&proof) {
         return Err(BenchError::Unstable {
             implementation: format!("{label}: ramjet groth16"),
@@ -320,6 +326,7 @@ fn groth16(
         verify,
         proof_bytes: proof_bytes.len(),
         prove_peak_bytes,
+        whole_prove_s,
         proof_file_bytes: None,
     })
 }
@@ -370,11 +377,13 @@ fn halo2(
     let proof = last.expect("at least one proof was made");
 
     message("peak heap of a whole prove (parameters and keys regenerated, proof made)");
+    let started = Instant::now();
     let (whole, prove_peak_bytes) = memory::peak_during(|| -> Result<_> {
         let params = h2::params(k);
         let pk = h2::proving_key(&params, model)?;
         Ok(h2::prove(&params, &pk, model, input.to_vec())?)
     });
+    let whole_prove_s = started.elapsed().as_secs_f64();
     whole?;
     progress.inc(1);
 
@@ -408,6 +417,7 @@ fn halo2(
         verify,
         proof_bytes: proof.bytes.len(),
         prove_peak_bytes,
+        whole_prove_s,
         proof_file_bytes: None,
     })
 }

@@ -24,6 +24,8 @@ const SCRIPT: &str = include_str!("../../../ezkl/prove.py");
 struct Output {
     implementation: String,
     logrows: u32,
+    /// EZKL's calibrated input and parameter scales (`2^s`).
+    scales: Vec<Option<u32>>,
     setup_s: f64,
     prove_s: Vec<f64>,
     prove_peak_rss_bytes: u64,
@@ -84,10 +86,20 @@ pub(super) fn measure(
     let last = stdout.lines().last().unwrap_or_default();
     let out: Output = serde_json::from_str(last)
         .map_err(|e| failed(format!("unreadable output `{last}`: {e}")))?;
+    let scales: Vec<String> = out
+        .scales
+        .iter()
+        .map(|s| s.map_or_else(|| "?".to_owned(), |s| format!("2^{s}")))
+        .collect();
+    let implementation = format!(
+        "{}, calibrated scales {} (input, params)",
+        out.implementation,
+        scales.join(", ")
+    );
     let timing = |samples: &[f64]| {
         Timing::from_measurement(
             &Measurement {
-                implementation: out.implementation.clone(),
+                implementation: implementation.clone(),
                 samples: samples
                     .iter()
                     .map(|&s| Duration::from_secs_f64(s))
@@ -108,6 +120,8 @@ pub(super) fn measure(
         verify: timing(&out.verify_s),
         proof_bytes: out.proof_bytes.unwrap_or(out.proof_file_bytes),
         prove_peak_bytes: Some(out.prove_peak_rss_bytes),
+        // EZKL's prove call reads its proving key and SRS: each of its proofs is a whole one.
+        whole_prove_s: timing(&out.prove_s).median_s,
         proof_file_bytes: Some(out.proof_file_bytes),
     })
 }
