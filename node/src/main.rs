@@ -1,5 +1,6 @@
 //! The `ramjet` binary.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -376,6 +377,29 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Rollup { command } => run_rollup(command)?,
         Command::Infer { command } => run_infer(command)?,
+        Command::Devnet(args) if args.bench => {
+            let report = runtime()?.block_on(ramjet_node::devnet::bench::bench(&args))?;
+            let mut out = std::io::stdout().lock();
+            for (name, summary) in [
+                ("batched", &report.batched),
+                ("single-signature", &report.single_signature),
+            ] {
+                writeln!(out, "== {name} ({})", summary.settings.dir.display())?;
+                summary.write_table(&mut out)?;
+                writeln!(out)?;
+            }
+            writeln!(out, "== comparison")?;
+            report.write_table(&mut out)?;
+            drop(out);
+            let path = args.json_path();
+            let mut text = serde_json::to_string_pretty(&report)?;
+            text.push('\n');
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+            println!("comparison written to {}", path.display());
+            if !report.ok() {
+                anyhow::bail!("devnet bench: a check failed (see the run summaries above)");
+            }
+        }
         Command::Devnet(args) => {
             let summary = runtime()?.block_on(ramjet_node::devnet::run(args.clone()))?;
             summary.write_table(&mut std::io::stdout().lock())?;

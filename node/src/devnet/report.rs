@@ -56,6 +56,14 @@ pub struct NodeReport {
     pub rss_peak_kib: u64,
     /// Last resident memory sample, KiB.
     pub rss_last_kib: u64,
+    /// Resident memory halfway through the load, KiB (`None` if the load was too short to
+    /// sample it).
+    pub rss_half_load_kib: Option<u64>,
+    /// Resident memory when the load ended, KiB.
+    pub rss_end_load_kib: u64,
+    /// How fast resident memory grew over the load's second half, KiB per second: near zero
+    /// when the node's memory is bounded at this load (`None` without a halfway sample).
+    pub rss_growth_kib_per_s: Option<f64>,
     /// The backends that verified signatures, most first (`cpu`, or `-` if none reported).
     pub backend: String,
     /// Signatures verified per backend (from `GetStatus`).
@@ -169,6 +177,8 @@ pub(crate) struct NodeFacts {
     pub(crate) status: Option<pb::NodeStatus>,
     pub(crate) rss_peak_kib: u64,
     pub(crate) rss_last_kib: u64,
+    pub(crate) rss_half_load_kib: Option<u64>,
+    pub(crate) rss_end_load_kib: u64,
 }
 
 /// The backends of `status` that verified signatures, most first, joined with `+` (`-` if none).
@@ -374,6 +384,13 @@ impl Summary {
                     events: tracker.per_node.get(index).cloned().unwrap_or_default(),
                     rss_peak_kib: f.rss_peak_kib,
                     rss_last_kib: f.rss_last_kib,
+                    rss_half_load_kib: f.rss_half_load_kib,
+                    rss_end_load_kib: f.rss_end_load_kib,
+                    rss_growth_kib_per_s: f.rss_half_load_kib.filter(|_| load_secs > 0.0).map(
+                        |half| {
+                            (f.rss_end_load_kib as f64 - half as f64) / (load_secs / 2.0)
+                        },
+                    ),
                     backend: signature_backends(f.status.as_ref()),
                     signatures,
                     utxo_digest: digests.get(index).cloned().unwrap_or_default(),
@@ -404,13 +421,21 @@ impl Summary {
     pub fn write_table(&self, out: &mut impl Write) -> io::Result<()> {
         writeln!(
             out,
-            "{:<5} {:>5} {:>9} {:>9} {:>9} {:>8} {:>10} {:>10}  backend",
-            "node", "peers", "accepted", "rejected", "conflicts", "decided", "rss peak", "rss last"
+            "{:<5} {:>5} {:>9} {:>9} {:>9} {:>8} {:>10} {:>10} {:>13}  backend",
+            "node",
+            "peers",
+            "accepted",
+            "rejected",
+            "conflicts",
+            "decided",
+            "rss peak",
+            "rss last",
+            "rss growth"
         )?;
         for n in &self.nodes {
             writeln!(
                 out,
-                "{:<5} {:>5} {:>9} {:>9} {:>9} {:>8} {:>10} {:>10}  {}",
+                "{:<5} {:>5} {:>9} {:>9} {:>9} {:>8} {:>10} {:>10} {:>13}  {}",
                 n.index,
                 n.peers,
                 n.events.accepted,
@@ -419,6 +444,8 @@ impl Summary {
                 n.events.decided,
                 mib(n.rss_peak_kib),
                 mib(n.rss_last_kib),
+                n.rss_growth_kib_per_s
+                    .map_or_else(|| "-".to_owned(), |g| format!("{g:.0} KiB/s")),
                 n.backend
             )?;
         }
@@ -496,12 +523,12 @@ fn mib(kib: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::devnet::load::{DoubleSpend, Pool};
     use crate::tx::{OutPoint, TxHash};
 
-    fn settings() -> Settings {
+    pub(crate) fn settings() -> Settings {
         Settings {
             nodes: 2,
             duration_secs: 1,
@@ -516,7 +543,7 @@ mod tests {
         }
     }
 
-    fn facts(digest: u8) -> NodeFacts {
+    pub(crate) fn facts(digest: u8) -> NodeFacts {
         NodeFacts {
             peer_id: "p".into(),
             api: "127.0.0.1:1".into(),
@@ -532,6 +559,8 @@ mod tests {
             }),
             rss_peak_kib: 2048,
             rss_last_kib: 1024,
+            rss_half_load_kib: Some(1024),
+            rss_end_load_kib: 1024,
         }
     }
 
@@ -558,6 +587,21 @@ mod tests {
         assert_eq!(good.totals.accepted, 1);
         assert_eq!(good.latency_ms.p50, 20);
         assert_eq!(good.nodes[1].backend, "cpu");
+        // Flat memory over the load's second half; then 1,000 KiB more over half a second.
+        assert_eq!(good.nodes[0].rss_growth_kib_per_s, Some(0.0));
+        let growing = NodeFacts {
+            rss_half_load_kib: Some(1000),
+            rss_end_load_kib: 2000,
+            ..facts(7)
+        };
+        let grown = Summary::build(settings(), 1.0, 1, &tracker, vec![growing, facts(7)], &[]);
+        assert_eq!(grown.nodes[0].rss_growth_kib_per_s, Some(2000.0));
+        let unsampled = NodeFacts {
+            rss_half_load_kib: None,
+            ..facts(7)
+        };
+        let short = Summary::build(settings(), 1.0, 1, &tracker, vec![unsampled, facts(7)], &[]);
+        assert_eq!(short.nodes[0].rss_growth_kib_per_s, None);
         let mut table = Vec::new();
         good.write_table(&mut table).unwrap();
         let table = String::from_utf8(table).unwrap();
