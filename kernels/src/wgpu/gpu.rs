@@ -65,6 +65,9 @@ pub(super) struct State {
 /// A wgpu device and queue with ramjet's bookkeeping.
 pub(super) struct Gpu {
     pub(super) id: String,
+    /// Unique in the process: tells this device from another opened under the same id, so that
+    /// device memory made on one is never used on the other.
+    pub(super) serial: u64,
     pub(super) device: wgpu::Device,
     queue: wgpu::Queue,
     lost: Arc<Mutex<Option<String>>>,
@@ -94,8 +97,10 @@ impl Gpu {
         let max_binding = limits
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size);
+        static SERIALS: AtomicU64 = AtomicU64::new(0);
         Self {
             id,
+            serial: SERIALS.fetch_add(1, Ordering::Relaxed),
             device,
             queue,
             lost,
@@ -322,6 +327,28 @@ impl Gpu {
         )?;
         self.upload(&buffer, data);
         Ok(buffer)
+    }
+
+    /// A storage buffer outside the pool holding `data`, uploaded now and kept until its owner
+    /// destroys it (and subtracts its size from the returned counter of resident bytes).
+    pub(super) fn resident_storage(
+        &self,
+        label: &'static str,
+        data: &[u8],
+    ) -> Result<(wgpu::Buffer, Arc<AtomicU64>)> {
+        self.check_lost()?;
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (buffer, counter) = state
+            .pool
+            .resident(
+                &self.device,
+                label,
+                data.len() as u64,
+                wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            )
+            .map_err(|requested| self.out_of_memory(requested))?;
+        self.upload(&buffer, data);
+        Ok((buffer, counter))
     }
 
     pub(super) fn out_of_memory(&self, requested_bytes: u64) -> AccelError {
