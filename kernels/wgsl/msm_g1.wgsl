@@ -12,11 +12,12 @@
 //   scan             thread per window: exclusive prefix sums of its bucket counts
 //   scatter          thread per (window, scalar): writes the scalar's index into its bucket's
 //                    run of the sorted array (a counting sort by bucket)
-//   accumulate       thread per (window, bucket): sums its bucket's run. Each bucket has one
-//                    thread, which alone writes it: no write conflicts, no atomics on points
+//   accumulate       thread per (window, bucket): adds CHUNK entries of its bucket's run per
+//                    dispatch (rounds). Each bucket has one thread, which alone writes it: no
+//                    write conflicts, no atomics on points
 //   reduce_segments  thread per (window, segment of L buckets): running sums over the segment
 //   reduce_windows   thread per window: its segments combined into sum_b (b + 1) S_b
-//   combine          one thread: sum_w 2^(c w) * W_w by doublings (Horner)
+// The host reads the window sums back and combines them, sum_w 2^(c w) W_w.
 
 struct MsmParams {
     n: u32,
@@ -27,11 +28,19 @@ struct MsmParams {
     buckets: u32,
     // Buckets per reduction segment.
     segment_len: u32,
-    // Where the segment sums, window sums and the result start in `points`, in points.
+    // accumulate: which CHUNK-entry slice of each bucket this dispatch adds.
+    round: u32,
+    // Where the segment sums and the window sums start in `points`, in points (the segment
+    // sums right after the windows * buckets buckets).
     segment_base: u32,
     window_base: u32,
-    result_base: u32,
 }
+
+// Most entries one thread of `accumulate` adds in one dispatch. Lavapipe (llvmpipe) caps the
+// loop iterations of one shader invocation (about 65 000 back-edges, every loop counted), and
+// ends longer loops early: every kernel keeps one invocation's work to a few hundred additions,
+// and a bucket with more entries is summed over several dispatches (rounds).
+const CHUNK: u32 = 128u;
 
 // Affine bases, 16 words each: x then y.
 @group(0) @binding(0) var<storage, read> bases: array<u32>;
@@ -42,7 +51,7 @@ struct MsmParams {
 @group(0) @binding(2) var<storage, read_write> entries: array<u32>;
 // Per (window, bucket): counts, then run starts, then write cursors.
 @group(0) @binding(3) var<storage, read_write> counters: array<atomic<u32>>;
-// Projective points, 24 words each: buckets, segment sums, window sums, the result.
+// Projective points, 24 words each: buckets, segment sums, window sums.
 @group(0) @binding(4) var<storage, read_write> points: array<u32>;
 @group(0) @binding(5) var<uniform> params: MsmParams;
 
@@ -248,10 +257,18 @@ fn accumulate(@builtin(global_invocation_id) gid: vec3<u32>,
     if (k >= total) {
         return;
     }
+    let count = atomicLoad(&counters[k]);
+    let skip = params.round * CHUNK;
+    if (params.round > 0u && skip >= count) {
+        return;
+    }
     let start = atomicLoad(&counters[total + k]);
-    let end = start + atomicLoad(&counters[k]);
     var acc = identity();
-    for (var at = start; at < end; at++) {
+    if (params.round > 0u) {
+        acc = load_point(k);
+    }
+    let end = start + min(count, skip + CHUNK);
+    for (var at = start + skip; at < end; at++) {
         let e = entries[at];
         acc = g1_add(acc, load_base(e & ~NEGATIVE, (e & NEGATIVE) != 0u));
     }
@@ -344,23 +361,4 @@ fn reduce_windows(@builtin(global_invocation_id) gid: vec3<u32>,
         }
     }
     store_point(params.window_base + w, total);
-}
-
-// sum_w 2^(c w) W_w, from the top window down: c doublings, then the next window's sum.
-@compute @workgroup_size(64)
-fn combine(@builtin(global_invocation_id) gid: vec3<u32>,
-           @builtin(num_workgroups) groups: vec3<u32>) {
-    if (thread_index(gid, groups) != 0u) {
-        return;
-    }
-    var acc = identity();
-    for (var step = 0u; step < params.windows * (params.c + 1u); step++) {
-        let w = params.windows - 1u - step / (params.c + 1u);
-        var b = acc;
-        if (step % (params.c + 1u) == params.c) {
-            b = load_point(params.window_base + w);
-        }
-        acc = g1_add(acc, b);
-    }
-    store_point(params.result_base, acc);
 }

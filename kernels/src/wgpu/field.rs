@@ -66,5 +66,4 @@ mod tests {
         bytes.fill(0);
         assert_eq!(from_device(&bytes), Some(vec![Fr::zero()]));
     }
-
 }

@@ -2,9 +2,9 @@
 //!
 //! One MSM is one submission: the scalars are recoded into signed c-bit digits on the device,
 //! each window's (scalar, bucket) entries are counting-sorted by bucket on the device, one thread
-//! per bucket sums its points (so no two threads write one bucket), the buckets are reduced by
-//! running sums and the windows combined by doublings, all on the device; only the projective
-//! result (96 bytes) comes back, and the host turns it into an arkworks point with one inversion.
+//! per bucket sums its points (so no two threads write one bucket), and the buckets are reduced
+//! by running sums, all on the device. The window sums (one projective point per window) come
+//! back, and the host combines them with arkworks: c doublings per window.
 //!
 //! Bases are uploaded on every call, or once for all calls as resident bases
 //! ([`make_resident_g1`]): a buffer of their own outside the pool, counted against the memory
@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ark_bn254::{Fq, Fr, G1Affine, G1Projective};
-use ark_ec::AffineRepr;
+use ark_ec::{AdditiveGroup, AffineRepr};
 use ark_ff::{Field, Zero};
 use ramjet_accel::{MsmBases, ResidentBases, Result, validate};
 
@@ -29,14 +29,13 @@ const SOURCE: &str = concat!(
     include_str!("../../wgsl/msm_g1.wgsl")
 );
 
-const ENTRY_POINTS: [&str; 7] = [
+const ENTRY_POINTS: [&str; 6] = [
     "recode",
     "scan",
     "scatter",
     "accumulate",
     "reduce_segments",
     "reduce_windows",
-    "combine",
 ];
 
 /// Bytes of one affine base on the device: x then y, eight 32-bit limbs each.
@@ -47,11 +46,19 @@ const POINT_BYTES: u64 = 96;
 const RECODED_BITS: u32 = 255;
 /// Window widths the kernels accept (`window_bits` reads at most two limbs: c <= 16).
 const MIN_WINDOW: u32 = 4;
-const MAX_WINDOW: u32 = 15;
-/// Buckets one thread of the reduction sums.
+/// Windows wider than 12 bits would give the reduction threads more additions than lavapipe
+/// lets one invocation loop through (see `CHUNK` in the WGSL).
+const MAX_WINDOW: u32 = 12;
+/// Fewest buckets one thread of the reduction sums; with at most 32 segments per window, the
+/// window threads stay short too.
 const SEGMENT_LEN: u32 = 32;
-/// Sorted entries keep a scalar's index in 31 bits (the top bit is the sign).
-const MAX_POINTS: usize = 1 << 31;
+const MAX_SEGMENTS: u32 = 32;
+/// Entries one `accumulate` thread adds per dispatch (`CHUNK` in the WGSL).
+const CHUNK: usize = 128;
+/// Most points of one MSM on the device. A bucket may hold every point, so `accumulate` runs
+/// n / CHUNK rounds; past this size that costs more than it saves, and the call is refused
+/// (as out of memory, so the dispatcher runs it on the CPU).
+const MAX_POINTS: usize = 1 << 18;
 
 /// Resident bases on one device: the buffer, and the pool's count of resident bytes, from which
 /// the buffer's size is taken back when it is freed.
@@ -83,7 +90,8 @@ pub(super) fn make_resident_g1(
     if bases.len() > MAX_POINTS {
         return Err(gpu.out_of_memory((bases.len() * BASE_BYTES) as u64));
     }
-    let (buffer, resident) = gpu.resident_storage("msm-resident-bases", &bases_to_device(&bases))?;
+    let (buffer, resident) =
+        gpu.resident_storage("msm-resident-bases", &bases_to_device(&bases))?;
     let device = DeviceBases {
         buffer,
         serial: gpu.serial,
@@ -110,14 +118,13 @@ impl Plan {
     /// giving the device many buckets (threads) to sum in parallel.
     fn new(n: usize) -> Self {
         let c = n.ilog2().saturating_sub(2).clamp(MIN_WINDOW, MAX_WINDOW);
-        let c = std::env::var("ZZ_C").ok().and_then(|v| v.parse().ok()).unwrap_or(c);
         let buckets = 1 << (c - 1);
         Self {
             n: n as u32,
             c,
             windows: RECODED_BITS.div_ceil(c),
             buckets,
-            segment_len: buckets.min(SEGMENT_LEN),
+            segment_len: buckets.min(SEGMENT_LEN.max(buckets / MAX_SEGMENTS)),
         }
     }
 
@@ -125,12 +132,19 @@ impl Plan {
         self.buckets / self.segment_len
     }
 
-    /// Where the segment sums, the window sums and the result start in the points buffer.
-    fn layout(&self) -> (u32, u32, u32) {
+    /// Where the segment sums and the window sums start in the points buffer.
+    fn layout(&self) -> (u32, u32) {
         let segment_base = self.windows * self.buckets;
         // Two points (weighted sum, plain sum) per segment.
-        let window_base = segment_base + 2 * self.windows * self.segments();
-        (segment_base, window_base, window_base + self.windows)
+        (
+            segment_base,
+            segment_base + 2 * self.windows * self.segments(),
+        )
+    }
+
+    /// Dispatches of `accumulate`: enough for one bucket to hold every point.
+    fn rounds(&self) -> u32 {
+        (self.n as usize).div_ceil(CHUNK) as u32
     }
 
     fn entries_bytes(&self) -> u64 {
@@ -142,20 +156,21 @@ impl Plan {
     }
 
     fn points_bytes(&self) -> u64 {
-        (u64::from(self.layout().2) + 1) * POINT_BYTES
+        u64::from(self.layout().1 + self.windows) * POINT_BYTES
     }
 
-    fn params(&self) -> [u32; 8] {
-        let (segment_base, window_base, result_base) = self.layout();
+    /// The parameters of `accumulate`'s round `round` (and of every other kernel: round 0).
+    fn params(&self, round: u32) -> [u32; 8] {
+        let (segment_base, window_base) = self.layout();
         [
             self.n,
             self.c,
             self.windows,
             self.buckets,
             self.segment_len,
+            round,
             segment_base,
             window_base,
-            result_base,
         ]
     }
 }
@@ -206,7 +221,12 @@ pub(super) fn msm_g1(
         &ENTRY_POINTS,
     )?;
     let storage = wgpu::BufferUsages::STORAGE;
-    let entries = gpu.buffer(&mut call.state, Slot::MsmEntries, plan.entries_bytes(), storage)?;
+    let entries = gpu.buffer(
+        &mut call.state,
+        Slot::MsmEntries,
+        plan.entries_bytes(),
+        storage,
+    )?;
     let counters = gpu.buffer(
         &mut call.state,
         Slot::MsmCounters,
@@ -227,9 +247,13 @@ pub(super) fn msm_g1(
             &bases_to_device(bases.host()),
         )?,
     };
-    let scalar_buffer =
-        gpu.storage_with(&mut call.state, Slot::MsmScalars, &field::to_device(scalars))?;
-    let (params, stride) = gpu.params_buffer(&mut call.state, &[plan.params()])?;
+    let scalar_buffer = gpu.storage_with(
+        &mut call.state,
+        Slot::MsmScalars,
+        &field::to_device(scalars),
+    )?;
+    let rounds: Vec<[u32; 8]> = (0..plan.rounds()).map(|r| plan.params(r)).collect();
+    let (params, stride) = gpu.params_buffer(&mut call.state, &rounds)?;
     let bind_group = gpu::bind_group(
         &gpu.device,
         &kernel,
@@ -237,44 +261,40 @@ pub(super) fn msm_g1(
         &params,
     );
     let counts_bytes = plan.counters_bytes() / 3;
-    let result_at = u64::from(plan.layout().2) * POINT_BYTES;
-    let dump = std::env::var("ZZ_DUMP").is_ok();
-    let (read_at, read_bytes) = if dump { (0, plan.points_bytes()) } else { (result_at, POINT_BYTES) };
-    let out = call.run(&points, read_at, read_bytes, |encoder| {
+    let windows_at = u64::from(plan.layout().1) * POINT_BYTES;
+    let windows_bytes = u64::from(plan.windows) * POINT_BYTES;
+    let out = call.run(&points, windows_at, windows_bytes, |encoder| {
         encoder.clear_buffer(&counters, 0, Some(counts_bytes));
         let mut pass = encoder.begin_compute_pass(&Default::default());
-        let window_buckets = plan.windows * plan.buckets;
-        for (entry, threads) in [
-            ("recode", plan.n),
-            ("scan", plan.windows),
-            ("scatter", threads as u32),
-            ("accumulate", window_buckets),
-            ("reduce_segments", plan.windows * plan.segments()),
-            ("reduce_windows", plan.windows),
-            ("combine", 1),
-        ] {
+        let mut run = |entry: &str, round: u32, threads: u32| {
+            let pipeline = kernel.pipeline(entry);
             gpu::dispatch(
                 &mut pass,
-                kernel.pipeline(entry),
+                pipeline,
                 &bind_group,
                 stride,
-                0,
+                round as usize,
                 threads,
             );
+        };
+        run("recode", 0, plan.n);
+        run("scan", 0, plan.windows);
+        run("scatter", 0, threads as u32);
+        for round in 0..plan.rounds() {
+            run("accumulate", round, plan.windows * plan.buckets);
         }
+        run("reduce_segments", 0, plan.windows * plan.segments());
+        run("reduce_windows", 0, plan.windows);
     })?;
-    if dump {
-        let (sb, wb, rb) = plan.layout();
-        let mut bad = Vec::new();
-        for (i, chunk) in out.chunks_exact(96).enumerate() {
-            let c: Option<Vec<Fq>> = field::from_device(chunk);
-            let ok = c.is_some_and(|c| c[1] * c[1] * c[2] == c[0] * c[0] * c[0] + Fq::from(3u64) * c[2] * c[2] * c[2] && !(c[2].is_zero() && c[1].is_zero()));
-            if !ok { bad.push(i); }
+    // sum_w 2^(c w) W_w, from the top window down.
+    let mut sum = G1Projective::zero();
+    for window in out.chunks_exact(POINT_BYTES as usize).rev() {
+        for _ in 0..plan.c {
+            sum.double_in_place();
         }
-        eprintln!("plan {plan:?} layout {sb} {wb} {rb}: bad {} first {:?}", bad.len(), &bad[..bad.len().min(20)]);
-        return to_point(gpu, &out[result_at as usize..result_at as usize + 96]);
+        sum += to_point(gpu, window)?;
     }
-    to_point(gpu, &out)
+    Ok(sum)
 }
 
 /// The device bytes of affine bases: x and y in Montgomery form; (0, 0), not on the curve, for
@@ -295,7 +315,8 @@ fn bases_to_device(bases: &[G1Affine]) -> Vec<u8> {
 /// on the curve.
 fn to_point(gpu: &Gpu, bytes: &[u8]) -> Result<G1Projective> {
     let bad = |what: &str| gpu.device_error(format!("MSM kernel returned {what}"));
-    let coordinates: Vec<Fq> = field::from_device(bytes).ok_or_else(|| bad("an unreduced value"))?;
+    let coordinates: Vec<Fq> =
+        field::from_device(bytes).ok_or_else(|| bad("an unreduced value"))?;
     let [x, y, z] = coordinates[..] else {
         return Err(bad("a short point"));
     };
@@ -326,10 +347,13 @@ mod tests {
             assert!(plan.windows * plan.c >= RECODED_BITS, "{plan:?}");
             assert!((plan.windows - 1) * plan.c < RECODED_BITS, "{plan:?}");
             assert_eq!(plan.buckets % plan.segment_len, 0, "{plan:?}");
+            assert!(plan.segments() <= MAX_SEGMENTS, "{plan:?}");
+            assert!(plan.segment_len <= 64, "{plan:?}");
         }
         assert_eq!(Plan::new(1).c, MIN_WINDOW);
         assert_eq!(Plan::new(8193).c, 11);
         assert_eq!(Plan::new(1 << 30).c, MAX_WINDOW);
+        assert_eq!(Plan::new(1 << 18).segments(), MAX_SEGMENTS);
     }
 
     #[test]

@@ -69,7 +69,10 @@ pub(crate) fn fresh_backend(test: &str, options: &WgpuOptions) -> Option<Arc<Wgp
     probe.backends.into_iter().next()
 }
 
-pub(crate) fn forced_to(backend: &Arc<WgpuBackend>, registry: &prometheus::Registry) -> Accelerator {
+pub(crate) fn forced_to(
+    backend: &Arc<WgpuBackend>,
+    registry: &prometheus::Registry,
+) -> Accelerator {
     Accelerator::builder()
         .device(backend.clone())
         .force(backend.info().id())

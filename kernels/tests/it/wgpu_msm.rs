@@ -87,6 +87,8 @@ fn resident_bases_go_up_once_and_later_msms_upload_only_scalars() {
     assert_eq!((delta.uploads, delta.upload_bytes), (1, 64 * n));
     assert_eq!(backend.memory_held(), held_before + 64 * n);
 
+    // 500 points: 6-bit windows, 43 of them; each window's sum (96 bytes) comes back.
+    let windows = 43;
     for round in 0..3 {
         let scalars = inputs::scalars(n as usize, 30 + round);
         let before = backend.transfers();
@@ -94,14 +96,18 @@ fn resident_bases_go_up_once_and_later_msms_upload_only_scalars() {
             .msm_g1(MsmBases::Resident(&resident), &scalars)
             .unwrap();
         let delta = backend.transfers().since(&before);
-        assert_eq!(got.into_affine(), arkworks(&bases, &scalars), "round {round}");
+        assert_eq!(
+            got.into_affine(),
+            arkworks(&bases, &scalars),
+            "round {round}"
+        );
         assert_eq!(
             delta,
             TransferStats {
                 uploads: 1,
                 upload_bytes: 32 * n,
                 readbacks: 1,
-                readback_bytes: 96,
+                readback_bytes: 96 * windows,
             },
             "round {round}"
         );
@@ -177,17 +183,4 @@ fn an_msm_over_the_memory_budget_is_refused_and_the_dispatcher_falls_back() {
         matches!(resident, Err(AccelError::DeviceOutOfMemory { .. })),
         "{resident:?}"
     );
-}
-
-#[test]
-fn zz_debug_sizes() {
-    let Some(backends) = backends("zz") else { return };
-    let backend = &backends[0];
-    for n in [3usize, 100, 2500, 4096] {
-        let bases = inputs::g1_points(n, 11 + n as u64);
-        let random = inputs::scalars(n, 13 + n as u64);
-        let t = std::time::Instant::now();
-        let got = backend.msm_g1(MsmBases::Host(&bases), &random);
-        eprintln!("n={n} {:?} ok={:?}", t.elapsed(), got.as_ref().map(|g| g.into_affine() == arkworks(&bases, &random)));
-    }
 }
