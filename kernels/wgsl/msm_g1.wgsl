@@ -36,10 +36,10 @@ struct MsmParams {
     window_base: u32,
 }
 
-// Most entries one thread of `accumulate` adds in one dispatch. Lavapipe (llvmpipe) caps the
-// loop iterations of one shader invocation (about 65 000 back-edges, every loop counted), and
-// ends longer loops early: every kernel keeps one invocation's work to a few hundred additions,
-// and a bucket with more entries is summed over several dispatches (rounds).
+// Most entries one thread of `accumulate` adds in one dispatch. Lavapipe (llvmpipe) ends the
+// loops of a shader invocation after 65 535 iterations counted over all its loops
+// (LP_MAX_TGSI_LOOP_ITERATIONS), silently: every kernel keeps one invocation's work to a few
+// hundred additions, and a bucket with more entries is summed over several dispatches (rounds).
 const CHUNK: u32 = 128u;
 
 // Affine bases, 16 words each: x then y.
