@@ -5,19 +5,20 @@
 // no special cases for the identity, P + P or P + (-P), so no thread branches on its data.
 // A base is affine (x, y) as two Fq elements; (0, 0), which is not on the curve, is the identity.
 //
-// One MSM is one submission of these dispatches, for windows of c bits and B = 2^(c-1) buckets
-// per window (signed digits):
-//   recode           thread per scalar: out of Montgomery form, signed c-bit digits, one entry
+// One MSM is two submissions of these dispatches, for windows of c bits and B = 2^(c-1) buckets
+// per window (signed digits); the host reads the largest bucket's count back in between:
+//   recode           thread per scalar: out of Montgomery form, signed digits, one entry
 //                    (bucket, sign) per window; counts each bucket's entries (atomics)
-//   scan             thread per window: exclusive prefix sums of its bucket counts
+//   scan             thread per window: exclusive prefix sums of its bucket counts, and the
+//                    largest count (atomicMax)
 //   scatter          thread per (window, scalar): writes the scalar's index into its bucket's
 //                    run of the sorted array (a counting sort by bucket)
 //   accumulate       thread per (window, bucket): adds CHUNK entries of its bucket's run per
-//                    dispatch (rounds). Each bucket has one thread, which alone writes it: no
+//                    dispatch (round). Each bucket has one thread, which alone writes it: no
 //                    write conflicts, no atomics on points
 //   reduce_segments  thread per (window, segment of L buckets): running sums over the segment
 //   reduce_windows   thread per window: its segments combined into sum_b (b + 1) S_b
-// The host reads the window sums back and combines them, sum_w 2^(c w) W_w.
+// The host reads the window sums back and combines them, sum_w 2^(offset of w) W_w.
 
 struct MsmParams {
     n: u32,
@@ -39,7 +40,8 @@ struct MsmParams {
 // Most entries one thread of `accumulate` adds in one dispatch. Lavapipe (llvmpipe) ends the
 // loops of a shader invocation after 65 535 iterations counted over all its loops
 // (LP_MAX_TGSI_LOOP_ITERATIONS), silently: every kernel keeps one invocation's work to a few
-// hundred additions, and a bucket with more entries is summed over several dispatches (rounds).
+// hundred additions, and a bucket with more entries is summed over several dispatches (rounds),
+// as many as the largest bucket needs.
 const CHUNK: u32 = 128u;
 
 // Affine bases, 16 words each: x then y.
@@ -49,7 +51,7 @@ const CHUNK: u32 = 128u;
 // windows * n digit entries (magnitude << 1 | negative), window-major; then windows * n sorted
 // entries (scalar index | negative << 31), each window's run grouped by bucket.
 @group(0) @binding(2) var<storage, read_write> entries: array<u32>;
-// Per (window, bucket): counts, then run starts, then write cursors.
+// Per (window, bucket): counts, then run starts, then write cursors; then the largest count.
 @group(0) @binding(3) var<storage, read_write> counters: array<atomic<u32>>;
 // Projective points, 24 words each: buckets, segment sums, window sums.
 @group(0) @binding(4) var<storage, read_write> points: array<u32>;
@@ -176,7 +178,10 @@ fn recode(@builtin(global_invocation_id) gid: vec3<u32>,
         return;
     }
     let c = params.c;
-    let half = 1u << (c - 1u);
+    // Window 0 is the narrow one, c0 = 255 - (windows - 1) c bits, so that the top window ends
+    // at bit 255: its digits, below 2^(c-1) for scalars below r < 2^254, spread over most
+    // buckets instead of crowding into the first few.
+    let c0 = 255u - (params.windows - 1u) * c;
     // A base at infinity contributes nothing: all its digits are zero.
     let skip = base_is_identity(i);
     var m: Fr;
@@ -189,11 +194,13 @@ fn recode(@builtin(global_invocation_id) gid: vec3<u32>,
     let s = fr_mul(m, one);
     var carry = 0u;
     for (var w = 0u; w < params.windows; w++) {
-        let v = window_bits(s, w * c, c) + carry;
+        let width = select(c, c0, w == 0u);
+        let offset = select(c0 + (w - 1u) * c, 0u, w == 0u);
+        let v = window_bits(s, offset, width) + carry;
         var entry = 0u;
-        if (v > half) {
-            // v - 2^c, negative (or zero when v = 2^c); the window above gets the carry.
-            let magnitude = (1u << c) - v;
+        if (v > (1u << (width - 1u))) {
+            // v - 2^width, negative (or zero when v = 2^width); the window above gets the carry.
+            let magnitude = (1u << width) - v;
             entry = (magnitude << 1u) | 1u;
             carry = 1u;
         } else {
@@ -221,12 +228,16 @@ fn scan(@builtin(global_invocation_id) gid: vec3<u32>,
     let total = params.windows * params.buckets;
     // Window w's sorted run starts at windows * n + w * n in `entries`.
     var at = params.windows * params.n + w * params.n;
+    var largest = 0u;
     for (var b = 0u; b < params.buckets; b++) {
         let k = w * params.buckets + b;
         atomicStore(&counters[total + k], at);
         atomicStore(&counters[2u * total + k], at);
-        at += atomicLoad(&counters[k]);
+        let count = atomicLoad(&counters[k]);
+        at += count;
+        largest = max(largest, count);
     }
+    atomicMax(&counters[3u * total], largest);
 }
 
 @compute @workgroup_size(64)

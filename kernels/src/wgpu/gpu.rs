@@ -119,16 +119,20 @@ impl Gpu {
     pub(super) fn begin(&self) -> Result<Call<'_>> {
         self.check_lost()?;
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let scopes = [
-            self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
-            self.device.push_error_scope(wgpu::ErrorFilter::Validation),
-            self.device.push_error_scope(wgpu::ErrorFilter::Internal),
-        ];
         Ok(Call {
             gpu: self,
             state,
-            scopes: Some(scopes),
+            scopes: Some(self.push_scopes()),
         })
+    }
+
+    /// Out-of-memory, validation and internal error scopes, in that order.
+    fn push_scopes(&self) -> [wgpu::ErrorScopeGuard; 3] {
+        [
+            self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
+            self.device.push_error_scope(wgpu::ErrorFilter::Validation),
+            self.device.push_error_scope(wgpu::ErrorFilter::Internal),
+        ]
     }
 
     fn check_lost(&self) -> Result<()> {
@@ -403,6 +407,32 @@ impl Call<'_> {
     /// (uploads and allocations included) comes back typed.
     pub(super) fn run(
         mut self,
+        result: &wgpu::Buffer,
+        from: u64,
+        bytes: u64,
+        work: impl FnOnce(&mut wgpu::CommandEncoder),
+    ) -> Result<Vec<u8>> {
+        self.submit(result, from, bytes, work)
+    }
+
+    /// As [`Call::run`], for a call that needs a result back before it can record the rest of
+    /// its work: the call goes on afterwards, its errors caught by fresh scopes.
+    pub(super) fn run_step(
+        &mut self,
+        result: &wgpu::Buffer,
+        from: u64,
+        bytes: u64,
+        work: impl FnOnce(&mut wgpu::CommandEncoder),
+    ) -> Result<Vec<u8>> {
+        let out = self.submit(result, from, bytes, work);
+        if self.scopes.is_none() {
+            self.scopes = Some(self.gpu.push_scopes());
+        }
+        out
+    }
+
+    fn submit(
+        &mut self,
         result: &wgpu::Buffer,
         from: u64,
         bytes: u64,

@@ -1,10 +1,12 @@
 //! `msm_g1` on the device: Pippenger's bucket method with signed digits (`wgsl/msm_g1.wgsl`).
 //!
-//! One MSM is one submission: the scalars are recoded into signed c-bit digits on the device,
-//! each window's (scalar, bucket) entries are counting-sorted by bucket on the device, one thread
-//! per bucket sums its points (so no two threads write one bucket), and the buckets are reduced
-//! by running sums, all on the device. The window sums (one projective point per window) come
-//! back, and the host combines them with arkworks: c doublings per window.
+//! One MSM is two submissions. First the scalars are recoded into signed c-bit digits and each
+//! window's (scalar, bucket) entries are counting-sorted by bucket, on the device; the largest
+//! bucket's size comes back (4 bytes). Then one thread per bucket sums its points (so no two
+//! threads write one bucket), in as many rounds of `CHUNK` points as the largest bucket needs,
+//! and the buckets are reduced by running sums, on the device. The window sums (one projective
+//! point per window) come back, and the host combines them with arkworks: c doublings per
+//! window.
 //!
 //! Bases are uploaded on every call, or once for all calls as resident bases
 //! ([`make_resident_g1`]): a buffer of their own outside the pool, counted against the memory
@@ -42,7 +44,8 @@ const ENTRY_POINTS: [&str; 6] = [
 const BASE_BYTES: usize = 64;
 /// Bytes of one projective point on the device: X, Y, Z.
 const POINT_BYTES: u64 = 96;
-/// Signed digits of scalars below r < 2^254 carry into bit 254: the windows cover 255 bits.
+/// Signed digits of scalars below r < 2^254 carry into bit 254: the windows cover 255 bits,
+/// the top one ending at bit 255 (see `recode` in the WGSL).
 const RECODED_BITS: u32 = 255;
 /// Window widths the kernels accept (`window_bits` reads at most two limbs: c <= 16).
 const MIN_WINDOW: u32 = 4;
@@ -54,11 +57,9 @@ const MAX_WINDOW: u32 = 12;
 const SEGMENT_LEN: u32 = 32;
 const MAX_SEGMENTS: u32 = 32;
 /// Entries one `accumulate` thread adds per dispatch (`CHUNK` in the WGSL).
-const CHUNK: usize = 128;
-/// Most points of one MSM on the device. A bucket may hold every point, so `accumulate` runs
-/// n / CHUNK rounds; past this size that costs more than it saves, and the call is refused
-/// (as out of memory, so the dispatcher runs it on the CPU).
-const MAX_POINTS: usize = 1 << 18;
+const CHUNK: u32 = 128;
+/// Sorted entries keep a scalar's index in 31 bits (the top bit is the sign).
+const MAX_POINTS: usize = 1 << 31;
 
 /// Resident bases on one device: the buffer, and the pool's count of resident bytes, from which
 /// the buffer's size is taken back when it is freed.
@@ -128,6 +129,11 @@ impl Plan {
         }
     }
 
+    /// Bits of window 0, the narrow one: the others are c bits and the top one ends at bit 255.
+    fn first_window(&self) -> u32 {
+        RECODED_BITS - (self.windows - 1) * self.c
+    }
+
     fn segments(&self) -> u32 {
         self.buckets / self.segment_len
     }
@@ -142,9 +148,9 @@ impl Plan {
         )
     }
 
-    /// Dispatches of `accumulate`: enough for one bucket to hold every point.
-    fn rounds(&self) -> u32 {
-        (self.n as usize).div_ceil(CHUNK) as u32
+    /// Word of the counters buffer where `scan` leaves the largest bucket's count.
+    fn largest_at(&self) -> u64 {
+        3 * 4 * u64::from(self.windows) * u64::from(self.buckets)
     }
 
     fn entries_bytes(&self) -> u64 {
@@ -152,7 +158,7 @@ impl Plan {
     }
 
     fn counters_bytes(&self) -> u64 {
-        3 * 4 * u64::from(self.windows) * u64::from(self.buckets)
+        self.largest_at() + 4
     }
 
     fn points_bytes(&self) -> u64 {
@@ -231,7 +237,7 @@ pub(super) fn msm_g1(
         &mut call.state,
         Slot::MsmCounters,
         plan.counters_bytes(),
-        storage | wgpu::BufferUsages::COPY_DST,
+        storage | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
     )?;
     let points = gpu.buffer(
         &mut call.state,
@@ -252,44 +258,64 @@ pub(super) fn msm_g1(
         Slot::MsmScalars,
         &field::to_device(scalars),
     )?;
-    let rounds: Vec<[u32; 8]> = (0..plan.rounds()).map(|r| plan.params(r)).collect();
-    let (params, stride) = gpu.params_buffer(&mut call.state, &rounds)?;
-    let bind_group = gpu::bind_group(
-        &gpu.device,
-        &kernel,
-        &[&base_buffer, &scalar_buffer, &entries, &counters, &points],
-        &params,
+    let buffers = [&base_buffer, &scalar_buffer, &entries, &counters, &points];
+
+    // Recode, count, sort by bucket; read back the largest bucket's count.
+    let (params, stride) = gpu.params_buffer(&mut call.state, &[plan.params(0)])?;
+    let bind_group = gpu::bind_group(&gpu.device, &kernel, &buffers, &params);
+    let largest = call.run_step(&counters, plan.largest_at(), 4, |encoder| {
+        encoder.clear_buffer(&counters, 0, None);
+        let mut pass = encoder.begin_compute_pass(&Default::default());
+        for (entry, threads) in [
+            ("recode", plan.n),
+            ("scan", plan.windows),
+            ("scatter", threads as u32),
+        ] {
+            gpu::dispatch(
+                &mut pass,
+                kernel.pipeline(entry),
+                &bind_group,
+                stride,
+                0,
+                threads,
+            );
+        }
+    })?;
+    let largest = u32::from_le_bytes(
+        largest[..4]
+            .try_into()
+            .map_err(|_| gpu.device_error("short read-back"))?,
     );
-    let counts_bytes = plan.counters_bytes() / 3;
+    if largest as usize > n {
+        return Err(gpu.device_error(format!("MSM kernel counted a bucket of {largest}")));
+    }
+
+    // Sum the buckets, CHUNK entries per thread and round; reduce them; read back the windows.
+    let rounds = largest.div_ceil(CHUNK).max(1);
+    let params: Vec<[u32; 8]> = (0..rounds).map(|r| plan.params(r)).collect();
+    let (params, stride) = gpu.params_buffer(&mut call.state, &params)?;
+    let bind_group = gpu::bind_group(&gpu.device, &kernel, &buffers, &params);
     let windows_at = u64::from(plan.layout().1) * POINT_BYTES;
     let windows_bytes = u64::from(plan.windows) * POINT_BYTES;
     let out = call.run(&points, windows_at, windows_bytes, |encoder| {
-        encoder.clear_buffer(&counters, 0, Some(counts_bytes));
         let mut pass = encoder.begin_compute_pass(&Default::default());
         let mut run = |entry: &str, round: u32, threads: u32| {
             let pipeline = kernel.pipeline(entry);
-            gpu::dispatch(
-                &mut pass,
-                pipeline,
-                &bind_group,
-                stride,
-                round as usize,
-                threads,
-            );
+            let index = round as usize;
+            gpu::dispatch(&mut pass, pipeline, &bind_group, stride, index, threads);
         };
-        run("recode", 0, plan.n);
-        run("scan", 0, plan.windows);
-        run("scatter", 0, threads as u32);
-        for round in 0..plan.rounds() {
+        for round in 0..rounds {
             run("accumulate", round, plan.windows * plan.buckets);
         }
         run("reduce_segments", 0, plan.windows * plan.segments());
         run("reduce_windows", 0, plan.windows);
     })?;
-    // sum_w 2^(c w) W_w, from the top window down.
+    // sum_w 2^(offset of w) W_w by Horner from the top window down: window w sits width(w)
+    // bits below window w + 1 (window 0 is the narrow one).
     let mut sum = G1Projective::zero();
-    for window in out.chunks_exact(POINT_BYTES as usize).rev() {
-        for _ in 0..plan.c {
+    for (w, window) in out.chunks_exact(POINT_BYTES as usize).enumerate().rev() {
+        let width = if w == 0 { plan.first_window() } else { plan.c };
+        for _ in 0..width {
             sum.double_in_place();
         }
         sum += to_point(gpu, window)?;
@@ -345,7 +371,7 @@ mod tests {
             let plan = Plan::new(n);
             assert!((MIN_WINDOW..=MAX_WINDOW).contains(&plan.c), "{plan:?}");
             assert!(plan.windows * plan.c >= RECODED_BITS, "{plan:?}");
-            assert!((plan.windows - 1) * plan.c < RECODED_BITS, "{plan:?}");
+            assert!((1..=plan.c).contains(&plan.first_window()), "{plan:?}");
             assert_eq!(plan.buckets % plan.segment_len, 0, "{plan:?}");
             assert!(plan.segments() <= MAX_SEGMENTS, "{plan:?}");
             assert!(plan.segment_len <= 64, "{plan:?}");

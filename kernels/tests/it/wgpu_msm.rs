@@ -87,7 +87,8 @@ fn resident_bases_go_up_once_and_later_msms_upload_only_scalars() {
     assert_eq!((delta.uploads, delta.upload_bytes), (1, 64 * n));
     assert_eq!(backend.memory_held(), held_before + 64 * n);
 
-    // 500 points: 6-bit windows, 43 of them; each window's sum (96 bytes) comes back.
+    // Two read-backs: the largest bucket's size (4 bytes), then the window sums: 500 points
+    // make 6-bit windows, 43 of them, 96 bytes each.
     let windows = 43;
     for round in 0..3 {
         let scalars = inputs::scalars(n as usize, 30 + round);
@@ -106,8 +107,8 @@ fn resident_bases_go_up_once_and_later_msms_upload_only_scalars() {
             TransferStats {
                 uploads: 1,
                 upload_bytes: 32 * n,
-                readbacks: 1,
-                readback_bytes: 96 * windows,
+                readbacks: 2,
+                readback_bytes: 4 + 96 * windows,
             },
             "round {round}"
         );
