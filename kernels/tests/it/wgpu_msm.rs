@@ -185,3 +185,42 @@ fn an_msm_over_the_memory_budget_is_refused_and_the_dispatcher_falls_back() {
         "{resident:?}"
     );
 }
+
+#[test]
+fn msm_on_a_lost_device_is_a_typed_error_and_the_dispatcher_falls_back() {
+    let Some(backend) = fresh_backend(
+        "msm_on_a_lost_device_is_a_typed_error_and_the_dispatcher_falls_back",
+        &WgpuOptions::default(),
+    ) else {
+        return;
+    };
+    let registry = prometheus::Registry::new();
+    let accel = forced_to(&backend, &registry);
+    let id = backend.info().id();
+    let bases: Arc<[G1Affine]> = inputs::g1_points(50, 12).into();
+    let scalars = inputs::scalars(50, 13);
+    let want = arkworks(&bases, &scalars);
+    let resident = backend.make_resident_g1(bases.clone()).unwrap();
+    assert_eq!(
+        backend
+            .msm_g1(MsmBases::Resident(&resident), &scalars)
+            .unwrap()
+            .into_affine(),
+        want
+    );
+
+    backend.simulate_device_loss();
+    for got in [
+        backend.msm_g1(MsmBases::Host(&bases), &scalars),
+        backend.msm_g1(MsmBases::Resident(&resident), &scalars),
+    ] {
+        assert!(matches!(got, Err(AccelError::DeviceLost { .. })), "{got:?}");
+    }
+    let again = backend.make_resident_g1(bases.clone());
+    assert!(
+        matches!(again, Err(AccelError::DeviceLost { .. })),
+        "{again:?}"
+    );
+    assert_eq!(accel.msm_g1(&bases, &scalars).unwrap().into_affine(), want);
+    assert_eq!(accel.metrics().fallbacks_of(&id, Op::MsmG1), 1);
+}
