@@ -65,6 +65,9 @@ pub(super) struct State {
 /// A wgpu device and queue with ramjet's bookkeeping.
 pub(super) struct Gpu {
     pub(super) id: String,
+    /// Unique in the process: tells this device from another opened under the same id, so that
+    /// device memory made on one is never used on the other.
+    pub(super) serial: u64,
     pub(super) device: wgpu::Device,
     queue: wgpu::Queue,
     lost: Arc<Mutex<Option<String>>>,
@@ -94,8 +97,10 @@ impl Gpu {
         let max_binding = limits
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size);
+        static SERIALS: AtomicU64 = AtomicU64::new(0);
         Self {
             id,
+            serial: SERIALS.fetch_add(1, Ordering::Relaxed),
             device,
             queue,
             lost,
@@ -114,16 +119,20 @@ impl Gpu {
     pub(super) fn begin(&self) -> Result<Call<'_>> {
         self.check_lost()?;
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let scopes = [
-            self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
-            self.device.push_error_scope(wgpu::ErrorFilter::Validation),
-            self.device.push_error_scope(wgpu::ErrorFilter::Internal),
-        ];
         Ok(Call {
             gpu: self,
             state,
-            scopes: Some(scopes),
+            scopes: Some(self.push_scopes()),
         })
+    }
+
+    /// Out-of-memory, validation and internal error scopes, in that order.
+    fn push_scopes(&self) -> [wgpu::ErrorScopeGuard; 3] {
+        [
+            self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
+            self.device.push_error_scope(wgpu::ErrorFilter::Validation),
+            self.device.push_error_scope(wgpu::ErrorFilter::Internal),
+        ]
     }
 
     fn check_lost(&self) -> Result<()> {
@@ -324,6 +333,28 @@ impl Gpu {
         Ok(buffer)
     }
 
+    /// A storage buffer outside the pool holding `data`, uploaded now and kept until its owner
+    /// destroys it (and subtracts its size from the returned counter of resident bytes).
+    pub(super) fn resident_storage(
+        &self,
+        label: &'static str,
+        data: &[u8],
+    ) -> Result<(wgpu::Buffer, Arc<AtomicU64>)> {
+        self.check_lost()?;
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (buffer, counter) = state
+            .pool
+            .resident(
+                &self.device,
+                label,
+                data.len() as u64,
+                wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            )
+            .map_err(|requested| self.out_of_memory(requested))?;
+        self.upload(&buffer, data);
+        Ok((buffer, counter))
+    }
+
     pub(super) fn out_of_memory(&self, requested_bytes: u64) -> AccelError {
         AccelError::DeviceOutOfMemory {
             backend: self.id.clone(),
@@ -376,6 +407,32 @@ impl Call<'_> {
     /// (uploads and allocations included) comes back typed.
     pub(super) fn run(
         mut self,
+        result: &wgpu::Buffer,
+        from: u64,
+        bytes: u64,
+        work: impl FnOnce(&mut wgpu::CommandEncoder),
+    ) -> Result<Vec<u8>> {
+        self.submit(result, from, bytes, work)
+    }
+
+    /// As [`Call::run`], for a call that needs a result back before it can record the rest of
+    /// its work: the call goes on afterwards, its errors caught by fresh scopes.
+    pub(super) fn run_step(
+        &mut self,
+        result: &wgpu::Buffer,
+        from: u64,
+        bytes: u64,
+        work: impl FnOnce(&mut wgpu::CommandEncoder),
+    ) -> Result<Vec<u8>> {
+        let out = self.submit(result, from, bytes, work);
+        if self.scopes.is_none() {
+            self.scopes = Some(self.gpu.push_scopes());
+        }
+        out
+    }
+
+    fn submit(
+        &mut self,
         result: &wgpu::Buffer,
         from: u64,
         bytes: u64,

@@ -15,6 +15,7 @@ use super::pool::Slot;
 
 const SHA256_SOURCE: &str = include_str!("../../wgsl/sha256_merkle.wgsl");
 const POSEIDON_SOURCE: &str = concat!(
+    include_str!("../../wgsl/limbs.wgsl"),
     include_str!("../../wgsl/fr.wgsl"),
     include_str!("../../wgsl/poseidon_merkle.wgsl")
 );

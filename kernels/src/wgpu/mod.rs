@@ -2,13 +2,14 @@
 //! lavapipe (Vulkan on the CPU) where there is no GPU.
 //!
 //! [`probe`] opens one [`WgpuBackend`] per usable adapter. Each implements `merkle_sha256`,
-//! `merkle_poseidon` and `ntt`; the other operations return [`ramjet_accel::AccelError::Unsupported`], so the
+//! `merkle_poseidon`, `msm_g1` (with resident bases) and `ntt`; the other operations return [`ramjet_accel::AccelError::Unsupported`], so the
 //! dispatcher keeps them on the CPU. A CPU-type adapter (lavapipe, SwiftShader) is marked
 //! `emulated` in its [`DeviceInfo`]: the cost model and the benchmarks never take it for a GPU.
 
 mod field;
 mod gpu;
 mod merkle;
+mod msm;
 mod ntt;
 mod pool;
 
@@ -16,8 +17,8 @@ use std::sync::Arc;
 
 use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ramjet_accel::{
-    Backend, BackendKind, DeviceInfo, MerkleLeaves, MerkleTree, MsmBases, NttDirection, Op, Result,
-    SigBatch, TransferStats, Verdicts, unsupported,
+    Backend, BackendKind, DeviceInfo, MerkleLeaves, MerkleTree, MsmBases, NttDirection, Op,
+    ResidentBases, Result, SigBatch, TransferStats, Verdicts, unsupported,
 };
 
 use gpu::Gpu;
@@ -216,7 +217,10 @@ impl Backend for WgpuBackend {
     }
 
     fn supports(&self, op: Op) -> bool {
-        matches!(op, Op::MerkleSha256 | Op::MerklePoseidon | Op::Ntt)
+        matches!(
+            op,
+            Op::MerkleSha256 | Op::MerklePoseidon | Op::MsmG1 | Op::Ntt
+        )
     }
 
     fn ed25519_verify(&self, _batch: &SigBatch) -> Result<Verdicts> {
@@ -231,8 +235,8 @@ impl Backend for WgpuBackend {
         merkle::poseidon(&self.gpu, leaves)
     }
 
-    fn msm_g1(&self, _bases: MsmBases<'_, G1Affine>, _scalars: &[Fr]) -> Result<G1Projective> {
-        Err(unsupported(self, Op::MsmG1))
+    fn msm_g1(&self, bases: MsmBases<'_, G1Affine>, scalars: &[Fr]) -> Result<G1Projective> {
+        msm::msm_g1(&self.gpu, bases, scalars)
     }
 
     fn msm_g2(&self, _bases: MsmBases<'_, G2Affine>, _scalars: &[Fr]) -> Result<G2Projective> {
@@ -245,6 +249,10 @@ impl Backend for WgpuBackend {
 
     fn transfers(&self) -> TransferStats {
         self.gpu.transfers()
+    }
+
+    fn make_resident_g1(&self, bases: Arc<[G1Affine]>) -> Result<ResidentBases<G1Affine>> {
+        msm::make_resident_g1(&self.gpu, self.info.id(), bases)
     }
 }
 

@@ -14,6 +14,7 @@ use super::gpu::{self, Binding, Gpu, State};
 use super::pool::Slot;
 
 const SOURCE: &str = concat!(
+    include_str!("../../wgsl/limbs.wgsl"),
     include_str!("../../wgsl/fr.wgsl"),
     include_str!("../../wgsl/ntt.wgsl")
 );

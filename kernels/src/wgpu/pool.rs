@@ -1,6 +1,8 @@
 //! Device buffers kept from call to call, one per role, grown when a call needs more.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What a pooled buffer is for. Each role holds at most one buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25,6 +27,16 @@ pub(super) enum Slot {
     TwiddlesInverse,
     /// Poseidon round constants and MDS matrix (kept: see `State::poseidon_loaded`).
     PoseidonConstants,
+    /// MSM bases uploaded for one call (resident bases have buffers of their own).
+    MsmBases,
+    /// MSM scalars.
+    MsmScalars,
+    /// MSM digit entries and the entries sorted by bucket.
+    MsmEntries,
+    /// MSM bucket counts, run starts and write cursors.
+    MsmCounters,
+    /// MSM buckets, partial sums and the result.
+    MsmPoints,
 }
 
 /// The pool. A buffer is replaced by a larger one (the next power of two) when a call needs more
@@ -35,6 +47,9 @@ pub(super) struct BufferPool {
     max_buffer: u64,
     /// Most bytes the pool may hold in all, when the operator set a budget.
     budget: Option<u64>,
+    /// Bytes held outside the pool, in buffers that outlive calls (resident MSM bases); they
+    /// count against the budget. Each such buffer's owner subtracts its size when it frees it.
+    resident: Arc<AtomicU64>,
 }
 
 impl BufferPool {
@@ -43,12 +58,42 @@ impl BufferPool {
             buffers: HashMap::new(),
             max_buffer,
             budget,
+            resident: Arc::new(AtomicU64::new(0)),
         }
     }
 
-    /// Bytes held by the pool.
+    /// Bytes held by the pool and by resident buffers.
     pub(super) fn held(&self) -> u64 {
-        self.buffers.values().map(wgpu::Buffer::size).sum()
+        self.buffers.values().map(wgpu::Buffer::size).sum::<u64>()
+            + self.resident.load(Ordering::Relaxed)
+    }
+
+    /// A buffer of `bytes` bytes outside the pool, kept until its owner frees it, or `Err(bytes)`
+    /// as for [`BufferPool::get`]. Returns the counter of resident bytes, from which the owner
+    /// subtracts the buffer's size when it destroys the buffer.
+    pub(super) fn resident(
+        &mut self,
+        device: &wgpu::Device,
+        label: &'static str,
+        bytes: u64,
+        usage: wgpu::BufferUsages,
+    ) -> Result<(wgpu::Buffer, Arc<AtomicU64>), u64> {
+        let bytes = bytes.max(4).next_multiple_of(4);
+        if bytes > self.max_buffer || self.budget.is_some_and(|b| self.held() + bytes > b) {
+            return Err(bytes);
+        }
+        let scope = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: bytes,
+            usage,
+            mapped_at_creation: false,
+        });
+        if pollster::block_on(scope.pop()).is_some() {
+            return Err(bytes);
+        }
+        self.resident.fetch_add(bytes, Ordering::Relaxed);
+        Ok((buffer, Arc::clone(&self.resident)))
     }
 
     /// A buffer of at least `bytes` bytes for `slot`, or `Err(bytes)` when the device cannot hold
@@ -108,5 +153,10 @@ fn slot_label(slot: Slot) -> &'static str {
         Slot::TwiddlesForward => "twiddles-forward",
         Slot::TwiddlesInverse => "twiddles-inverse",
         Slot::PoseidonConstants => "poseidon-constants",
+        Slot::MsmBases => "msm-bases",
+        Slot::MsmScalars => "msm-scalars",
+        Slot::MsmEntries => "msm-entries",
+        Slot::MsmCounters => "msm-counters",
+        Slot::MsmPoints => "msm-points",
     }
 }
