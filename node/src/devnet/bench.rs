@@ -114,7 +114,10 @@ impl BenchReport {
             verdict(s.ok).to_owned(),
         )?;
         if let Some(speedup) = self.batching_speedup {
-            writeln!(out, "batching accepts {speedup:.2}× the single-signature rate")?;
+            writeln!(
+                out,
+                "batching accepts {speedup:.2}× the single-signature rate"
+            )?;
         }
         writeln!(out)?;
         for t in &self.targets {
@@ -261,7 +264,13 @@ mod tests {
     use crate::devnet::report::tests::{facts, settings};
     use crate::tx::TxHash;
 
-    fn summary(rate: f64, p50: u64, p99: u64, peak_kib: u64, growth: Option<(u64, u64)>) -> Summary {
+    fn summary(
+        rate: f64,
+        p50: u64,
+        p99: u64,
+        peak_kib: u64,
+        growth: Option<(u64, u64)>,
+    ) -> Summary {
         let mut tracker = Tracker::new(2, Pool::new(1));
         tracker.sent(TxHash([1; 32]), 0, vec![], 0);
         tracker.on_accepted(0, TxHash([1; 32]), 10);
@@ -272,7 +281,14 @@ mod tests {
             rss_end_load_kib: half_end.map_or(peak_kib, |(_, end)| end),
             ..facts(7)
         };
-        let mut s = Summary::build(settings(), 60.0, 1, &tracker, vec![node(growth), node(growth)], &[]);
+        let mut s = Summary::build(
+            settings(),
+            60.0,
+            1,
+            &tracker,
+            vec![node(growth), node(growth)],
+            &[],
+        );
         s.totals.accepted_per_sec = rate;
         s.latency_ms.p50 = p50;
         s.latency_ms.p99 = p99;
@@ -290,30 +306,42 @@ mod tests {
         // Everything reached: 5,200/s, flat memory at 500 MiB.
         let good = summary(5_200.0, 400, 1_500, 500 << 10, Some((500 << 10, 500 << 10)));
         let single = summary(1_300.0, 900, 3_000, 400 << 10, Some((400 << 10, 400 << 10)));
-        let report = report(good, single);
-        assert_eq!(reached(&report), [true; 6]);
-        assert_eq!(report.batching_speedup, Some(4.0));
-        assert!(report.ok());
+        let good_report = report(good, single);
+        assert_eq!(reached(&good_report), [true; 6]);
+        assert_eq!(good_report.batching_speedup, Some(4.0));
+        assert!(good_report.ok());
 
         // Too slow, too late, and memory that grows 100 KiB/s from 900 MiB: under 1 GiB now,
         // far over it in an hour.
-        let bad = summary(1_900.0, 600, 2_500, 950 << 10, Some((900 << 10, (900 << 10) + 3_000)));
-        let report = report(bad, summary(1_500.0, 1, 1, 1, None));
-        assert_eq!(reached(&report), [false, false, false, true, false, true]);
-        let growth = report.batched.nodes[0].rss_growth_kib_per_s.unwrap();
+        let bad = summary(
+            1_900.0,
+            600,
+            2_500,
+            950 << 10,
+            Some((900 << 10, (900 << 10) + 3_000)),
+        );
+        let bad_report = report(bad, summary(1_500.0, 1, 1, 1, None));
+        assert_eq!(
+            reached(&bad_report),
+            [false, false, false, true, false, true]
+        );
+        let growth = bad_report.batched.nodes[0].rss_growth_kib_per_s.unwrap();
         assert!((growth - 100.0).abs() < 1e-9, "{growth}");
 
         // No halfway sample: boundedness is not measured, so not reached.
         let short = summary(6_000.0, 1, 1, 1 << 10, None);
-        let report = report(short.clone(), short);
-        assert_eq!(report.targets[4].measured, "not measured");
-        assert!(!report.targets[4].reached);
+        let short_report = report(short.clone(), short);
+        assert_eq!(short_report.targets[4].measured, "not measured");
+        assert!(!short_report.targets[4].reached);
 
         let mut table = Vec::new();
-        report.write_table(&mut table).unwrap();
+        short_report.write_table(&mut table).unwrap();
         let table = String::from_utf8(table).unwrap();
         assert!(table.contains("batching accepts 1.00×"), "{table}");
-        assert!(table.contains("MISSED") && table.contains("reached"), "{table}");
+        assert!(
+            table.contains("MISSED") && table.contains("reached"),
+            "{table}"
+        );
     }
 
     #[test]

@@ -245,7 +245,11 @@ async fn session(
     let started = Instant::now();
     let duration = Duration::from_secs(args.duration);
     let half_load_rss: Arc<Mutex<Option<Vec<u64>>>> = Arc::new(Mutex::new(None));
-    tasks.spawn(record_rss_after(duration / 2, rss.clone(), half_load_rss.clone()));
+    tasks.spawn(record_rss_after(
+        duration / 2,
+        rss.clone(),
+        half_load_rss.clone(),
+    ));
     tasks.spawn(show_progress(
         bar.clone(),
         started,

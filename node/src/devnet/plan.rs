@@ -40,6 +40,37 @@ pub enum BackendChoice {
     Cpu,
     /// Let each node's dispatcher choose (GPU backends when it finds one worth it).
     Auto,
+    /// Force the first wgpu adapter found for every call it implements (signature verification,
+    /// Merkle hashing...); the others stay on the CPU. On a machine without a GPU that is Mesa's
+    /// lavapipe, CPU-emulated, allowed for this run: it checks the kernels end to end, it does
+    /// not make the devnet faster.
+    Wgpu,
+}
+
+/// `accel.backend` for `choice`: `"cpu"`, none (the dispatcher chooses), or the id of the first
+/// wgpu adapter found on this machine.
+///
+/// # Errors
+/// `Wgpu` on a machine with no wgpu adapter, with the reasons detection gave.
+pub fn accel_backend(choice: BackendChoice) -> Result<Option<String>> {
+    match choice {
+        BackendChoice::Cpu => Ok(Some("cpu".to_owned())),
+        BackendChoice::Auto => Ok(None),
+        BackendChoice::Wgpu => {
+            let found = ramjet_kernels::detect_all();
+            found
+                .backends
+                .iter()
+                .find(|b| b.info().kind == ramjet_accel::BackendKind::Wgpu)
+                .map(|b| Some(b.info().id()))
+                .ok_or_else(|| {
+                    NodeError::Devnet(format!(
+                        "--backend wgpu: no wgpu adapter on this machine ({})",
+                        found.notes.join("; ")
+                    ))
+                })
+        }
+    }
 }
 
 /// What to plan.
@@ -135,6 +166,8 @@ impl Plan {
     /// [`NodeError::Devnet`] for a directory that is not a devnet directory, or ports that are
     /// not free; I/O errors naming the file.
     pub fn create(params: &PlanParams) -> Result<Plan> {
+        // Before the directory is touched: a backend that is not there leaves nothing behind.
+        let backend = accel_backend(params.backend)?;
         prepare_dir(&params.dir)?;
         let dir = fs::canonicalize(&params.dir).map_err(|e| file_error(&params.dir, e))?;
         let ports = pick_ports(params.nodes * 3, params.base_port)?;
@@ -171,7 +204,7 @@ impl Plan {
             });
         }
         for node in &nodes {
-            let text = config_toml(node, &nodes, &genesis_path, params);
+            let text = config_toml(node, &nodes, &genesis_path, params, backend.as_deref());
             write_file(&node.config, &text)?;
         }
         Ok(Plan {
@@ -327,12 +360,14 @@ pub fn genesis_json(genesis: &Genesis) -> String {
 }
 
 /// Node `node`'s configuration file (TOML): a validator on 127.0.0.1, bootstrapping from node 0
-/// (node 0 from none), on the devnet chain with the shared genesis.
+/// (node 0 from none), on the devnet chain with the shared genesis, its accelerator forced to
+/// `backend` ([`accel_backend`]) when there is one.
 pub fn config_toml(
     node: &NodePlan,
     nodes: &[NodePlan],
     genesis: &Path,
     params: &PlanParams,
+    backend: Option<&str>,
 ) -> String {
     let mut config = NodeConfig::default();
     config.node.mode = Mode::Validator;
@@ -356,10 +391,9 @@ pub fn config_toml(
     config.api.max_batch = super::load::MAX_BATCH;
     config.metrics.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, node.metrics_port));
     config.protocol.ledger.chain_id = DEVNET_CHAIN_ID;
-    config.accel.backend = match params.backend {
-        BackendChoice::Cpu => Some("cpu".to_owned()),
-        BackendChoice::Auto => None,
-    };
+    config.accel.backend = backend.map(str::to_owned);
+    // A forced wgpu adapter may be lavapipe: the run asked for it by name.
+    config.accel.allow_emulated = params.backend == BackendChoice::Wgpu;
     config.accel.single_signature = params.single_signature;
     let mut text = format!(
         "# Node {} of the devnet written by `ramjet devnet` (rewritten on every run).\n\n",

@@ -386,11 +386,10 @@ impl Summary {
                     rss_last_kib: f.rss_last_kib,
                     rss_half_load_kib: f.rss_half_load_kib,
                     rss_end_load_kib: f.rss_end_load_kib,
-                    rss_growth_kib_per_s: f.rss_half_load_kib.filter(|_| load_secs > 0.0).map(
-                        |half| {
-                            (f.rss_end_load_kib as f64 - half as f64) / (load_secs / 2.0)
-                        },
-                    ),
+                    rss_growth_kib_per_s: f
+                        .rss_half_load_kib
+                        .filter(|_| load_secs > 0.0)
+                        .map(|half| (f.rss_end_load_kib as f64 - half as f64) / (load_secs / 2.0)),
                     backend: signature_backends(f.status.as_ref()),
                     signatures,
                     utxo_digest: digests.get(index).cloned().unwrap_or_default(),

@@ -19,3 +19,4 @@ mod storage;
 mod support;
 mod trust;
 mod tx;
+mod wgpu_forced;
