@@ -6,6 +6,10 @@
 //! dispatcher keeps them on the CPU. A CPU-type adapter (lavapipe, SwiftShader) is marked
 //! `emulated` in its [`DeviceInfo`]: the cost model and the benchmarks never take it for a GPU.
 
+// The Ed25519 kernel is written but not enabled: on lavapipe it still returns wrong verdicts
+// (see docs/kernels.md). `ed25519_verify` stays unsupported until it passes the conformance kit.
+#[allow(dead_code)]
+mod ed25519;
 mod field;
 mod gpu;
 mod merkle;

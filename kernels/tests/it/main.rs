@@ -3,3 +3,5 @@
 
 #[cfg(feature = "wgpu")]
 mod wgpu_backend;
+#[cfg(feature = "wgpu")]
+mod wgpu_ed25519;

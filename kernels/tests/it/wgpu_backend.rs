@@ -13,7 +13,7 @@ use ramjet_kernels::wgpu::{WgpuBackend, WgpuOptions, probe};
 
 /// The adapters, opened once for the whole test binary; `None` (after recording the skip of
 /// `test` and why) if there are none.
-fn backends(test: &str) -> Option<&'static [Arc<WgpuBackend>]> {
+pub(crate) fn backends(test: &str) -> Option<&'static [Arc<WgpuBackend>]> {
     static FOUND: OnceLock<(Vec<Arc<WgpuBackend>>, Vec<String>)> = OnceLock::new();
     let (found, notes) = FOUND.get_or_init(|| {
         let probe = probe(&WgpuOptions::default());
@@ -58,7 +58,7 @@ fn cpu_adapters_are_marked_emulated() {
 
 /// A backend of its own for a test that changes or counts its state, or `None` (after recording
 /// the skip of `test` and why) when there is no adapter.
-fn fresh_backend(test: &str, options: &WgpuOptions) -> Option<Arc<WgpuBackend>> {
+pub(crate) fn fresh_backend(test: &str, options: &WgpuOptions) -> Option<Arc<WgpuBackend>> {
     let probe = probe(options);
     if probe.backends.is_empty() {
         skip(
@@ -69,7 +69,10 @@ fn fresh_backend(test: &str, options: &WgpuOptions) -> Option<Arc<WgpuBackend>> 
     probe.backends.into_iter().next()
 }
 
-fn forced_to(backend: &Arc<WgpuBackend>, registry: &prometheus::Registry) -> Accelerator {
+pub(crate) fn forced_to(
+    backend: &Arc<WgpuBackend>,
+    registry: &prometheus::Registry,
+) -> Accelerator {
     Accelerator::builder()
         .device(backend.clone())
         .force(backend.info().id())
