@@ -26,7 +26,7 @@ struct VerifyParams {
 @group(0) @binding(2) var<storage, read> messages: array<u32>;
 // Message i is bytes offsets[i] .. offsets[i + 1] of `messages`.
 @group(0) @binding(3) var<storage, read> offsets: array<u32>;
-// Between the two entry points, SCRATCH_WORDS per item: a status word (1: S canonical and both
+// Between the entry points, SCRATCH_WORDS per item: a status word (1: S canonical and both
 // points decoded), k at word 8, R at word 16 and A at word 80 (X, Y, Z, T: 16 limbs each).
 @group(0) @binding(4) var<storage, read_write> scratch: array<u32>;
 @group(0) @binding(5) var<uniform> params: VerifyParams;
@@ -277,10 +277,30 @@ fn load_point(at: u32) -> Point {
     return Point(load_fe(at), load_fe(at + 16u), load_fe(at + 32u), load_fe(at + 48u));
 }
 
-// Verification is two entry points, run one after the other over the same items: `decode`
-// (S, the points, the challenge) and `check` (the curve equation). Each compiles to a fraction of
-// the whole: lavapipe takes far less time over two halves than over one shader holding both, and
-// its compiler got the one-shader version wrong.
+// Verification is three entry points, run one after the other over the same items: `challenge`
+// (S canonical, k), `decode` (the points) and `check` (the curve equation). Each compiles on its
+// own: lavapipe compiles the three far faster than one shader holding all, and it miscompiled a
+// version where the challenge and the decoding shared one entry point (each right on its own).
+
+@compute @workgroup_size(64)
+fn challenge(@builtin(global_invocation_id) gid: vec3<u32>,
+             @builtin(num_workgroups) groups: vec3<u32>) {
+    let item = thread_index(gid, groups);
+    if (item >= params.count) {
+        return;
+    }
+    let out = item * SCRATCH_WORDS;
+    var s: Scalar;
+    for (var i = 0u; i < 8u; i++) {
+        s[i] = items[item * ITEM_WORDS + 16u + i];
+    }
+    let start = offsets[item];
+    let k = sc_reduce_wide(challenge_digest(item, start, offsets[item + 1u] - start));
+    for (var i = 0u; i < 8u; i++) {
+        scratch[out + 8u + i] = k[i];
+    }
+    scratch[out] = select(1u, 0u, sc_geq_ell(s));
+}
 
 @compute @workgroup_size(64)
 fn decode(@builtin(global_invocation_id) gid: vec3<u32>,
@@ -291,11 +311,7 @@ fn decode(@builtin(global_invocation_id) gid: vec3<u32>,
     }
     let base = item * ITEM_WORDS;
     let out = item * SCRATCH_WORDS;
-    var s: Scalar;
-    for (var i = 0u; i < 8u; i++) {
-        s[i] = items[base + 16u + i];
-    }
-    var status = select(1u, 0u, sc_geq_ell(s));
+    var status = scratch[out];
     // R (which = 0) and A (which = 1) in one loop: one copy of the code.
     for (var which = 0u; which < 2u; which++) {
         var encoding: Scalar;
@@ -305,11 +321,6 @@ fn decode(@builtin(global_invocation_id) gid: vec3<u32>,
         let decoded = decompress(encoding);
         store_point(out + 16u + 64u * which, decoded.point);
         status &= select(0u, 1u, decoded.ok);
-    }
-    let start = offsets[item];
-    let k = sc_reduce_wide(challenge_digest(item, start, offsets[item + 1u] - start));
-    for (var i = 0u; i < 8u; i++) {
-        scratch[out + 8u + i] = k[i];
     }
     scratch[out] = status;
 }

@@ -1,11 +1,12 @@
 //! Ed25519 verification on the device (`wgsl/ed25519.wgsl`, with `field25519.wgsl` and
-//! `sha512.wgsl`): one invocation per signature computes the challenge hash, decompresses A and
-//! R, runs the double-scalar multiplication and the cofactored check, and writes one verdict.
+//! `sha512.wgsl`): per signature, `challenge` checks S and computes k, `decode` decompresses R and
+//! A, `check` runs the double-scalar multiplication and the cofactored check and writes the
+//! verdict. Not enabled yet (see `docs/kernels.md`).
 //!
 //! A batch is cut into chunks so that every buffer of a chunk fits the device's largest binding
 //! (and a share of the memory budget, if one is set) and one submission never holds more than
 //! [`MAX_ITEMS_PER_SUBMISSION`] signatures. Each chunk is one upload of its items, one of its
-//! messages, one of its offsets, one dispatch and one read-back of its verdicts.
+//! messages, one of its offsets, three dispatches and one read-back of its verdicts.
 
 use std::ops::Range;
 
@@ -22,7 +23,7 @@ const SOURCE: &str = concat!(
 
 /// Bytes of one item on the device: R, A, S (32 bytes each).
 const ITEM_BYTES: u64 = 96;
-/// Bytes of one item's intermediate results between the two entry points (`SCRATCH_WORDS`).
+/// Bytes of one item's intermediate results between the entry points (`SCRATCH_WORDS`).
 const SCRATCH_BYTES: u64 = 144 * 4;
 /// Zero bytes after a chunk's messages: the kernel reads whole words, up to one past the end.
 const MESSAGE_PAD: u64 = 4;
@@ -112,7 +113,7 @@ fn verify_chunk(gpu: &Gpu, batch: &SigBatch, items: Range<usize>) -> Result<Vec<
             Binding::StorageRw,
             Binding::Params,
         ],
-        &["decode", "check"],
+        &["challenge", "decode", "check"],
     )?;
     let verdict_bytes = 4 * count as u64;
     let verdicts = gpu.buffer(
@@ -150,7 +151,7 @@ fn verify_chunk(gpu: &Gpu, batch: &SigBatch, items: Range<usize>) -> Result<Vec<
     );
     let bytes = call.run(&verdicts, 0, verdict_bytes, |encoder| {
         let mut pass = encoder.begin_compute_pass(&Default::default());
-        for entry in ["decode", "check"] {
+        for entry in ["challenge", "decode", "check"] {
             let pipeline = kernel.pipeline(entry);
             gpu::dispatch(&mut pass, pipeline, &bind_group, stride, 0, count as u32);
         }
