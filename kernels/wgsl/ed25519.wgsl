@@ -16,6 +16,10 @@
 struct VerifyParams {
     // Items in this dispatch.
     count: u32,
+    // `decode`: which point (0: R, 1: A). `ladder`: the highest bit of this step, exclusive.
+    a: u32,
+    // `ladder`: the lowest bit of this step.
+    b: u32,
 }
 
 // One u32 per item: 1 valid, 0 invalid.
@@ -27,13 +31,21 @@ struct VerifyParams {
 // Message i is bytes offsets[i] .. offsets[i + 1] of `messages`.
 @group(0) @binding(3) var<storage, read> offsets: array<u32>;
 // Between the entry points, SCRATCH_WORDS per item: a status word (1: S canonical and both
-// points decoded), k at word 8, R at word 16 and A at word 80 (X, Y, Z, T: 16 limbs each).
+// points decoded), k at word 8, R at word 16, A at word 80 and the ladder's accumulator at word
+// 144 (X, Y, Z, T: 16 limbs each).
+//
+// Why so many entry points: Mesa's llvmpipe (lavapipe) stops an invocation's loops after 65,535
+// iterations in all, silently (`LP_MAX_TGSI_LOOP_ITERATIONS`). A field multiplication is a few
+// hundred loop iterations, a point doubling about 1,800, so one invocation cannot run the whole
+// double-scalar multiplication (nor decompress two points): the host splits the work into
+// dispatches that each stay far below the cap (`ladder` takes LADDER_BITS bits at a time).
 @group(0) @binding(4) var<storage, read_write> scratch: array<u32>;
 @group(0) @binding(5) var<uniform> params: VerifyParams;
 
 const WORKGROUP: u32 = 64u;
 const ITEM_WORDS: u32 = 24u;
-const SCRATCH_WORDS: u32 = 144u;
+const SCRATCH_WORDS: u32 = 208u;
+const ACC: u32 = 144u;
 
 alias Scalar = array<u32, 8>;
 
@@ -309,25 +321,64 @@ fn decode(@builtin(global_invocation_id) gid: vec3<u32>,
     if (item >= params.count) {
         return;
     }
+    // One point per dispatch (R when params.a is 0, A when 1): see the loop cap above.
+    let which = params.a;
     let base = item * ITEM_WORDS;
     let out = item * SCRATCH_WORDS;
-    var status = scratch[out];
-    // R (which = 0) and A (which = 1) in one loop: one copy of the code.
-    for (var which = 0u; which < 2u; which++) {
-        var encoding: Scalar;
-        for (var i = 0u; i < 8u; i++) {
-            encoding[i] = items[base + 8u * which + i];
-        }
-        let decoded = decompress(encoding);
-        store_point(out + 16u + 64u * which, decoded.point);
-        status &= select(0u, 1u, decoded.ok);
+    var encoding: Scalar;
+    for (var i = 0u; i < 8u; i++) {
+        encoding[i] = items[base + 8u * which + i];
     }
-    scratch[out] = status;
+    let decoded = decompress(encoding);
+    store_point(out + 16u + 64u * which, decoded.point);
+    scratch[out] = scratch[out] & select(0u, 1u, decoded.ok);
 }
 
+// Bits [params.b, params.a) of [s]B - [k]A by Straus-Shamir, from the top: one doubling per bit
+// and one addition of 0, B, -A or B - A, picked with selects so that the invocations do not
+// diverge. The accumulator starts at the identity on the first step (params.a = 253) and lives
+// in the scratch buffer between steps.
 @compute @workgroup_size(64)
-fn check(@builtin(global_invocation_id) gid: vec3<u32>,
-         @builtin(num_workgroups) groups: vec3<u32>) {
+fn ladder(@builtin(global_invocation_id) gid: vec3<u32>,
+          @builtin(num_workgroups) groups: vec3<u32>) {
+    let item = thread_index(gid, groups);
+    if (item >= params.count) {
+        return;
+    }
+    let at = item * SCRATCH_WORDS;
+    if (scratch[at] != 1u) {
+        return;
+    }
+    var s: Scalar;
+    var k: Scalar;
+    for (var i = 0u; i < 8u; i++) {
+        s[i] = items[item * ITEM_WORDS + 16u + i];
+        k[i] = scratch[at + 8u + i];
+    }
+    let base_point = Point(ED_BX, ED_BY, fe_one(), ED_BT);
+    let minus_a = pt_addend(pt_neg(load_point(at + 80u)));
+    let b_addend = pt_addend(base_point);
+    let b_minus_a = pt_addend(pt_add(base_point, minus_a));
+    let zero = pt_addend(pt_identity());
+    var acc = pt_identity();
+    if (params.a != 253u) {
+        acc = load_point(at + ACC);
+    }
+    for (var bit = params.a; bit > params.b; bit--) {
+        acc = pt_double(acc);
+        let sb = sc_bit(s, bit - 1u) == 1u;
+        let kb = sc_bit(k, bit - 1u) == 1u;
+        let only_one = addend_select(minus_a, b_addend, sb);
+        let both_or_none = addend_select(zero, b_minus_a, sb);
+        acc = pt_add(acc, addend_select(only_one, both_or_none, sb == kb));
+    }
+    store_point(at + ACC, acc);
+}
+
+// [8]([s]B - [k]A - R) must be the identity.
+@compute @workgroup_size(64)
+fn finish(@builtin(global_invocation_id) gid: vec3<u32>,
+          @builtin(num_workgroups) groups: vec3<u32>) {
     let item = thread_index(gid, groups);
     if (item >= params.count) {
         return;
@@ -335,30 +386,7 @@ fn check(@builtin(global_invocation_id) gid: vec3<u32>,
     let at = item * SCRATCH_WORDS;
     var verdict = 0u;
     if (scratch[at] == 1u) {
-        var s: Scalar;
-        var k: Scalar;
-        for (var i = 0u; i < 8u; i++) {
-            s[i] = items[item * ITEM_WORDS + 16u + i];
-            k[i] = scratch[at + 8u + i];
-        }
-        // [s]B - [k]A by Straus-Shamir: one doubling per bit and one addition of 0, B, -A or
-        // B - A, picked with selects so that the invocations do not diverge.
-        let base_point = Point(ED_BX, ED_BY, fe_one(), ED_BT);
-        let minus_a = pt_addend(pt_neg(load_point(at + 80u)));
-        let b_addend = pt_addend(base_point);
-        let b_minus_a = pt_addend(pt_add(base_point, minus_a));
-        let zero = pt_addend(pt_identity());
-        var acc = pt_identity();
-        for (var bit = 253u; bit > 0u; bit--) {
-            acc = pt_double(acc);
-            let sb = sc_bit(s, bit - 1u) == 1u;
-            let kb = sc_bit(k, bit - 1u) == 1u;
-            let only_one = addend_select(minus_a, b_addend, sb);
-            let both_or_none = addend_select(zero, b_minus_a, sb);
-            acc = pt_add(acc, addend_select(only_one, both_or_none, sb == kb));
-        }
-        // [8]([s]B - [k]A - R) must be the identity.
-        var sum = pt_add(acc, pt_addend(pt_neg(load_point(at + 16u))));
+        var sum = pt_add(load_point(at + ACC), pt_addend(pt_neg(load_point(at + 16u))));
         for (var i = 0u; i < 3u; i++) {
             sum = pt_double(sum);
         }

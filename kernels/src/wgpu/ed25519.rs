@@ -1,12 +1,15 @@
 //! Ed25519 verification on the device (`wgsl/ed25519.wgsl`, with `field25519.wgsl` and
 //! `sha512.wgsl`): per signature, `challenge` checks S and computes k, `decode` decompresses R and
-//! A, `check` runs the double-scalar multiplication and the cofactored check and writes the
-//! verdict. Not enabled yet (see `docs/kernels.md`).
+//! A (one point per dispatch), `ladder` runs the double-scalar multiplication eight bits per
+//! dispatch, `finish` the cofactored check, writing the verdict. The work is cut so finely
+//! because lavapipe stops an invocation's loops after 65,535 iterations (see
+//! `wgsl/ed25519.wgsl`); a message longer than [`MAX_MESSAGE_BYTES`] is left to the CPU for
+//! the same reason.
 //!
 //! A batch is cut into chunks so that every buffer of a chunk fits the device's largest binding
 //! (and a share of the memory budget, if one is set) and one submission never holds more than
 //! [`MAX_ITEMS_PER_SUBMISSION`] signatures. Each chunk is one upload of its items, one of its
-//! messages, one of its offsets, three dispatches and one read-back of its verdicts.
+//! messages, one of its offsets, 36 dispatches and one read-back of its verdicts.
 
 use std::ops::Range;
 
@@ -24,14 +27,31 @@ const SOURCE: &str = concat!(
 /// Bytes of one item on the device: R, A, S (32 bytes each).
 const ITEM_BYTES: u64 = 96;
 /// Bytes of one item's intermediate results between the entry points (`SCRATCH_WORDS`).
-const SCRATCH_BYTES: u64 = 144 * 4;
+const SCRATCH_BYTES: u64 = 208 * 4;
+/// Scalar bits per `ladder` dispatch: about 4,500 loop iterations each, so a step stays far
+/// below llvmpipe's cap of 65,535 loop iterations per invocation (see `wgsl/ed25519.wgsl`).
+const LADDER_BITS: u32 = 8;
+/// Bits of the scalars the ladder runs over (s < ℓ < 2^253, k < ℓ).
+const SCALAR_BITS: u32 = 253;
 /// Zero bytes after a chunk's messages: the kernel reads whole words, up to one past the end.
 const MESSAGE_PAD: u64 = 4;
 /// Most signatures in one submission. A submission runs to the end once started: this bounds how
 /// long one holds the device (GPU watchdogs, and lavapipe's CPU threads).
 pub(super) const MAX_ITEMS_PER_SUBMISSION: usize = 1 << 14;
 
+/// Longest message the kernel hashes: SHA-512 runs about 100 loop iterations per 128-byte block,
+/// and llvmpipe stops an invocation after 65,535 in all (see `wgsl/ed25519.wgsl`), so 32 KiB
+/// (about 26,000, with the 12,000 of the reduction mod ℓ) keeps a wide margin.
+pub(super) const MAX_MESSAGE_BYTES: usize = 32 << 10;
+
 pub(super) fn verify(gpu: &Gpu, batch: &SigBatch) -> Result<Verdicts> {
+    let offsets = batch.message_offsets();
+    if let Some(longest) = offsets.windows(2).map(|w| w[1] - w[0]).max()
+        && longest > MAX_MESSAGE_BYTES
+    {
+        // Answered as a message too big for the device: the dispatcher redoes it on the CPU.
+        return Err(gpu.out_of_memory(longest as u64));
+    }
     let mut verdicts = Vec::with_capacity(batch.len());
     for chunk in chunks(gpu, batch)? {
         verdicts.extend(verify_chunk(gpu, batch, chunk)?);
@@ -113,7 +133,7 @@ fn verify_chunk(gpu: &Gpu, batch: &SigBatch, items: Range<usize>) -> Result<Vec<
             Binding::StorageRw,
             Binding::Params,
         ],
-        &["challenge", "decode", "check"],
+        &["challenge", "decode", "ladder", "finish"],
     )?;
     let verdict_bytes = 4 * count as u64;
     let verdicts = gpu.buffer(
@@ -135,8 +155,23 @@ fn verify_chunk(gpu: &Gpu, batch: &SigBatch, items: Range<usize>) -> Result<Vec<
         Slot::MessageOffsets,
         bytemuck::cast_slice(&offsets),
     )?;
-    let (params, stride) =
-        gpu.params_buffer(&mut call.state, &[[count as u32, 0, 0, 0, 0, 0, 0, 0]])?;
+    // One parameter set per dispatch: the challenge, R's and A's decompression, the ladder's
+    // steps from the top bit down, the final check.
+    let n = count as u32;
+    let mut steps: Vec<(&str, [u32; 8])> = vec![
+        ("challenge", [n, 0, 0, 0, 0, 0, 0, 0]),
+        ("decode", [n, 0, 0, 0, 0, 0, 0, 0]),
+        ("decode", [n, 1, 0, 0, 0, 0, 0, 0]),
+    ];
+    let mut high = SCALAR_BITS;
+    while high > 0 {
+        let low = high.saturating_sub(LADDER_BITS);
+        steps.push(("ladder", [n, high, low, 0, 0, 0, 0, 0]));
+        high = low;
+    }
+    steps.push(("finish", [n, 0, 0, 0, 0, 0, 0, 0]));
+    let sets: Vec<[u32; 8]> = steps.iter().map(|(_, p)| *p).collect();
+    let (params, stride) = gpu.params_buffer(&mut call.state, &sets)?;
     let bind_group = gpu::bind_group(
         &gpu.device,
         &kernel,
@@ -151,9 +186,9 @@ fn verify_chunk(gpu: &Gpu, batch: &SigBatch, items: Range<usize>) -> Result<Vec<
     );
     let bytes = call.run(&verdicts, 0, verdict_bytes, |encoder| {
         let mut pass = encoder.begin_compute_pass(&Default::default());
-        for entry in ["challenge", "decode", "check"] {
+        for (index, (entry, _)) in steps.iter().enumerate() {
             let pipeline = kernel.pipeline(entry);
-            gpu::dispatch(&mut pass, pipeline, &bind_group, stride, 0, count as u32);
+            gpu::dispatch(&mut pass, pipeline, &bind_group, stride, index, n);
         }
     })?;
     bytes

@@ -6,9 +6,6 @@
 //! dispatcher keeps them on the CPU. A CPU-type adapter (lavapipe, SwiftShader) is marked
 //! `emulated` in its [`DeviceInfo`]: the cost model and the benchmarks never take it for a GPU.
 
-// The Ed25519 kernel is written but not enabled: on lavapipe it still returns wrong verdicts
-// (see docs/kernels.md). `ed25519_verify` stays unsupported until it passes the conformance kit.
-#[allow(dead_code)]
 mod ed25519;
 mod field;
 mod gpu;
@@ -220,11 +217,14 @@ impl Backend for WgpuBackend {
     }
 
     fn supports(&self, op: Op) -> bool {
-        matches!(op, Op::MerkleSha256 | Op::MerklePoseidon | Op::Ntt)
+        matches!(
+            op,
+            Op::Ed25519Verify | Op::MerkleSha256 | Op::MerklePoseidon | Op::Ntt
+        )
     }
 
-    fn ed25519_verify(&self, _batch: &SigBatch) -> Result<Verdicts> {
-        Err(unsupported(self, Op::Ed25519Verify))
+    fn ed25519_verify(&self, batch: &SigBatch) -> Result<Verdicts> {
+        ed25519::verify(&self.gpu, batch)
     }
 
     fn merkle_sha256(&self, leaves: MerkleLeaves<'_>) -> Result<MerkleTree<[u8; 32]>> {

@@ -1,9 +1,7 @@
 //! Ed25519 verification on every adapter: varied message lengths around SHA-512's block
-//! boundaries, mixed valid and invalid items, and batches split into several submissions.
-//!
-//! Ignored until the kernel is enabled: it still returns wrong verdicts on lavapipe (see
-//! `docs/kernels.md`), so `ed25519_verify` returns `Unsupported` for now. These are the tests it
-//! must pass when it is switched on (with `Op::Ed25519Verify` in the conformance test's list).
+//! boundaries, mixed valid and invalid items, batches split into several submissions, and
+//! messages too long for the kernel left to the CPU. The conformance kit (`wgpu_backend.rs`)
+//! adds the public vectors and random mutations.
 
 use ed25519_consensus::SigningKey;
 use ramjet_accel::{AccelError, Backend, Op, SigBatch, Verdicts, inputs, reference};
@@ -86,7 +84,6 @@ fn boundary_lengths() -> Vec<usize> {
 }
 
 #[test]
-#[ignore = "the Ed25519 kernel is not enabled yet: wrong verdicts on lavapipe"]
 fn mixed_batches_with_messages_of_every_length_match_the_reference() {
     let Some(backends) =
         backends("mixed_batches_with_messages_of_every_length_match_the_reference")
@@ -139,7 +136,6 @@ fn mixed_batches_with_messages_of_every_length_match_the_reference() {
 }
 
 #[test]
-#[ignore = "the Ed25519 kernel is not enabled yet: wrong verdicts on lavapipe"]
 fn a_batch_over_the_chunk_limit_is_split_and_a_message_too_big_falls_back_to_the_cpu() {
     // A 64 KiB budget caps each buffer of a chunk at 8 KiB: at most 14 items (576 bytes of
     // intermediate results each) and 8188 bytes of messages per submission.
@@ -179,6 +175,27 @@ fn a_batch_over_the_chunk_limit_is_split_and_a_message_too_big_falls_back_to_the
     let registry = prometheus::Registry::new();
     let accel = forced_to(&backend, &registry);
     assert_eq!(accel.ed25519_verify(&big).unwrap(), big_expected);
+    let id = backend.info().id();
+    assert_eq!(accel.metrics().fallbacks_of(&id, Op::Ed25519Verify), 1);
+}
+
+#[test]
+fn a_message_longer_than_the_kernel_hashes_is_left_to_the_cpu() {
+    let test = "a_message_longer_than_the_kernel_hashes_is_left_to_the_cpu";
+    let Some(backend) = fresh_backend(test, &WgpuOptions::default()) else {
+        return;
+    };
+    // 40 KiB: within every buffer limit, beyond the 32 KiB the kernel's loops may hash on
+    // lavapipe. Typed as too big for the device; the dispatcher verifies on the CPU.
+    let (batch, expected) = signed_batch(&[10, 40 << 10], &[None, Some(Break::MessageBit)], 8);
+    let direct = backend.ed25519_verify(&batch);
+    assert!(
+        matches!(direct, Err(AccelError::DeviceOutOfMemory { .. })),
+        "{direct:?}"
+    );
+    let registry = prometheus::Registry::new();
+    let accel = forced_to(&backend, &registry);
+    assert_eq!(accel.ed25519_verify(&batch).unwrap(), expected);
     let id = backend.info().id();
     assert_eq!(accel.metrics().fallbacks_of(&id, Op::Ed25519Verify), 1);
 }
