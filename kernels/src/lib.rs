@@ -6,8 +6,9 @@
 //!
 //! - [`wgpu`] (feature `wgpu`, on by default): WGSL compute shaders (`kernels/wgsl/`) through
 //!   wgpu, on Vulkan, Metal and DX12 GPUs and on Mesa's lavapipe, which runs Vulkan on the CPU so
-//!   that machines without a GPU still run the kernels for real. It implements `merkle_sha256`,
-//!   `merkle_poseidon`, `msm_g1` (bases resident on the device if asked) and `ntt`.
+//!   that machines without a GPU still run the kernels for real. It implements `ed25519_verify`,
+//!   `merkle_sha256`, `merkle_poseidon`, `msm_g1` (bases resident on the device if asked) and
+//!   `ntt`.
 //!
 //! See `docs/kernels.md` for the data layout on the device, the field arithmetic and how to run
 //! the kernels on a real GPU.

@@ -12,7 +12,13 @@ use ramjet_bench::cli::Args;
 use ramjet_bench::report::{ProverRow, Report, phase};
 
 /// The operations the wgpu backend implements.
-const WGPU_OPS: [Op; 4] = [Op::MerkleSha256, Op::MerklePoseidon, Op::Ntt, Op::MsmG1];
+const WGPU_OPS: [Op; 5] = [
+    Op::Ed25519Verify,
+    Op::MerkleSha256,
+    Op::MerklePoseidon,
+    Op::Ntt,
+    Op::MsmG1,
+];
 
 #[test]
 fn smoke_run_writes_every_output_with_finite_ratios() {

@@ -162,6 +162,12 @@ impl Gpu {
             .held()
     }
 
+    /// The largest buffer the device binds, and the memory budget if there is one.
+    pub(super) fn buffer_limits(&self) -> (u64, Option<u64>) {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        (state.pool.max_buffer(), state.pool.budget())
+    }
+
     pub(super) fn transfers(&self) -> TransferStats {
         let t = &self.transfers;
         TransferStats {

@@ -1,11 +1,12 @@
 //! The wgpu backend: WGSL compute shaders on any Vulkan, Metal or DX12 adapter, and on Mesa's
 //! lavapipe (Vulkan on the CPU) where there is no GPU.
 //!
-//! [`probe`] opens one [`WgpuBackend`] per usable adapter. Each implements `merkle_sha256`,
-//! `merkle_poseidon`, `msm_g1` (with resident bases) and `ntt`; the other operations return [`ramjet_accel::AccelError::Unsupported`], so the
-//! dispatcher keeps them on the CPU. A CPU-type adapter (lavapipe, SwiftShader) is marked
+//! [`probe`] opens one [`WgpuBackend`] per usable adapter. Each implements `ed25519_verify`,
+//! `merkle_sha256`, `merkle_poseidon`, `msm_g1` (with resident bases) and `ntt`; `msm_g2` returns
+//! [`ramjet_accel::AccelError::Unsupported`], so the dispatcher keeps it on the CPU. A CPU-type adapter (lavapipe, SwiftShader) is marked
 //! `emulated` in its [`DeviceInfo`]: the cost model and the benchmarks never take it for a GPU.
 
+mod ed25519;
 mod field;
 mod gpu;
 mod merkle;
@@ -219,12 +220,12 @@ impl Backend for WgpuBackend {
     fn supports(&self, op: Op) -> bool {
         matches!(
             op,
-            Op::MerkleSha256 | Op::MerklePoseidon | Op::MsmG1 | Op::Ntt
+            Op::Ed25519Verify | Op::MerkleSha256 | Op::MerklePoseidon | Op::MsmG1 | Op::Ntt
         )
     }
 
-    fn ed25519_verify(&self, _batch: &SigBatch) -> Result<Verdicts> {
-        Err(unsupported(self, Op::Ed25519Verify))
+    fn ed25519_verify(&self, batch: &SigBatch) -> Result<Verdicts> {
+        ed25519::verify(&self.gpu, batch)
     }
 
     fn merkle_sha256(&self, leaves: MerkleLeaves<'_>) -> Result<MerkleTree<[u8; 32]>> {

@@ -37,6 +37,16 @@ pub(super) enum Slot {
     MsmCounters,
     /// MSM buckets, partial sums and the result.
     MsmPoints,
+    /// Ed25519 items: R, A and S of each signature.
+    SigItems,
+    /// Ed25519 messages, concatenated.
+    Messages,
+    /// Byte offsets of the Ed25519 messages.
+    MessageOffsets,
+    /// One Ed25519 verdict per item.
+    Verdicts,
+    /// Ed25519 intermediate results (points, challenge) between the kernel's two entry points.
+    SigScratch,
 }
 
 /// The pool. A buffer is replaced by a larger one (the next power of two) when a call needs more
@@ -60,6 +70,16 @@ impl BufferPool {
             budget,
             resident: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// Largest buffer the device can bind.
+    pub(super) fn max_buffer(&self) -> u64 {
+        self.max_buffer
+    }
+
+    /// Most bytes the pool may hold in all, if the operator set a budget.
+    pub(super) fn budget(&self) -> Option<u64> {
+        self.budget
     }
 
     /// Bytes held by the pool and by resident buffers.
@@ -158,5 +178,10 @@ fn slot_label(slot: Slot) -> &'static str {
         Slot::MsmEntries => "msm-entries",
         Slot::MsmCounters => "msm-counters",
         Slot::MsmPoints => "msm-points",
+        Slot::SigItems => "sig-items",
+        Slot::Messages => "messages",
+        Slot::MessageOffsets => "message-offsets",
+        Slot::Verdicts => "verdicts",
+        Slot::SigScratch => "sig-scratch",
     }
 }

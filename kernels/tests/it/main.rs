@@ -4,4 +4,6 @@
 #[cfg(feature = "wgpu")]
 mod wgpu_backend;
 #[cfg(feature = "wgpu")]
+mod wgpu_ed25519;
+#[cfg(feature = "wgpu")]
 mod wgpu_msm;

@@ -35,7 +35,13 @@ fn every_adapter_passes_the_conformance_kit() {
         let report = check_backend(&**backend, &Config::default());
         eprintln!("{report}");
         report.assert_passed();
-        for op in [Op::MerkleSha256, Op::MerklePoseidon, Op::MsmG1, Op::Ntt] {
+        for op in [
+            Op::Ed25519Verify,
+            Op::MerkleSha256,
+            Op::MerklePoseidon,
+            Op::MsmG1,
+            Op::Ntt,
+        ] {
             assert!(
                 !report.skipped.iter().any(|(o, _)| *o == op),
                 "{op} was skipped on {}",
