@@ -7,11 +7,9 @@
 //! [`CostModel`]: crate::CostModel
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use crate::{
-    Backend, CalibrationProfile, MerkleLeaves, MsmBases, NttDirection, Op, OpCost, Result, inputs,
-};
+use crate::inputs::Sample;
+use crate::{Backend, CalibrationProfile, Op, OpCost, Result};
 
 /// How thoroughly to calibrate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,13 +79,13 @@ pub fn calibrate(
     let mut done = 0;
     for op in Op::ALL {
         let (small, large) = effort.sizes(op);
-        let small_input = Input::make(op, small);
-        let large_input = Input::make(op, large);
+        let small_input = Sample::of(op, small);
+        let large_input = Sample::of(op, large);
         for backend in backends.iter().filter(|b| b.supports(op)) {
-            let measure = |input: &Input| -> Result<f64> {
+            let measure = |input: &Sample| -> Result<f64> {
                 let mut best = f64::INFINITY;
                 for _ in 0..effort.repeats() {
-                    best = best.min(input.time(&**backend)?);
+                    best = best.min(input.run(&**backend)?.1.as_secs_f64());
                 }
                 Ok(best)
             };
@@ -108,47 +106,4 @@ pub fn calibrate(
         }
     }
     profile
-}
-
-/// Inputs for one timed call.
-enum Input {
-    Sigs(crate::SigBatch),
-    Digests(Vec<[u8; 32]>),
-    Poseidon(Vec<ark_bn254::Fr>),
-    Ntt(Vec<ark_bn254::Fr>),
-    G1(Vec<ark_bn254::G1Affine>, Vec<ark_bn254::Fr>),
-    G2(Vec<ark_bn254::G2Affine>, Vec<ark_bn254::Fr>),
-}
-
-impl Input {
-    fn make(op: Op, n: usize) -> Self {
-        let seed = n as u64;
-        match op {
-            Op::Ed25519Verify => Input::Sigs(inputs::sig_batch(n, seed)),
-            Op::MerkleSha256 => Input::Digests(inputs::digests(n, seed)),
-            Op::MerklePoseidon => Input::Poseidon(inputs::scalars(n, seed)),
-            Op::Ntt => Input::Ntt(inputs::scalars(n, seed)),
-            Op::MsmG1 => Input::G1(inputs::g1_points(n, seed), inputs::scalars(n, seed + 1)),
-            Op::MsmG2 => Input::G2(inputs::g2_points(n, seed), inputs::scalars(n, seed + 1)),
-        }
-    }
-
-    fn time(&self, backend: &dyn Backend) -> Result<f64> {
-        let start = Instant::now();
-        match self {
-            Input::Sigs(batch) => drop(backend.ed25519_verify(batch)?),
-            Input::Digests(d) => drop(backend.merkle_sha256(MerkleLeaves::Digests(d))?),
-            Input::Ntt(v) => {
-                // The copy is not part of the operation.
-                let mut v = v.clone();
-                let start = Instant::now();
-                backend.ntt(&mut v, NttDirection::Forward, None)?;
-                return Ok(start.elapsed().as_secs_f64());
-            }
-            Input::Poseidon(v) => drop(backend.merkle_poseidon(v)?),
-            Input::G1(b, s) => drop(backend.msm_g1(MsmBases::Host(b), s)?),
-            Input::G2(b, s) => drop(backend.msm_g2(MsmBases::Host(b), s)?),
-        }
-        Ok(start.elapsed().as_secs_f64())
-    }
 }

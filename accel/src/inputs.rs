@@ -1,5 +1,7 @@
 //! Random inputs of every operation, for calibration, benchmarks and the conformance kit.
 
+use std::time::{Duration, Instant};
+
 use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::{CurveGroup, PrimeGroup};
 use ark_ff::UniformRand;
@@ -7,7 +9,9 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 
-use crate::SigBatch;
+use crate::{
+    Backend, MerkleLeaves, MerkleTree, MsmBases, NttDirection, Op, Result, SigBatch, Verdicts,
+};
 
 /// A deterministic RNG for reproducible inputs.
 pub fn rng(seed: u64) -> ChaCha20Rng {
@@ -91,4 +95,61 @@ fn walk_points<G: CurveGroup + PrimeGroup>(n: usize, seed: u64) -> Vec<G::Affine
         })
         .collect();
     G::normalize_batch(&projective)
+}
+
+/// The inputs of one call of an operation, for calibration and warm-up.
+pub(crate) enum Sample {
+    Sigs(SigBatch),
+    Digests(Vec<[u8; 32]>),
+    Poseidon(Vec<Fr>),
+    Ntt(Vec<Fr>),
+    G1(Vec<G1Affine>, Vec<Fr>),
+    G2(Vec<G2Affine>, Vec<Fr>),
+}
+
+/// What a call of a [`Sample`] returned, to compare backends.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Answer {
+    Verdicts(Verdicts),
+    Sha256(MerkleTree<[u8; 32]>),
+    Poseidon(MerkleTree<Fr>),
+    Ntt(Vec<Fr>),
+    G1(G1Projective),
+    G2(G2Projective),
+}
+
+impl Sample {
+    /// `n` items of `op`'s inputs (valid signatures, random digests, scalars and points), the
+    /// same for every call with the same `n`.
+    pub(crate) fn of(op: Op, n: usize) -> Self {
+        let seed = n as u64;
+        match op {
+            Op::Ed25519Verify => Sample::Sigs(sig_batch(n, seed)),
+            Op::MerkleSha256 => Sample::Digests(digests(n, seed)),
+            Op::MerklePoseidon => Sample::Poseidon(scalars(n, seed)),
+            Op::Ntt => Sample::Ntt(scalars(n, seed)),
+            Op::MsmG1 => Sample::G1(g1_points(n, seed), scalars(n, seed + 1)),
+            Op::MsmG2 => Sample::G2(g2_points(n, seed), scalars(n, seed + 1)),
+        }
+    }
+
+    /// Runs the call on `backend`: its answer, and how long the operation took (for the NTT,
+    /// without copying the input it transforms in place).
+    pub(crate) fn run(&self, backend: &dyn Backend) -> Result<(Answer, Duration)> {
+        let start = Instant::now();
+        let answer = match self {
+            Sample::Sigs(batch) => Answer::Verdicts(backend.ed25519_verify(batch)?),
+            Sample::Digests(d) => Answer::Sha256(backend.merkle_sha256(MerkleLeaves::Digests(d))?),
+            Sample::Poseidon(v) => Answer::Poseidon(backend.merkle_poseidon(v)?),
+            Sample::Ntt(v) => {
+                let mut v = v.clone();
+                let start = Instant::now();
+                backend.ntt(&mut v, NttDirection::Forward, None)?;
+                return Ok((Answer::Ntt(v), start.elapsed()));
+            }
+            Sample::G1(b, s) => Answer::G1(backend.msm_g1(MsmBases::Host(b), s)?),
+            Sample::G2(b, s) => Answer::G2(backend.msm_g2(MsmBases::Host(b), s)?),
+        };
+        Ok((answer, start.elapsed()))
+    }
 }

@@ -40,7 +40,7 @@ pub use backend::{
 pub use cpu::CpuBackend;
 pub use dispatch::{
     AccelMetrics, Accelerator, AcceleratorBuilder, AuditPolicy, BackendStatus, CalibrationProfile,
-    CostModel, OpCost, SharedBases,
+    CostModel, OpCost, SharedBases, WarmUp, WarmUpOutcome,
 };
 pub use error::{AccelError, Result};
 pub use merkle::{MerkleLeaves, MerkleTree, PackedLeaves};

@@ -2,14 +2,14 @@
 //! SIGTERM or an admin `Shutdown` call.
 //!
 //! Start-up order: the key (loaded, or created on first run), the store, the genesis, the
-//! accelerator, then the ports: network, API and metrics, each failing with a message that
+//! accelerator (whose devices run their first calls now, see [`NODE_OPS`]), then the ports: network, API and metrics, each failing with a message that
 //! names the setting when its port is taken. Shutdown stops the API and metrics first, then the
 //! node: every transaction it reported accepted is already on disk (`docs/storage.md`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use ramjet_accel::{Accelerator, CostModel};
+use ramjet_accel::{Accelerator, CostModel, Op, WarmUpOutcome};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Mode, NodeConfig};
@@ -60,6 +60,41 @@ pub fn accelerator(config: &NodeConfig) -> Result<Arc<Accelerator>> {
     Ok(Arc::new(builder.build()?))
 }
 
+/// The accelerator operations a validator or observer calls: signature batches and observation
+/// roots.
+const NODE_OPS: [Op; 2] = [Op::Ed25519Verify, Op::MerkleSha256];
+
+/// Runs the first call of each of [`NODE_OPS`] on every device the node may use, before the
+/// node serves: a wgpu adapter compiles its kernels on its first call (seconds, or minutes for
+/// Ed25519 on a cold Mesa shader cache), which would otherwise hold up the node's first batch. A
+/// device that fails or disagrees with the CPU is left out, with a warning.
+async fn warm_up(accel: &Arc<Accelerator>) -> Result<()> {
+    let accel = Arc::clone(accel);
+    let done = tokio::task::spawn_blocking(move || {
+        accel.warm_up(&NODE_OPS, |backend, op| {
+            tracing::info!("preparing {op} on {backend} (compiling its kernels: may take minutes)");
+        })
+    })
+    .await
+    .map_err(|e| NodeError::Service(format!("the accelerator's warm-up stopped: {e}")))?;
+    for w in done {
+        match &w.outcome {
+            WarmUpOutcome::Ready => tracing::info!(
+                "{} ready on {} in {:.1} s",
+                w.op,
+                w.backend,
+                w.elapsed.as_secs_f64()
+            ),
+            WarmUpOutcome::Disabled(reason) => tracing::warn!(
+                "{} left to the CPU: {} failed its warm-up ({reason})",
+                w.op,
+                w.backend
+            ),
+        }
+    }
+    Ok(())
+}
+
 /// Starts a node from `config` and returns once it runs, with its endpoints; the node stops
 /// when `shutdown` is cancelled (or by an admin call). `done` completes when everything has
 /// stopped.
@@ -87,6 +122,9 @@ pub async fn start(
         Arc::new(RocksStore::open(&dir, &config.network.chain)?)
     };
     let accel = accelerator(config)?;
+    if config.node.mode != Mode::Light {
+        warm_up(&accel).await?;
+    }
     let metrics = NodeMetrics::register(accel.registry())?;
     let mut protocol = config.protocol.clone();
     if config.accel.single_signature {

@@ -8,13 +8,17 @@
 //! marking the device degraded for a back-off that doubles on each consecutive fault (1 s up to
 //! 5 min); after the back-off the device is tried again. With an [`AuditPolicy`], one device call
 //! in N is recomputed on the CPU and compared; a mismatch degrades the device for the longest
-//! back-off and the CPU's result is returned.
+//! back-off and the CPU's result is returned. [`Accelerator::warm_up`] runs each device's first
+//! call of an operation before a service starts serving (a wgpu adapter compiles its kernels then),
+//! with the same check against the CPU.
 
 mod cost;
 mod metrics;
+mod warm;
 
 pub use cost::{CalibrationProfile, CostModel, OpCost};
 pub use metrics::AccelMetrics;
+pub use warm::{WarmUp, WarmUpOutcome};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

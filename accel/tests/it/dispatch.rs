@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use ramjet_accel::curve::Fr;
 use ramjet_accel::{
     Accelerator, AcceleratorBuilder, AuditPolicy, Backend, CalibrationProfile, CostModel,
-    MerkleLeaves, NttDirection, Op, OpCost, inputs, reference,
+    MerkleLeaves, NttDirection, Op, OpCost, WarmUpOutcome, inputs, reference,
 };
 
 use crate::test_backends::FlakyDevice;
@@ -197,6 +197,51 @@ fn resident_bases_are_uploaded_once_per_device_and_checked_for_ownership() {
         matches!(err, ramjet_accel::AccelError::ForeignResidentBases { .. }),
         "{err}"
     );
+}
+
+#[test]
+fn warm_up_checks_each_device_and_disables_one_that_fails_or_lies() {
+    let healthy = FlakyDevice::failing(0);
+    let accel = device_first(&healthy).build().unwrap();
+    let mut announced = Vec::new();
+    let done = accel.warm_up(&[Op::Ed25519Verify, Op::MsmG2], |id, op| {
+        announced.push((id.to_owned(), op));
+    });
+    // One warm-up: the device does not support G2 MSMs, and the CPU needs none.
+    let id = healthy.info().id();
+    assert_eq!(announced, [(id.clone(), Op::Ed25519Verify)]);
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].outcome, WarmUpOutcome::Ready);
+    assert_eq!(healthy.calls.load(Ordering::SeqCst), 1);
+    assert!(!accel.backends()[1].degraded);
+    assert_eq!(accel.route_of(Op::Ed25519Verify, 1 << 20), id);
+
+    for device in [FlakyDevice::failing(1), FlakyDevice::lying()] {
+        let accel = device_first(&device).build().unwrap();
+        let done = accel.warm_up(&[Op::Ed25519Verify], |_, _| {});
+        assert!(
+            matches!(&done[0].outcome, WarmUpOutcome::Disabled(_)),
+            "{:?}",
+            done[0]
+        );
+        assert!(accel.backends()[1].degraded);
+        assert!(
+            accel
+                .route_of(Op::Ed25519Verify, 1 << 20)
+                .starts_with("cpu")
+        );
+    }
+
+    // Emulated devices are warmed only where they may be routed.
+    let emulated = FlakyDevice::emulated();
+    let accel = device_first(&emulated).build().unwrap();
+    assert!(accel.warm_up(&[Op::MerkleSha256], |_, _| {}).is_empty());
+    let forced = Accelerator::builder()
+        .device(emulated.clone())
+        .force(emulated.info().id())
+        .build()
+        .unwrap();
+    assert_eq!(forced.warm_up(&[Op::MerkleSha256], |_, _| {}).len(), 1);
 }
 
 #[test]

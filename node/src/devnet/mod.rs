@@ -49,6 +49,9 @@ use stats::{Percentiles, RateWindow};
 
 /// How long the nodes have to answer `GetStatus` with at least one peer.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// The same with `--backend wgpu`: a node compiles the adapter's kernels before it serves, which
+/// takes minutes on lavapipe with a cold Mesa shader cache.
+pub const READY_TIMEOUT_WGPU: Duration = Duration::from_secs(900);
 /// How long, after the load, transfers still in flight have to be accepted everywhere.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long, after that, the nodes' UTXO digests have to become equal.
@@ -214,7 +217,7 @@ async fn session(
     let rss = Arc::new(Mutex::new(vec![(0u64, 0u64); n]));
     tasks.spawn(sample_rss(cluster.pids(), rss.clone()));
 
-    let clients = wait_ready(plan, cluster, bar).await?;
+    let clients = wait_ready(plan, args.backend, cluster, bar).await?;
     tokio::time::sleep(SETTLE).await;
 
     let pool = Pool::from_genesis(&plan.genesis, plan.outputs_per_account, plan.accounts.len());
@@ -358,9 +361,21 @@ async fn session(
 }
 
 /// Connects to every node and waits until each answers `GetStatus` with at least one peer.
-async fn wait_ready(plan: &Plan, cluster: &mut Cluster, bar: &ProgressBar) -> Result<Vec<Client>> {
+async fn wait_ready(
+    plan: &Plan,
+    backend: BackendChoice,
+    cluster: &mut Cluster,
+    bar: &ProgressBar,
+) -> Result<Vec<Client>> {
     let n = plan.nodes.len();
-    let deadline = Instant::now() + READY_TIMEOUT;
+    let (timeout, why) = match backend {
+        BackendChoice::Wgpu => (
+            READY_TIMEOUT_WGPU,
+            " (each compiles its wgpu kernels first: minutes on a cold shader cache)",
+        ),
+        BackendChoice::Cpu | BackendChoice::Auto => (READY_TIMEOUT, ""),
+    };
+    let deadline = Instant::now() + timeout;
     let mut clients: Vec<Option<Client>> = vec![None; n];
     let mut problems = vec![String::from("not answering yet"); n];
     loop {
@@ -386,7 +401,7 @@ async fn wait_ready(plan: &Plan, cluster: &mut Cluster, bar: &ProgressBar) -> Re
                 Err(e) => problems[node.index] = format!("GetStatus failed: {e}"),
             }
         }
-        bar.set_message(format!("waiting for the nodes: {ready}/{n} ready"));
+        bar.set_message(format!("waiting for the nodes: {ready}/{n} ready{why}"));
         if ready == n {
             return Ok(clients.into_iter().flatten().collect());
         }
@@ -396,7 +411,7 @@ async fn wait_ready(plan: &Plan, cluster: &mut Cluster, bar: &ProgressBar) -> Re
                 .unwrap_or(0);
             return Err(NodeError::Devnet(format!(
                 "node {index} not ready after {} s ({}); last lines of {}:\n{}",
-                READY_TIMEOUT.as_secs(),
+                timeout.as_secs(),
                 problems[index],
                 cluster.log(index).display(),
                 process::log_tail(cluster.log(index), 20)

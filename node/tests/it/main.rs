@@ -19,4 +19,3 @@ mod storage;
 mod support;
 mod trust;
 mod tx;
-mod wgpu_forced;
