@@ -9,7 +9,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use ramjet_accel::{Accelerator, CostModel, Op, WarmUpOutcome};
+use ramjet_accel::{Accelerator, AuditPolicy, CostModel, Op, WarmUpOutcome};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Mode, NodeConfig};
@@ -56,6 +56,9 @@ pub fn accelerator(config: &NodeConfig) -> Result<Arc<Accelerator>> {
         && backend != "auto"
     {
         builder = builder.force(backend.clone());
+    }
+    if cfg.audit > 0 {
+        builder = builder.audit(AuditPolicy::OneIn(cfg.audit));
     }
     Ok(Arc::new(builder.build()?))
 }

@@ -395,7 +395,9 @@ pub async fn run_status(node: &str, json: bool) -> Result<()> {
             })).collect::<Vec<_>>(),
             "backends": s.backends.iter().map(|b| serde_json::json!({
                 "name": b.name, "kind": b.kind, "emulated": b.emulated, "degraded": b.degraded,
-                "calls": b.calls, "signature_calls": b.signatures,
+                "calls": b.calls, "signature_calls": b.signature_calls,
+                "signatures": b.signatures, "audits": b.audits,
+                "audit_mismatches": b.audit_mismatches,
             })).collect::<Vec<_>>(),
             "counters": s.counters.as_ref().map(|c| serde_json::json!({
                 "submitted": c.submitted, "accepted": c.accepted, "rejected": c.rejected,
@@ -441,10 +443,16 @@ pub async fn run_status(node: &str, json: bool) -> Result<()> {
     println!("backends");
     for b in &s.backends {
         println!(
-            "  {:<32} calls {:>8}  signature calls {:>8}{}{}",
+            "  {:<32} calls {:>8}  signature calls {:>8}  signatures {:>9}{}{}{}",
             b.name,
             b.calls,
+            b.signature_calls,
             b.signatures,
+            if b.audits > 0 {
+                format!("  audited {} ({} differed)", b.audits, b.audit_mismatches)
+            } else {
+                String::new()
+            },
             if b.emulated { "  (emulated)" } else { "" },
             if b.degraded { "  DEGRADED" } else { "" }
         );

@@ -131,6 +131,20 @@ impl AccelMetrics {
         self.calls.with_label_values(&[backend, op.name()]).get()
     }
 
+    /// Items (signatures, leaves, points, values) of the calls completed by `backend` for `op`.
+    pub fn items_of(&self, backend: &str, op: Op) -> u64 {
+        self.items.with_label_values(&[backend, op.name()]).get()
+    }
+
+    /// Calls of `backend` for `op` audited so far, and how many of them differed from the CPU.
+    pub fn audits_of(&self, backend: &str, op: Op) -> (u64, u64) {
+        let labels = [backend, op.name()];
+        (
+            self.audits.with_label_values(&labels).get(),
+            self.audit_mismatches.with_label_values(&labels).get(),
+        )
+    }
+
     /// Fallbacks from `backend` for `op` so far.
     pub fn fallbacks_of(&self, backend: &str, op: Op) -> u64 {
         self.fallbacks

@@ -201,7 +201,10 @@ pub(crate) fn status_to_pb(s: &NodeStatusInfo) -> pb::NodeStatus {
                 emulated: b.emulated,
                 degraded: b.degraded,
                 calls: b.calls,
-                signatures: b.signature_calls,
+                signature_calls: b.signature_calls,
+                signatures: b.signatures,
+                audits: b.audits,
+                audit_mismatches: b.audit_mismatches,
             })
             .collect(),
         counters: Some(pb::Counters {

@@ -177,4 +177,7 @@ pub struct AccelConfig {
     pub allow_emulated: bool,
     /// Verify signatures one at a time instead of in batches (the benchmark baseline).
     pub single_signature: bool,
+    /// Recompute one device call in this many on the CPU and compare (0: never). A device
+    /// whose answer differs is avoided for 5 minutes and the CPU's answer is used.
+    pub audit: u64,
 }

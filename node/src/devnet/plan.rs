@@ -394,6 +394,12 @@ pub fn config_toml(
     config.accel.backend = backend.map(str::to_owned);
     // A forced wgpu adapter may be lavapipe: the run asked for it by name.
     config.accel.allow_emulated = params.backend == BackendChoice::Wgpu;
+    // ... and it is a check of the kernels: every device answer is recomputed on the CPU.
+    config.accel.audit = if params.backend == BackendChoice::Wgpu {
+        1
+    } else {
+        0
+    };
     config.accel.single_signature = params.single_signature;
     let mut text = format!(
         "# Node {} of the devnet written by `ramjet devnet` (rewritten on every run).\n\n",

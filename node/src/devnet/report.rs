@@ -68,6 +68,11 @@ pub struct NodeReport {
     pub backend: String,
     /// Signatures verified per backend (from `GetStatus`).
     pub signatures: BTreeMap<String, u64>,
+    /// Device answers recomputed on the CPU and compared (`accel.audit`; every one with
+    /// `--backend wgpu`), all backends.
+    pub audits: u64,
+    /// Audited device answers that differed from the CPU's: a failed check.
+    pub audit_mismatches: u64,
     /// SHA-256 of its committed UTXO set at the end, hex.
     pub utxo_digest: String,
     /// How it stopped.
@@ -366,16 +371,19 @@ impl Summary {
                         ));
                     }
                 }
-                let signatures = f
-                    .status
-                    .as_ref()
-                    .map(|s| {
-                        s.backends
-                            .iter()
-                            .map(|b| (b.name.clone(), b.signatures))
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let backends = f.status.as_ref().map_or(&[][..], |s| &s.backends[..]);
+                let signatures = backends
+                    .iter()
+                    .map(|b| (b.name.clone(), b.signatures))
+                    .collect();
+                let audits = backends.iter().map(|b| b.audits).sum();
+                let audit_mismatches = backends.iter().map(|b| b.audit_mismatches).sum();
+                if audit_mismatches > 0 {
+                    failures.push(format!(
+                        "node {index}: {audit_mismatches} of {audits} audited device answers \
+                         differed from the CPU's"
+                    ));
+                }
                 NodeReport {
                     index,
                     peer_id: f.peer_id,
@@ -392,6 +400,8 @@ impl Summary {
                         .map(|half| (f.rss_end_load_kib as f64 - half as f64) / (load_secs / 2.0)),
                     backend: signature_backends(f.status.as_ref()),
                     signatures,
+                    audits,
+                    audit_mismatches,
                     utxo_digest: digests.get(index).cloned().unwrap_or_default(),
                     exit: stop.map_or_else(|| "running".to_owned(), |s| s.status.clone()),
                 }
@@ -494,6 +504,14 @@ impl Summary {
                 "DIFFERENT (see failures)".to_owned()
             }
         )?;
+        let audits: u64 = self.nodes.iter().map(|n| n.audits).sum();
+        if audits > 0 {
+            let differed: u64 = self.nodes.iter().map(|n| n.audit_mismatches).sum();
+            writeln!(
+                out,
+                "audit       {audits} device answers recomputed on the CPU, {differed} differed"
+            )?;
+        }
         for reason in t.refusal_reasons.iter().map(|(r, n)| format!("{n} × {r}")) {
             writeln!(out, "refused     {reason}")?;
         }
@@ -611,6 +629,29 @@ pub(crate) mod tests {
         assert_eq!(json["nodes"][0]["accepted"], 0);
         assert_eq!(json["nodes"][0]["peers"], 1);
         assert_eq!(json["double_spend_checks"]["passed"], true);
+        assert_eq!(json["nodes"][0]["audits"], 0);
+
+        // A device answer that differed from the CPU's fails the run.
+        let mut audited = facts(7);
+        if let Some(status) = audited.status.as_mut() {
+            status.backends[0].audits = 5;
+            status.backends[0].audit_mismatches = 1;
+        }
+        let differed = Summary::build(settings(), 1.0, 1, &tracker, vec![audited, facts(7)], &[]);
+        assert!(!differed.ok);
+        assert_eq!(differed.nodes[0].audits, 5);
+        assert!(
+            differed
+                .failures
+                .iter()
+                .any(|f| f.contains("1 of 5 audited device answers differed")),
+            "{:?}",
+            differed.failures
+        );
+        let mut table = Vec::new();
+        differed.write_table(&mut table).unwrap();
+        let table = String::from_utf8(table).unwrap();
+        assert!(table.contains("audit       5 device answers recomputed on the CPU, 1 differed"));
 
         d.accepted[1] = [false, true];
         tracker.double_spend(d);

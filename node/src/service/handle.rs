@@ -100,6 +100,12 @@ pub struct BackendLoad {
     pub calls: u64,
     /// Signature-verification calls it completed.
     pub signature_calls: u64,
+    /// Signatures it verified, over those calls.
+    pub signatures: u64,
+    /// Its answers recomputed on the CPU and compared (`accel.audit`), every operation.
+    pub audits: u64,
+    /// Audited answers that differed from the CPU's.
+    pub audit_mismatches: u64,
 }
 
 /// A snapshot of the node's status.
@@ -370,8 +376,15 @@ impl NodeHandle {
             .map(|b| {
                 let id = b.info.id();
                 let calls = Op::ALL.iter().map(|op| metrics.calls_of(&id, *op)).sum();
+                let (audits, audit_mismatches) = Op::ALL
+                    .iter()
+                    .map(|op| metrics.audits_of(&id, *op))
+                    .fold((0, 0), |(a, m), (da, dm)| (a + da, m + dm));
                 BackendLoad {
                     signature_calls: metrics.calls_of(&id, Op::Ed25519Verify),
+                    signatures: metrics.items_of(&id, Op::Ed25519Verify),
+                    audits,
+                    audit_mismatches,
                     calls,
                     kind: b.info.kind.to_string(),
                     emulated: b.info.emulated,
