@@ -214,16 +214,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = LIVE.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);
     let started = std::time::Instant::now();
-    let proof = tracing::info_span!("whole_prove").in_scope(|| -> Result<_, Box<dyn std::error::Error>> {
-        let pk = tracing::info_span!("read_key").in_scope(|| {
-            ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(&key_bytes[..])
-        })?;
-        let vk = pk.vk.clone();
-        let key = tracing::info_span!("prepare_key").in_scope(|| prover.prepare(pk))?;
-        let proof =
-            prover.prove_with_randomness(&key, circuit, Fr::from(3u64), Fr::from(5u64))?;
-        Ok((proof, vk))
-    })?;
+    let proof = tracing::info_span!("whole_prove").in_scope(
+        || -> Result<_, Box<dyn std::error::Error>> {
+            let pk = tracing::info_span!("read_key").in_scope(|| {
+                ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(&key_bytes[..])
+            })?;
+            let vk = pk.vk.clone();
+            let key = tracing::info_span!("prepare_key").in_scope(|| prover.prepare(pk))?;
+            let proof =
+                prover.prove_with_randomness(&key, circuit, Fr::from(3u64), Fr::from(5u64))?;
+            Ok((proof, vk))
+        },
+    )?;
     let elapsed = started.elapsed();
     let peak = PEAK.load(Ordering::Relaxed) - base;
     let (proof, vk) = proof;

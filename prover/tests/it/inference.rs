@@ -525,14 +525,24 @@ fn prover_matrices_of_the_hashed_circuit_are_arkworks_matrices() {
     });
     circuit.clone().generate_constraints(cs.clone()).unwrap();
     cs.finalize();
-    let arkworks = cs.to_matrices().unwrap().remove(R1CS_PREDICATE_LABEL).unwrap();
+    let arkworks = cs
+        .to_matrices()
+        .unwrap()
+        .remove(R1CS_PREDICATE_LABEL)
+        .unwrap();
 
     let ours = SynthesizedCircuit::synthesize(circuit).unwrap();
     assert_eq!(ours.num_constraints(), cs.num_constraints());
-    for (name, (ours, theirs)) in ["A", "B", "C"].iter().zip(ours.matrices().iter().zip(&arkworks)) {
+    for (name, (ours, theirs)) in ["A", "B", "C"]
+        .iter()
+        .zip(ours.matrices().iter().zip(&arkworks))
+    {
         assert_eq!(ours.len(), theirs.len(), "rows of {name}");
         if let Some(row) = (0..ours.len()).find(|&i| ours[i] != theirs[i]) {
-            panic!("matrix {name}, row {row}: {:?} against arkworks' {:?}", ours[row], theirs[row]);
+            panic!(
+                "matrix {name}, row {row}: {:?} against arkworks' {:?}",
+                ours[row], theirs[row]
+            );
         }
     }
 }

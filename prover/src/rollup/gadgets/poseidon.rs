@@ -96,7 +96,11 @@ impl Linear {
             lc.0.push((self.constant, Variable::One));
         }
         let variable = cs.new_lc(|| lc)?;
-        Ok(FpVar::Var(AllocatedFp::new(self.value, variable, cs.clone())))
+        Ok(FpVar::Var(AllocatedFp::new(
+            self.value,
+            variable,
+            cs.clone(),
+        )))
     }
 }
 
@@ -117,7 +121,10 @@ pub fn poseidon_hash(inputs: &[FpVar<Fr>]) -> Result<FpVar<Fr>, SynthesisError> 
     let cs = inputs.cs();
     if cs.is_none() {
         // Every input is a constant: so is the hash.
-        let values = inputs.iter().map(|i| i.value()).collect::<Result<Vec<_>, _>>()?;
+        let values = inputs
+            .iter()
+            .map(|i| i.value())
+            .collect::<Result<Vec<_>, _>>()?;
         return Ok(FpVar::Constant(crate::rollup::poseidon::hash(&values)));
     }
     let mut state: Vec<Linear> = std::iter::once(Linear::constant(Fr::zero()))
