@@ -28,21 +28,32 @@ use crate::rollup::poseidon::parameters;
 /// with `FpVar` arithmetic instead, every `m·x` and every sum would be a linear combination of
 /// linear combinations, and arkworks, which inlines each of them into its users when the
 /// constraint system is finalized, would store every partial round's state many times over.
+///
+/// When the constraint system keeps no linear combination (a prover synthesizing the assignment
+/// alone), the terms are not tracked: only the value, and whether the form is a constant.
 #[derive(Clone)]
 struct Linear {
+    /// The terms, when tracked.
     terms: Vec<(Fr, Variable)>,
     constant: Fr,
+    /// Whether the form depends on a variable (a constant form's S-box costs nothing).
+    variable: bool,
     /// The form's value, when the assignment is known.
     value: Option<Fr>,
 }
 
 impl Linear {
-    fn of(var: &FpVar<Fr>) -> Self {
+    fn of(var: &FpVar<Fr>, track: bool) -> Self {
         match var {
             FpVar::Constant(c) => Self::constant(*c),
             FpVar::Var(v) => Self {
-                terms: vec![(Fr::one(), v.variable)],
+                terms: if track {
+                    vec![(Fr::one(), v.variable)]
+                } else {
+                    Vec::new()
+                },
                 constant: Fr::zero(),
+                variable: true,
                 value: v.value().ok(),
             },
         }
@@ -52,25 +63,28 @@ impl Linear {
         Self {
             terms: Vec::new(),
             constant: c,
+            variable: false,
             value: Some(c),
         }
     }
 
-    /// `Σ coefficients[j]·forms[j]`, like terms merged.
-    fn combine(forms: &[Linear], coefficients: &[Fr]) -> Self {
-        let mut terms = LinearCombination(
-            forms
+    /// `Σ coefficients[j]·forms[j]`, like terms merged (when tracked).
+    fn combine(forms: &[Linear], coefficients: &[Fr], track: bool) -> Self {
+        let mut terms = LinearCombination(Vec::new());
+        if track {
+            terms.0 = forms
                 .iter()
                 .zip(coefficients)
                 .flat_map(|(form, &m)| form.terms.iter().map(move |&(c, v)| (m * c, v)))
-                .collect(),
-        );
-        terms.compactify();
-        terms.0.retain(|(c, _)| !c.is_zero());
+                .collect();
+            terms.compactify();
+            terms.0.retain(|(c, _)| !c.is_zero());
+        }
         let weighted = || forms.iter().zip(coefficients);
         Self {
             terms: terms.0,
             constant: weighted().map(|(form, m)| *m * form.constant).sum(),
+            variable: forms.iter().any(|form| form.variable),
             value: weighted()
                 .map(|(form, m)| form.value.map(|v| *m * v))
                 .sum::<Option<Fr>>(),
@@ -84,18 +98,22 @@ impl Linear {
 
     /// The form as a circuit value: a constant, a variable, or one new linear combination.
     fn to_fp(&self, cs: &ConstraintSystemRef<Fr>) -> Result<FpVar<Fr>, SynthesisError> {
-        match self.terms.as_slice() {
-            [] => return Ok(FpVar::Constant(self.constant)),
-            [(c, v)] if c.is_one() && self.constant.is_zero() => {
+        if !self.variable {
+            return Ok(FpVar::Constant(self.constant));
+        }
+        if let [(c, v)] = self.terms.as_slice() {
+            if c.is_one() && self.constant.is_zero() {
                 return Ok(FpVar::Var(AllocatedFp::new(self.value, *v, cs.clone())));
             }
-            _ => {}
         }
-        let mut lc = LinearCombination(self.terms.clone());
-        if !self.constant.is_zero() {
-            lc.0.push((self.constant, Variable::One));
-        }
-        let variable = cs.new_lc(|| lc)?;
+        // Untracked terms only when the constraint system does not store this combination.
+        let variable = cs.new_lc(|| {
+            let mut lc = LinearCombination(self.terms.clone());
+            if !self.constant.is_zero() {
+                lc.0.push((self.constant, Variable::One));
+            }
+            lc
+        })?;
         Ok(FpVar::Var(AllocatedFp::new(
             self.value,
             variable,
@@ -127,8 +145,13 @@ pub fn poseidon_hash(inputs: &[FpVar<Fr>]) -> Result<FpVar<Fr>, SynthesisError> 
             .collect::<Result<Vec<_>, _>>()?;
         return Ok(FpVar::Constant(crate::rollup::poseidon::hash(&values)));
     }
+    // Whether the constraint system stores linear combinations (setup, or a prover building
+    // the matrices or the combinations' assignments): only then are the terms needed.
+    let track = cs.borrow().is_some_and(|inner| {
+        inner.should_construct_matrices() || inner.should_generate_lc_assignments()
+    });
     let mut state: Vec<Linear> = std::iter::once(Linear::constant(Fr::zero()))
-        .chain(inputs.iter().map(Linear::of))
+        .chain(inputs.iter().map(|input| Linear::of(input, track)))
         .collect();
     let half_full = params.full_rounds / 2;
     let rounds = params.full_rounds + params.partial_rounds;
@@ -139,12 +162,12 @@ pub fn poseidon_hash(inputs: &[FpVar<Fr>]) -> Result<FpVar<Fr>, SynthesisError> 
         let full = round < half_full || round >= half_full + params.partial_rounds;
         let sboxes = if full { width } else { 1 };
         for element in &mut state[..sboxes] {
-            *element = Linear::of(&sbox(&element.to_fp(&cs)?)?);
+            *element = Linear::of(&sbox(&element.to_fp(&cs)?)?, track);
         }
         // The last round only needs the first row of the MDS product: the output.
         let rows = if round + 1 == rounds { 1 } else { width };
         state = (0..rows)
-            .map(|row| Linear::combine(&state, &params.mds[row]))
+            .map(|row| Linear::combine(&state, &params.mds[row], track))
             .collect();
     }
     state[0].to_fp(&cs)
