@@ -101,10 +101,11 @@ impl Linear {
         if !self.variable {
             return Ok(FpVar::Constant(self.constant));
         }
-        if let [(c, v)] = self.terms.as_slice() {
-            if c.is_one() && self.constant.is_zero() {
-                return Ok(FpVar::Var(AllocatedFp::new(self.value, *v, cs.clone())));
-            }
+        if let [(c, v)] = self.terms.as_slice()
+            && c.is_one()
+            && self.constant.is_zero()
+        {
+            return Ok(FpVar::Var(AllocatedFp::new(self.value, *v, cs.clone())));
         }
         // Untracked terms only when the constraint system does not store this combination.
         let variable = cs.new_lc(|| {
