@@ -9,6 +9,7 @@ use ark_relations::gr1cs::{
     R1CS_PREDICATE_LABEL, SynthesisError, SynthesisMode,
 };
 
+use super::matrices::R1csMatrices;
 use crate::{ProverError, Result};
 
 /// An R1CS instance with its satisfying (or not) assignment, ready for the witness map.
@@ -19,7 +20,7 @@ use crate::{ProverError, Result};
 #[derive(Debug, Clone)]
 pub struct SynthesizedCircuit {
     /// `A`, `B`, `C`, shared with the [`PreparedKey`](super::PreparedKey) that reuses them.
-    matrices: Arc<[Matrix<Fr>; 3]>,
+    matrices: Arc<R1csMatrices>,
     num_instance_variables: usize,
     assignment: Vec<Fr>,
 }
@@ -27,11 +28,13 @@ pub struct SynthesizedCircuit {
 impl SynthesizedCircuit {
     /// Synthesizes `circuit` as ark-groth16's prover does: `OptimizationGoal::Constraints`,
     /// `SynthesisMode::Prove { construct_matrices: true, generate_lc_assignments: false }`, then
-    /// `finalize` (which inlines the linear combinations). Satisfaction is checked later, by the
-    /// witness map, which evaluates every constraint anyway.
+    /// `finalize` (which inlines the linear combinations). The matrices are then read from the
+    /// constraint system row by row into a compact form (see `matrices`), and the constraint
+    /// system is dropped. Satisfaction is checked later, by the witness map, which evaluates
+    /// every constraint anyway.
     pub fn synthesize<C: ConstraintSynthesizer<Fr>>(circuit: C) -> Result<Self> {
         let cs = prove_mode(circuit, true)?;
-        cs.finalize();
+        tracing::debug_span!("inline_lcs").in_scope(|| cs.finalize());
 
         if let Some((label, _)) = cs
             .get_all_predicates_num_constraints()
@@ -40,18 +43,13 @@ impl SynthesizedCircuit {
         {
             return Err(ProverError::UnsupportedPredicate(label));
         }
-        let mut matrices = cs
-            .to_matrices()?
-            .remove(R1CS_PREDICATE_LABEL)
-            .ok_or(SynthesisError::PredicateNotFound)?;
-        if matrices.len() != 3 {
-            return Err(SynthesisError::ArityMismatch.into());
-        }
-        let c = matrices.pop().unwrap_or_default();
-        let b = matrices.pop().unwrap_or_default();
-        let a = matrices.pop().unwrap_or_default();
         let (num_instance_variables, assignment) = full_assignment(&cs)?;
-        Self::from_matrices([a, b, c], num_instance_variables, assignment)
+        let matrices = tracing::debug_span!("matrices").in_scope(|| {
+            let inner = cs.borrow().ok_or(SynthesisError::MissingCS)?;
+            R1csMatrices::from_constraint_system(&inner, assignment.len())
+        })?;
+        drop(cs);
+        Self::new(matrices, num_instance_variables, assignment)
     }
 
     /// Synthesizes `circuit` for its assignment only, reusing the matrices of `shape` (a
@@ -91,15 +89,15 @@ impl SynthesizedCircuit {
         num_instance_variables: usize,
         assignment: Vec<Fr>,
     ) -> Result<Self> {
-        let [a, b, c] = matrices;
-        if a.len() != b.len() || a.len() != c.len() {
-            return Err(ProverError::Malformed(format!(
-                "R1CS matrices have {}, {} and {} rows",
-                a.len(),
-                b.len(),
-                c.len()
-            )));
-        }
+        let matrices = R1csMatrices::from_arkworks(&matrices, assignment.len())?;
+        Self::new(matrices, num_instance_variables, assignment)
+    }
+
+    fn new(
+        matrices: R1csMatrices,
+        num_instance_variables: usize,
+        assignment: Vec<Fr>,
+    ) -> Result<Self> {
         if num_instance_variables == 0 || num_instance_variables > assignment.len() {
             return Err(ProverError::Malformed(format!(
                 "{num_instance_variables} instance variables in an assignment of {}",
@@ -111,22 +109,8 @@ impl SynthesizedCircuit {
                 "the first variable of the assignment must be the constant one".to_owned(),
             ));
         }
-        for (name, matrix) in [("A", &a), ("B", &b), ("C", &c)] {
-            let out_of_range = matrix.iter().enumerate().find_map(|(row, terms)| {
-                terms
-                    .iter()
-                    .find(|(_, column)| *column >= assignment.len())
-                    .map(|(_, column)| (row, *column))
-            });
-            if let Some((row, column)) = out_of_range {
-                return Err(ProverError::Malformed(format!(
-                    "matrix {name}, row {row}: column {column} is outside the assignment of {}",
-                    assignment.len()
-                )));
-            }
-        }
         Ok(Self {
-            matrices: Arc::new([a, b, c]),
+            matrices: Arc::new(matrices),
             num_instance_variables,
             assignment,
         })
@@ -143,7 +127,7 @@ impl SynthesizedCircuit {
 
     /// Number of R1CS constraints.
     pub fn num_constraints(&self) -> usize {
-        self.matrices[0].len()
+        self.matrices.num_constraints()
     }
 
     /// Number of instance variables, the constant one included.
@@ -171,10 +155,15 @@ impl SynthesizedCircuit {
         &self.assignment[self.num_instance_variables..]
     }
 
-    /// The matrices `A`, `B`, `C`.
-    pub fn matrices(&self) -> [&Matrix<Fr>; 3] {
-        let [a, b, c] = &*self.matrices;
-        [a, b, c]
+    /// The matrices `A`, `B`, `C` in arkworks' form (built on each call: the circuit keeps
+    /// them in a compact form of its own).
+    pub fn matrices(&self) -> [Matrix<Fr>; 3] {
+        self.matrices.to_arkworks()
+    }
+
+    /// The matrices as the witness map reads them.
+    pub(super) fn compact_matrices(&self) -> &R1csMatrices {
+        &self.matrices
     }
 }
 
@@ -190,7 +179,8 @@ fn prove_mode<C: ConstraintSynthesizer<Fr>>(
         construct_matrices,
         generate_lc_assignments: false,
     });
-    circuit.generate_constraints(cs.clone())?;
+    tracing::debug_span!("generate_constraints")
+        .in_scope(|| circuit.generate_constraints(cs.clone()))?;
     Ok(cs)
 }
 
@@ -206,7 +196,7 @@ fn full_assignment(cs: &ConstraintSystemRef<Fr>) -> Result<(usize, Vec<Fr>)> {
 /// variables. A [`PreparedKey`](super::PreparedKey) keeps the first one it proves.
 #[derive(Debug, Clone)]
 pub(super) struct CircuitShape {
-    matrices: Arc<[Matrix<Fr>; 3]>,
+    matrices: Arc<R1csMatrices>,
     num_instance_variables: usize,
     num_variables: usize,
 }

@@ -113,14 +113,17 @@ impl PreparedKey {
             )));
         }
 
+        // Each query is copied into its resident form then freed at once, so that at most one
+        // vector is held twice.
         let tail_g1 = |query: Vec<G1Affine>| -> Arc<[G1Affine]> { Arc::from(&query[1..]) };
+        let tail_g2 = |query: Vec<G2Affine>| -> Arc<[G2Affine]> { Arc::from(&query[1..]) };
         Ok(Self {
             a_query_one: a_query[0],
             b_g1_query_one: b_g1_query[0],
             b_g2_query_one: b_g2_query[0],
             a_query: accel.resident_g1(tail_g1(a_query))?,
             b_g1_query: accel.resident_g1(tail_g1(b_g1_query))?,
-            b_g2_query: accel.resident_g2(Arc::<[G2Affine]>::from(&b_g2_query[1..]))?,
+            b_g2_query: accel.resident_g2(tail_g2(b_g2_query))?,
             l_query: accel.resident_g1(l_query)?,
             h_query: accel.resident_g1(h_query)?,
             vk,

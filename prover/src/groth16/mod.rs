@@ -15,7 +15,10 @@
 //! 2. **Synthesis** ([`SynthesizedCircuit::synthesize`]): the circuit is synthesized as arkworks'
 //!    prover does (`OptimizationGoal::Constraints`, prove mode with matrices, linear combinations
 //!    inlined), giving the R1CS matrices `A`, `B`, `C` and the full assignment
-//!    `z = (1, public inputs, witness)`. The key keeps the matrices of the first circuit it
+//!    `z = (1, public inputs, witness)`. The matrices are read row by row from the finalized
+//!    constraint system into compressed rows with interned coefficients (8 bytes a term, against
+//!    40 and a heap block per row for arkworks' `Matrix`), and the constraint system is dropped
+//!    before the witness map. The key keeps the matrices of the first circuit it
 //!    proves; every later proof with that key synthesizes the assignment alone (no constraint is
 //!    stored or inlined), which takes a fraction of the time and memory. The matrices of a
 //!    Groth16 key's circuit never change — the key encodes them — and the witness map checks
@@ -42,6 +45,7 @@
 
 mod circuit;
 mod key;
+mod matrices;
 mod metrics;
 mod prove;
 mod witness_map;

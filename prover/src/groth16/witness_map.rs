@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use ark_bn254::Fr;
 use ark_ff::{FftField, Field, One, Zero};
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
-use ark_relations::gr1cs::{Matrix, SynthesisError};
+use ark_relations::gr1cs::SynthesisError;
 use ramjet_accel::{Accelerator, NttDirection};
 use rayon::prelude::*;
 
@@ -52,14 +52,14 @@ pub(super) fn quotient(
     let constraints = circuit.num_constraints();
     let instance = circuit.num_instance_variables();
     let z = circuit.assignment();
-    let [a_matrix, b_matrix, c_matrix] = circuit.matrices();
+    let matrices = circuit.compact_matrices();
 
     let mut a = vec![Fr::zero(); domain_size];
     let mut b = vec![Fr::zero(); domain_size];
     let mut c = vec![Fr::zero(); domain_size];
-    evaluate_rows(a_matrix, z, &mut a[..constraints]);
-    evaluate_rows(b_matrix, z, &mut b[..constraints]);
-    evaluate_rows(c_matrix, z, &mut c[..constraints]);
+    matrices.evaluate(0, z, &mut a[..constraints]);
+    matrices.evaluate(1, z, &mut b[..constraints]);
+    matrices.evaluate(2, z, &mut c[..constraints]);
     if let Some(index) = (0..constraints)
         .into_par_iter()
         .position_first(|i| a[i] * b[i] != c[i])
@@ -98,24 +98,4 @@ pub(super) fn quotient(
         coefficients: a,
         ntt: ntt_time,
     })
-}
-
-/// `out[i] = ⟨matrix[i], z⟩` for every row.
-fn evaluate_rows(matrix: &Matrix<Fr>, z: &[Fr], out: &mut [Fr]) {
-    out.par_iter_mut()
-        .zip(matrix.par_iter())
-        .with_min_len(256)
-        .for_each(|(out, row)| {
-            *out = row
-                .iter()
-                .map(|(coefficient, column)| {
-                    let value = z[*column];
-                    if coefficient.is_one() {
-                        value
-                    } else {
-                        value * coefficient
-                    }
-                })
-                .sum();
-        });
 }

@@ -236,11 +236,12 @@ pub(super) fn synthesize_forward(
                 .chunks(*inputs)
                 .zip(&witness.bias)
                 .map(|(row, bias)| {
-                    // Weights are variables: one constraint per product.
-                    let mut acc = bias.clone();
-                    for (w, v) in row.iter().zip(&x) {
-                        acc += w * &v.value;
-                    }
+                    // Weights are variables: one constraint per product. The products are
+                    // summed as one linear combination: a chain of partial sums would cost
+                    // `inputs²/2` terms once arkworks inlines it.
+                    let products: Vec<FpVar<Fr>> =
+                        row.iter().zip(&x).map(|(w, v)| w * &v.value).collect();
+                    let acc = products.iter().sum::<FpVar<Fr>>() + bias;
                     rescale(cs, &acc, b, s)
                 })
                 .collect::<Result<_, _>>()?,

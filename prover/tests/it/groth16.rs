@@ -303,7 +303,7 @@ fn prove_synthesized_reuses_one_synthesis() {
 #[test]
 fn synthesized_circuit_from_matrices_checks_its_shape() {
     let synthesized = SynthesizedCircuit::synthesize(mimc()).unwrap();
-    let [a, b, c] = synthesized.matrices().map(Clone::clone);
+    let [a, b, c] = synthesized.matrices();
     let z = synthesized.assignment().to_vec();
     let instance = synthesized.num_instance_variables();
 
@@ -311,6 +311,7 @@ fn synthesized_circuit_from_matrices_checks_its_shape() {
         SynthesizedCircuit::from_matrices([a.clone(), b.clone(), c.clone()], instance, z.clone())
             .unwrap();
     assert_eq!(rebuilt.assignment(), synthesized.assignment());
+    assert_eq!(rebuilt.matrices(), [a.clone(), b.clone(), c.clone()]);
 
     let mut short_c = c.clone();
     short_c.pop();

@@ -499,6 +499,54 @@ fn hashed_weights_commitment_binds_the_model_and_one_key_serves_the_architecture
     );
 }
 
+/// The prover reads the R1CS matrices row by row from the finalized constraint system into a
+/// compact form of its own; on the hashed circuit (bit packing, Poseidon, witness products:
+/// linear combinations of linear combinations) they must be arkworks' own, row for row.
+#[test]
+fn prover_matrices_of_the_hashed_circuit_are_arkworks_matrices() {
+    use ark_relations::gr1cs::{
+        ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, R1CS_PREDICATE_LABEL,
+        SynthesisMode,
+    };
+    use ramjet_prover::groth16::SynthesizedCircuit;
+    use ramjet_prover::inference::hashed::{HashedInferenceCircuit, WeightWidths};
+
+    let loaded = LoadedModel::from_onnx(&demo_onnx(), QuantParams::default()).unwrap();
+    let model = Arc::clone(&loaded.quantised);
+    let widths = WeightWidths::fitting(&model);
+    let input = model.quantise_input(&demo_test_set().features[0]).unwrap();
+    let circuit = HashedInferenceCircuit::new(Arc::clone(&model), widths, input).unwrap();
+
+    let cs = ConstraintSystem::<ark_bn254::Fr>::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(SynthesisMode::Prove {
+        construct_matrices: true,
+        generate_lc_assignments: false,
+    });
+    circuit.clone().generate_constraints(cs.clone()).unwrap();
+    cs.finalize();
+    let arkworks = cs
+        .to_matrices()
+        .unwrap()
+        .remove(R1CS_PREDICATE_LABEL)
+        .unwrap();
+
+    let ours = SynthesizedCircuit::synthesize(circuit).unwrap();
+    assert_eq!(ours.num_constraints(), cs.num_constraints());
+    for (name, (ours, theirs)) in ["A", "B", "C"]
+        .iter()
+        .zip(ours.matrices().iter().zip(&arkworks))
+    {
+        assert_eq!(ours.len(), theirs.len(), "rows of {name}");
+        if let Some(row) = (0..ours.len()).find(|&i| ours[i] != theirs[i]) {
+            panic!(
+                "matrix {name}, row {row}: {:?} against arkworks' {:?}",
+                ours[row], theirs[row]
+            );
+        }
+    }
+}
+
 #[test]
 fn random_mlp_onnx_is_a_seeded_gemm_relu_chain_that_loads() {
     use ramjet_prover::inference::demo::{random_input, random_mlp, random_mlp_onnx};

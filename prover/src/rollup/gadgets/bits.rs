@@ -7,8 +7,8 @@ use ark_r1cs_std::alloc::AllocVar;
 use ark_r1cs_std::boolean::Boolean;
 use ark_r1cs_std::eq::EqGadget;
 use ark_r1cs_std::fields::FieldVar;
-use ark_r1cs_std::fields::fp::FpVar;
-use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
+use ark_r1cs_std::fields::fp::{AllocatedFp, FpVar};
+use ark_relations::gr1cs::{ConstraintSystemRef, LinearCombination, SynthesisError, Variable};
 
 /// Allocates `n` witness bits, little-endian, bit `i` given by `bit(i)` when a value is known.
 /// `n` constraints (booleanity).
@@ -27,14 +27,44 @@ pub fn alloc_bits_le(
 }
 
 /// `Σ bits[i]·2^i` as a linear combination (no constraint; wraps modulo p past 253 bits).
+///
+/// The sum is one linear combination of the bits, not a chain of partial sums: arkworks inlines
+/// every linear combination into the ones that use it, so a chain of `n` partial sums would cost
+/// `n²/2` terms when the constraint system is finalized.
 pub fn le_bits_to_fp(bits: &[Boolean<Fr>]) -> FpVar<Fr> {
     let mut power = Fr::one();
-    let mut sum = FpVar::Constant(Fr::zero());
+    let mut constant = Fr::zero();
+    let mut terms = Vec::with_capacity(bits.len() + 1);
+    let mut value = Some(Fr::zero());
+    let mut cs = ConstraintSystemRef::None;
     for bit in bits {
-        sum += FpVar::from(bit.clone()) * power;
+        match bit {
+            Boolean::Constant(set) => {
+                if *set {
+                    constant += power;
+                }
+            }
+            Boolean::Var(allocated) => {
+                terms.push((power, allocated.variable()));
+                value = value
+                    .zip(allocated.value().ok())
+                    .map(|(sum, set)| if set { sum + power } else { sum });
+                cs = cs.or(bit.cs());
+            }
+        }
         power.double_in_place();
     }
-    sum
+    if terms.is_empty() {
+        return FpVar::Constant(constant);
+    }
+    if !constant.is_zero() {
+        terms.push((constant, Variable::One));
+    }
+    let value = value.map(|sum| sum + constant);
+    let variable = cs
+        .new_lc(|| LinearCombination(terms))
+        .expect("a bit variable belongs to a constraint system");
+    FpVar::Var(AllocatedFp::new(value, variable, cs))
 }
 
 /// Allocates an `n`-bit unsigned integer (`n < 254`): its bits (little-endian) and its value as a
