@@ -150,7 +150,10 @@ fn a_devnet_forced_to_wgpu_verifies_its_signatures_on_the_device_and_agrees() {
             .filter(|(backend, _)| backend.starts_with("cpu"))
             .filter_map(|(_, calls)| calls.as_u64())
             .sum();
-        assert!(on_device > 0 && on_cpu == on_device, "{id}: {signatures:?}\n{text}");
+        assert!(
+            on_device > 0 && on_cpu == on_device,
+            "{id}: {signatures:?}\n{text}"
+        );
         assert!(node["audits"].as_u64().unwrap() > 0, "{text}");
         assert_eq!(node["audit_mismatches"], 0, "{text}");
     }

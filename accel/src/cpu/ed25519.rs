@@ -24,6 +24,11 @@ const SINGLE_CHECK_BELOW: usize = 4;
 /// Items per batch equation: large enough for Pippenger to pay off, small enough to spread over
 /// cores and to keep bisection cheap.
 const CHUNK: usize = 1024;
+/// A batch is not cut into chunks smaller than this to spread it over cores: one batch equation
+/// over a few items costs about half their single checks, and a node's batches are often that
+/// small (5 ms of transactions), so a batch of 6 split over two cores in chunks of 3 would be
+/// checked one signature at a time.
+const MIN_PARALLEL_CHUNK: usize = 64;
 
 /// An item whose encodings were decoded: ready for the batch equation.
 struct Decoded {
@@ -41,7 +46,9 @@ pub(crate) fn verify(batch: &SigBatch) -> Verdicts {
     if n == 0 {
         return Verdicts(verdicts);
     }
-    let chunk = CHUNK.min(n.div_ceil(rayon::current_num_threads())).max(1);
+    let chunk = CHUNK
+        .min(n.div_ceil(rayon::current_num_threads()))
+        .max(MIN_PARALLEL_CHUNK.min(n));
     let valid: Vec<Vec<usize>> = (0..n)
         .into_par_iter()
         .chunks(chunk)
