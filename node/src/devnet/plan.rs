@@ -26,6 +26,8 @@ pub const DEVNET_CHAIN_ID: u32 = 4242;
 pub const DEVNET_CHAIN: &str = "devnet";
 /// Proof-of-work bits of the nodes' ids (instant to mine).
 const NODE_POW_BITS: u8 = 8;
+/// The nodes' quiet period with `--backend wgpu` (see [`config_toml`]'s comment).
+pub const WGPU_QUIET_PERIOD_MS: u64 = 3_000;
 /// How many seconds of load the genesis funds before the first transfers are final and their
 /// outputs spendable again.
 pub const FUNDED_SECONDS: u64 = 5;
@@ -394,12 +396,14 @@ pub fn config_toml(
     config.accel.backend = backend.map(str::to_owned);
     // A forced wgpu adapter may be lavapipe: the run asked for it by name.
     config.accel.allow_emulated = params.backend == BackendChoice::Wgpu;
-    // ... and it is a check of the kernels: every device answer is recomputed on the CPU.
-    config.accel.audit = if params.backend == BackendChoice::Wgpu {
-        1
-    } else {
-        0
-    };
+    // ... and it is a check of the kernels: every device answer is recomputed on the CPU. The
+    // quiet period must exceed two hops, each including the receiver's signature verification
+    // (`docs/consensus.md`): on lavapipe a batch takes up to a second with its audit, far over
+    // the default 400 ms, and the nodes would then accept both sides of a double spend.
+    if params.backend == BackendChoice::Wgpu {
+        config.accel.audit = 1;
+        config.protocol.ledger.quiet_period_ms = WGPU_QUIET_PERIOD_MS;
+    }
     config.accel.single_signature = params.single_signature;
     let mut text = format!(
         "# Node {} of the devnet written by `ramjet devnet` (rewritten on every run).\n\n",
@@ -522,6 +526,27 @@ mod tests {
         };
         let plan = Plan::create(&params).unwrap();
         assert_eq!(plan.nodes.len(), 3);
+        // Forced to a wgpu adapter (maybe lavapipe): allowed, audited, and a quiet period long
+        // enough for a slow device's verification on each hop.
+        let wgpu = PlanParams {
+            backend: BackendChoice::Wgpu,
+            ..params.clone()
+        };
+        let text = config_toml(
+            &plan.nodes[0],
+            &plan.nodes,
+            &plan.genesis_path,
+            &wgpu,
+            Some("wgpu:test"),
+        );
+        let value: toml::Value = toml::from_str(&text).unwrap();
+        assert_eq!(value["accel"]["backend"].as_str(), Some("wgpu:test"));
+        assert_eq!(value["accel"]["audit"].as_integer(), Some(1));
+        assert_eq!(value["accel"]["allow_emulated"].as_bool(), Some(true));
+        assert_eq!(
+            value["protocol"]["ledger"]["quiet_period_ms"].as_integer(),
+            Some(WGPU_QUIET_PERIOD_MS as i64)
+        );
         let mut ports: Vec<u16> = plan
             .nodes
             .iter()
@@ -548,6 +573,12 @@ mod tests {
                 Some(i64::from(DEVNET_CHAIN_ID))
             );
             assert_eq!(value["accel"]["backend"].as_str(), Some("cpu"));
+            assert_eq!(value["accel"]["audit"].as_integer(), Some(0));
+            assert_eq!(value["accel"]["allow_emulated"].as_bool(), Some(false));
+            assert_eq!(
+                value["protocol"]["ledger"]["quiet_period_ms"].as_integer(),
+                Some(400)
+            );
             assert_eq!(
                 value["api"]["listen"].as_str().unwrap(),
                 format!("127.0.0.1:{}", node.api_port)
