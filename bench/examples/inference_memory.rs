@@ -10,7 +10,6 @@
 //! `$TMPDIR/ramjet-inference-memory-<binding>.pk`); its bytes are read before the measure starts,
 //! as `ramjet-bench` does.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -22,6 +21,7 @@ use ark_groth16::{Groth16, ProvingKey};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::SNARK;
 use ramjet_accel::Accelerator;
+use ramjet_bench::memory::{self, CountingAllocator};
 use ramjet_prover::groth16::Prover;
 use ramjet_prover::inference::hashed::{HashedInferenceCircuit, WeightWidths};
 use ramjet_prover::inference::{InferenceCircuit, LoadedModel, QuantParams, demo};
@@ -31,49 +31,8 @@ use tracing::span;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-struct Counting;
-
-// SAFETY: every call is forwarded to `System` unchanged; the counters are only arithmetic.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which `System` shares.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            grew(layout.size());
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `System` with `layout`.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: as for `dealloc` and `alloc`.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            if new_size >= layout.size() {
-                grew(new_size - layout.size());
-            } else {
-                LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
-            }
-        }
-        new
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-fn grew(bytes: usize) {
-    let live = LIVE.fetch_add(bytes, Ordering::Relaxed) + bytes;
-    PEAK.fetch_max(live, Ordering::Relaxed);
-}
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 fn mib(bytes: usize) -> f64 {
     bytes as f64 / (1 << 20) as f64
@@ -103,8 +62,7 @@ impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<
     }
 
     fn on_enter(&self, id: &span::Id, _: Context<'_, S>) {
-        let live = LIVE.load(Ordering::Relaxed);
-        let outer_peak = PEAK.swap(live, Ordering::Relaxed);
+        let (live, outer_peak) = memory::begin_nested();
         self.depth.fetch_add(1, Ordering::Relaxed);
         if let Some(entry) = self.open.lock().expect("not poisoned").get_mut(id) {
             entry.1 = live;
@@ -113,10 +71,9 @@ impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<
     }
 
     fn on_exit(&self, id: &span::Id, _: Context<'_, S>) {
-        let live = LIVE.load(Ordering::Relaxed);
-        let peak = PEAK.load(Ordering::Relaxed);
         let depth = self.depth.fetch_sub(1, Ordering::Relaxed);
         if let Some((label, entry, outer_peak)) = self.open.lock().expect("not poisoned").get(id) {
+            let (live, peak) = memory::end_nested(*outer_peak);
             println!(
                 "{:indent$}{label}: live {:.1} -> {:.1} MiB, peak {:.1} MiB",
                 "",
@@ -125,7 +82,6 @@ impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<
                 mib(peak),
                 indent = 2 * (depth - 1)
             );
-            PEAK.fetch_max((*outer_peak).max(peak), Ordering::Relaxed);
         }
     }
 }
@@ -211,8 +167,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing::subscriber::set_global_default(subscriber)?;
 
     let prover = Prover::new(Arc::new(Accelerator::cpu_only()));
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let (base, _) = memory::begin_nested();
     let started = std::time::Instant::now();
     let proof = tracing::info_span!("whole_prove").in_scope(
         || -> Result<_, Box<dyn std::error::Error>> {
@@ -227,7 +182,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
     )?;
     let elapsed = started.elapsed();
-    let peak = PEAK.load(Ordering::Relaxed) - base;
+    let (_, peak) = memory::end_nested(0);
+    let peak = peak - base;
     let (proof, vk, key, again) = proof;
     // A later proof with the same key: the assignment alone is synthesized.
     let (_, timings) = prover.prove_timed(&key, again, Fr::from(3u64), Fr::from(5u64))?;

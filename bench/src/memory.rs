@@ -75,6 +75,22 @@ pub fn peak_during<T>(work: impl FnOnce() -> T) -> (T, Option<u64>) {
     (out, installed.then_some(peak as u64))
 }
 
+/// Starts a nested measurement (a phase inside a larger piece of work): the peak restarts from
+/// the bytes live now. Returns those bytes and the outer peak, to hand to [`end_nested`].
+pub fn begin_nested() -> (usize, usize) {
+    let live = LIVE.load(Ordering::Relaxed);
+    (live, PEAK.swap(live, Ordering::Relaxed))
+}
+
+/// Ends a nested measurement begun by [`begin_nested`] (given its outer peak): returns the bytes
+/// live now and the peak reached inside, and keeps the outer peak at least as high.
+pub fn end_nested(outer_peak: usize) -> (usize, usize) {
+    let live = LIVE.load(Ordering::Relaxed);
+    let peak = PEAK.load(Ordering::Relaxed);
+    PEAK.fetch_max(outer_peak.max(peak), Ordering::Relaxed);
+    (live, peak)
+}
+
 /// Heap bytes live now, or `None` when the counting allocator is not installed.
 pub fn live_bytes() -> Option<u64> {
     INSTALLED
