@@ -134,7 +134,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (Circuit::Hashed(c.clone()), Circuit::Hashed(c), public)
     } else {
         let c = InferenceCircuit::new(Arc::clone(&model), input)?;
-        let public = c.public_inputs().expect("assigned");
+        let public = c.public_inputs()?.expect("assigned");
         (Circuit::Fixed(c.clone()), Circuit::Fixed(c), public)
     };
 

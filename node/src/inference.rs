@@ -14,7 +14,10 @@
 //!   `public.json` (the public inputs: with the hashed binding the weights' commitment first,
 //!   then the quantised input values, then the output values, as
 //!   snarkjs writes public signals; negative values are `p − |v|`) and `output.json`
-//!   ([`InferenceOutput`], the same values readable, with the class).
+//!   ([`InferenceOutput`], the same values readable, with the class). A section made private
+//!   at setup (`--input-visibility hashed`, `--output-visibility hashed`: [`ModelInfo::visibility`])
+//!   is one public value, the Poseidon hash of its values, and the values go into
+//!   `private.json` ([`PrivateValues`]), which `verify --reveal` checks against the hash.
 //!
 //! With `--system halo2` ([`halo2`]) the key directory is `model.json` alone (with `k` and the
 //! verifying key's digest, the model commitment), keys are regenerated from the model, and
@@ -30,10 +33,12 @@ use ark_std::UniformRand;
 use ramjet_accel::Accelerator;
 use ramjet_prover::formats;
 use ramjet_prover::groth16::{Phase, Prover};
-use ramjet_prover::inference::circuit::{count_constraints, from_field};
+use ramjet_prover::inference::circuit::from_field;
 use ramjet_prover::inference::hashed::{HashedInferenceCircuit, WeightWidths, weights_commitment};
+use ramjet_prover::inference::io::values_hash;
 use ramjet_prover::inference::{
-    Accuracy, Dataset, InferenceCircuit, LoadedModel, QuantParams, accuracy, argmax,
+    Accuracy, Dataset, InferenceCircuit, IoVisibility, LoadedModel, QuantParams, Visibility,
+    accuracy, argmax,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -71,6 +76,18 @@ impl ProofSystem {
             _ => Ok(()),
         }
     }
+
+    /// Ok for the visibilities of input and output the system implements; a clear error for
+    /// the others.
+    pub fn check_visibility(self, visibility: IoVisibility) -> Result<()> {
+        if self == Self::Halo2 && visibility != IoVisibility::PUBLIC {
+            return Err(invalid(
+                "hashed input or output is not implemented for --system halo2; use \
+                 --input-visibility public --output-visibility public, or --system groth16",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// How the circuit binds the model (see `docs/inference.md`).
@@ -105,6 +122,10 @@ pub struct ModelInfo {
     pub outputs: usize,
     /// Groth16: R1CS constraints; halo2: rows used (of `2^k`).
     pub constraints: usize,
+    /// Whether the input and the output are public values or a Poseidon hash of them (both
+    /// public when absent, as in key directories written before hashing existed).
+    #[serde(default)]
+    pub visibility: IoVisibility,
     /// Hashed binding: the widths of the committed weights and biases.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub widths: Option<WeightWidths>,
@@ -118,10 +139,11 @@ pub struct ModelInfo {
 }
 
 impl ModelInfo {
-    /// Number of public values a proof has: the commitment (hashed binding), the inputs, the
-    /// outputs.
+    /// Number of public values a proof has: the commitment (hashed binding), the input
+    /// section, the output section (the values, or one hash each).
     pub fn public_values(&self) -> usize {
-        usize::from(self.binding == Binding::Hashed) + self.inputs + self.outputs
+        usize::from(self.binding == Binding::Hashed)
+            + self.visibility.public_len(self.inputs, self.outputs)
     }
 }
 
@@ -132,7 +154,8 @@ pub struct InputFile {
     pub input: Vec<f64>,
 }
 
-/// `output.json` of a proof directory: what was proved, readable.
+/// `output.json` of a proof directory: what was proved, readable. A hashed section appears as
+/// its hash only; its values are in `private.json` ([`PrivateValues`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InferenceOutput {
     /// The proved model's id (hex).
@@ -147,14 +170,105 @@ pub struct InferenceOutput {
     pub vk_digest: Option<String>,
     /// The quantisation parameters.
     pub quantisation: QuantParams,
-    /// The quantised input values (at `2^scale`).
+    /// Whether the input and output are public or hashed.
+    #[serde(default)]
+    pub visibility: IoVisibility,
+    /// The quantised input values (at `2^scale`); empty when the input is hashed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub input: Vec<i64>,
-    /// The output values (at `2^scale`).
+    /// Hashed input: the Poseidon hash of the quantised input values (decimal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_hash: Option<String>,
+    /// The output values (at `2^scale`); empty when the output is hashed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub output: Vec<i64>,
-    /// The output values as floats (`output / 2^scale`).
+    /// Hashed output: the Poseidon hash of the output values (decimal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_hash: Option<String>,
+    /// The output values as floats (`output / 2^scale`); empty when the output is hashed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub output_float: Vec<f64>,
-    /// The index of the largest output (the class, for a classifier).
+    /// The index of the largest output (the class, for a classifier); none when the output
+    /// is hashed.
     pub class: Option<usize>,
+}
+
+/// `private.json` of a proof directory, written when a section is hashed: the values behind
+/// the hashes. The prover keeps it and gives it to whom may see them; `ramjet infer verify
+/// --reveal FILE` checks it against the proof's hashes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivateValues {
+    /// The quantised input values, when the input is hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Vec<i64>>,
+    /// The output values, when the output is hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Vec<i64>>,
+}
+
+/// One section of a proof's public values (the input or the output), as a verifier knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Section {
+    /// The values (at `2^scale`): public, or revealed and checked against their hash.
+    Values(Vec<i64>),
+    /// Only the Poseidon hash of the values is public (decimal).
+    Hashed {
+        /// The hash.
+        hash: String,
+    },
+}
+
+impl Section {
+    /// The values, if known.
+    pub fn values(&self) -> Option<&[i64]> {
+        match self {
+            Self::Values(values) => Some(values),
+            Self::Hashed { .. } => None,
+        }
+    }
+
+    /// The index of the largest value (the class, for a classifier's output), if known.
+    pub fn class(&self) -> Option<usize> {
+        self.values().and_then(argmax)
+    }
+
+    /// The section with its values checked against `revealed`: a hashed section's hash must be
+    /// the values' hash, a public section's values must be them.
+    fn reveal(self, revealed: &[i64], value_bits: u32, what: &str) -> Result<Self> {
+        let matches = match &self {
+            Self::Values(values) => values == revealed,
+            Self::Hashed { hash } => {
+                values_hash(revealed, value_bits).is_ok_and(|h| h.to_string() == *hash)
+            }
+        };
+        if !matches {
+            return Err(NodeError::ProofRejected(format!(
+                "the proof is about another {what} than the one revealed"
+            )));
+        }
+        Ok(Self::Values(revealed.to_vec()))
+    }
+}
+
+impl std::fmt::Display for Section {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Values(values) => write!(f, "{values:?}"),
+            Self::Hashed { hash } => write!(f, "hashed ({hash})"),
+        }
+    }
+}
+
+/// The shape of the keys [`setup`] makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// The proof system.
+    pub system: ProofSystem,
+    /// How the model is bound.
+    pub binding: Binding,
+    /// Whether the input and the output are public or hashed.
+    pub visibility: IoVisibility,
 }
 
 /// What [`setup`] did.
@@ -173,13 +287,18 @@ pub struct SetupDone {
 pub fn setup(
     model_path: &Path,
     params: QuantParams,
-    system: ProofSystem,
-    binding: Binding,
+    shape: Shape,
     out: &Path,
     seed: Option<u64>,
     progress: &dyn Progress,
 ) -> Result<SetupDone> {
+    let Shape {
+        system,
+        binding,
+        visibility,
+    } = shape;
     system.check_binding(binding)?;
+    system.check_visibility(visibility)?;
     if system == ProofSystem::Halo2 {
         return halo2::setup(model_path, params, out, progress);
     }
@@ -188,10 +307,15 @@ pub fn setup(
     progress.step("building the circuit");
     let quantised = &model.quantised;
     let (constraints, widths, commitment) = match binding {
-        Binding::Fixed => (count_constraints(quantised)?, None, None),
+        Binding::Fixed => (
+            count(InferenceCircuit::blank(Arc::clone(quantised)).with_visibility(visibility))?,
+            None,
+            None,
+        ),
         Binding::Hashed => {
             let widths = WeightWidths::fitting(quantised);
-            let circuit = HashedInferenceCircuit::blank(Arc::clone(quantised), widths)?;
+            let circuit = HashedInferenceCircuit::blank(Arc::clone(quantised), widths)?
+                .with_visibility(visibility);
             let commitment = weights_commitment(quantised, widths)?;
             (count(circuit)?, Some(widths), Some(commitment.to_string()))
         }
@@ -205,11 +329,12 @@ pub fn setup(
     };
     let (pk, vk) = match widths {
         None => Groth16::<Bn254>::circuit_specific_setup(
-            InferenceCircuit::blank(Arc::clone(quantised)),
+            InferenceCircuit::blank(Arc::clone(quantised)).with_visibility(visibility),
             &mut rng,
         ),
         Some(widths) => Groth16::<Bn254>::circuit_specific_setup(
-            HashedInferenceCircuit::blank(Arc::clone(quantised), widths)?,
+            HashedInferenceCircuit::blank(Arc::clone(quantised), widths)?
+                .with_visibility(visibility),
             &mut rng,
         ),
     }
@@ -229,6 +354,7 @@ pub fn setup(
         inputs: model.quantised.input_len,
         outputs: model.quantised.output_len(),
         constraints,
+        visibility,
         widths,
         commitment,
         halo2: None,
@@ -247,8 +373,11 @@ pub fn setup(
 /// What [`prove`] produced.
 #[derive(Debug)]
 pub struct Proved {
-    /// What was proved.
+    /// What was proved, as `output.json` says it.
     pub output: InferenceOutput,
+    /// The values behind the hashes, as `private.json` holds them (none when nothing is
+    /// hashed).
+    pub private: Option<PrivateValues>,
     /// The files written: proof, public inputs, readable output.
     pub files: Vec<PathBuf>,
     /// Seconds per prover phase, in pipeline order.
@@ -290,17 +419,20 @@ pub fn prove(
     let quantised = &model.quantised;
     let input = quantised.quantise_input(&input_file.input)?;
     let output = quantised.infer(&input)?;
+    let visibility = info.visibility;
     let (fixed, hashed, public_inputs, commitment) = match (info.binding, info.widths) {
         (Binding::Fixed, _) => {
-            let circuit = InferenceCircuit::new(Arc::clone(quantised), input.clone())?;
+            let circuit = InferenceCircuit::new(Arc::clone(quantised), input.clone())?
+                .with_visibility(visibility);
             let public = circuit
-                .public_inputs()
+                .public_inputs()?
                 .expect("a circuit with an assignment");
             (Some(circuit), None, public, None)
         }
         (Binding::Hashed, Some(widths)) => {
             let circuit =
-                HashedInferenceCircuit::new(Arc::clone(quantised), widths, input.clone())?;
+                HashedInferenceCircuit::new(Arc::clone(quantised), widths, input.clone())?
+                    .with_visibility(visibility);
             let public = circuit
                 .public_inputs()?
                 .expect("a circuit with an assignment");
@@ -330,20 +462,16 @@ pub fn prove(
     progress.step("checking the proof");
     proofs::check(key.verifying_key(), &proof, &public_inputs)?;
     create_dir(out)?;
-    let result = InferenceOutput {
-        model_id: model.id.to_hex(),
+    let (result, private) = describe(
+        &model,
+        info.quantisation,
+        visibility,
         commitment,
-        vk_digest: None,
-        quantisation: info.quantisation,
-        output_float: output
-            .iter()
-            .map(|&v| info.quantisation.dequantise(v))
-            .collect(),
-        class: argmax(&output),
+        None,
         input,
         output,
-    };
-    let files = vec![
+    )?;
+    let mut files = vec![
         out.join("proof.bin"),
         out.join("public.json"),
         out.join("output.json"),
@@ -351,8 +479,10 @@ pub fn prove(
     formats::write_proof(&files[0], &proof)?;
     formats::write_public_inputs_json(&files[1], &public_inputs)?;
     write_json(&files[2], &result)?;
+    write_private(out, private.as_ref(), &mut files)?;
     Ok(Proved {
         output: result,
+        private,
         files,
         phases: timings
             .phases()
@@ -361,42 +491,164 @@ pub fn prove(
     })
 }
 
+/// The name of a proof directory's file of the values behind its hashes.
+pub const PRIVATE_VALUES: &str = "private.json";
+
+/// `output.json`'s description of an inference, and the values behind its hashes (`None` when
+/// nothing is hashed).
+fn describe(
+    model: &LoadedModel,
+    quantisation: QuantParams,
+    visibility: IoVisibility,
+    commitment: Option<String>,
+    vk_digest: Option<String>,
+    input: Vec<i64>,
+    output: Vec<i64>,
+) -> Result<(InferenceOutput, Option<PrivateValues>)> {
+    let bits = quantisation.value_bits;
+    let hash = |values: &[i64]| -> Result<String> { Ok(values_hash(values, bits)?.to_string()) };
+    let mut private = PrivateValues::default();
+    let (input, input_hash) = match visibility.input {
+        Visibility::Public => (input, None),
+        Visibility::Hashed => {
+            let h = hash(&input)?;
+            private.input = Some(input);
+            (Vec::new(), Some(h))
+        }
+    };
+    let (output, output_hash) = match visibility.output {
+        Visibility::Public => (output, None),
+        Visibility::Hashed => {
+            let h = hash(&output)?;
+            private.output = Some(output);
+            (Vec::new(), Some(h))
+        }
+    };
+    let description = InferenceOutput {
+        model_id: model.id.to_hex(),
+        commitment,
+        vk_digest,
+        quantisation,
+        visibility,
+        input,
+        input_hash,
+        output_float: output.iter().map(|&v| quantisation.dequantise(v)).collect(),
+        class: argmax(&output),
+        output,
+        output_hash,
+    };
+    let private = (private != PrivateValues::default()).then_some(private);
+    Ok((description, private))
+}
+
+/// Writes `private.json` into the proof directory `out` when there is something to write.
+fn write_private(
+    out: &Path,
+    private: Option<&PrivateValues>,
+    files: &mut Vec<PathBuf>,
+) -> Result<()> {
+    let path = out.join(PRIVATE_VALUES);
+    match private {
+        Some(private) => {
+            write_json(&path, private)?;
+            files.push(path);
+        }
+        // An earlier proof's values must not pass for this one's.
+        None => match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(NodeError::File {
+                    path,
+                    reason: format!("removing an earlier proof's file: {e}"),
+                });
+            }
+            _ => {}
+        },
+    }
+    Ok(())
+}
+
 /// What [`verify`] established.
 #[derive(Debug)]
 pub struct Verified {
     /// The key directory's description (the model's id and parameters).
     pub info: ModelInfo,
-    /// The proved input values (at `2^scale`).
-    pub input: Vec<i64>,
-    /// The proved output values (at `2^scale`).
-    pub output: Vec<i64>,
+    /// The proved input (quantised, at `2^scale`), or its hash.
+    pub input: Section,
+    /// The proved output (at `2^scale`), or its hash.
+    pub output: Section,
+}
+
+/// What `ramjet infer verify` checks beyond the proof itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Expect<'a> {
+    /// The ONNX file must be the model the key was made for (required with halo2: the
+    /// verifying key is regenerated from it).
+    pub model: Option<&'a Path>,
+    /// The proof must be about this input file's input, quantised (also when the input is
+    /// hashed: its hash is checked).
+    pub input: Option<&'a Path>,
+    /// A `private.json`: the values behind the proof's hashes, checked against them.
+    pub reveal: Option<&'a Path>,
 }
 
 /// `ramjet infer verify`: checks the proof against the verifying key in `keys` (its
-/// `verifying_key.bin` and `model.json`; the proving key is not needed) and the public inputs.
-/// With `model`, also checks that the ONNX file is the model the key was made for; with
-/// `input`, that the proved input is that input file's, quantised. With halo2 the verifying key
-/// is regenerated from `model`, which is then required ([`halo2`]).
+/// `verifying_key.bin` and `model.json`; the proving key is not needed) and the public inputs,
+/// then what `expect` asks for. With halo2 the verifying key is regenerated from the model,
+/// which is then required ([`halo2`]).
 pub fn verify(
     keys: &Path,
     system: ProofSystem,
     proof: &Path,
     public: &Path,
-    model: Option<&Path>,
-    input: Option<&Path>,
+    expect: Expect<'_>,
 ) -> Result<Verified> {
     let info = read_info(keys, system)?;
-    if system == ProofSystem::Halo2 {
-        let (proved_input, proved_output) = halo2::verify(&info, keys, proof, public, model)?;
-        if let Some(input) = input {
-            check_input(input, &info, &proved_input)?;
+    let (mut input, mut output) = if system == ProofSystem::Halo2 {
+        let (input, output) = halo2::verify(&info, keys, proof, public, expect.model)?;
+        (Section::Values(input), Section::Values(output))
+    } else {
+        verify_groth16(&info, keys, proof, public, expect.model)?
+    };
+    let bits = info.quantisation.value_bits;
+    if let Some(path) = expect.reveal {
+        let revealed: PrivateValues = read_json(path, "a private.json of revealed values")?;
+        if let Some(values) = revealed.input {
+            input = input.reveal(&values, bits, "input")?;
         }
-        return Ok(Verified {
-            input: proved_input,
-            output: proved_output,
-            info,
-        });
+        if let Some(values) = revealed.output {
+            output = output.reveal(&values, bits, "output")?;
+        }
     }
+    if let Some(path) = expect.input {
+        let file: InputFile = read_json(path, "an inference input file")?;
+        let quantised: Vec<i64> = file
+            .input
+            .iter()
+            .map(|&v| QuantParams::round_at(v, info.quantisation.scale))
+            .collect::<ramjet_prover::Result<_>>()?;
+        input = input.reveal(&quantised, bits, "input").map_err(|_| {
+            NodeError::ProofRejected(format!(
+                "the proof is about another input than {}",
+                path.display()
+            ))
+        })?;
+    }
+    Ok(Verified {
+        input,
+        output,
+        info,
+    })
+}
+
+/// The Groth16 checks of [`verify`]: the proof, the weights commitment (hashed binding), the
+/// model file if given; the input and output sections as the public values give them.
+fn verify_groth16(
+    info: &ModelInfo,
+    keys: &Path,
+    proof: &Path,
+    public: &Path,
+    model: Option<&Path>,
+) -> Result<(Section, Section)> {
     let vk = proofs::read_verifying_key(keys)?;
     let proof = formats::read_proof(proof)?;
     let public_inputs = formats::read_public_inputs_json(public)?;
@@ -423,12 +675,26 @@ pub fn verify(
     } else {
         &public_inputs[..]
     };
-    let values = values
-        .iter()
-        .map(|&f| from_field(f))
-        .collect::<Option<Vec<i64>>>()
-        .ok_or_else(|| NodeError::ProofRejected("a public value is not a small integer".into()))?;
-    let (proved_input, proved_output) = values.split_at(info.inputs);
+    let (input, output) = values.split_at(info.visibility.input.public_len(info.inputs));
+    let section = |visibility: Visibility, values: &[Fr]| -> Result<Section> {
+        match visibility {
+            Visibility::Public => values
+                .iter()
+                .map(|&f| from_field(f))
+                .collect::<Option<Vec<i64>>>()
+                .map(Section::Values)
+                .ok_or_else(|| {
+                    NodeError::ProofRejected("a public value is not a small integer".into())
+                }),
+            Visibility::Hashed => Ok(Section::Hashed {
+                hash: values[0].to_string(),
+            }),
+        }
+    };
+    let sections = (
+        section(info.visibility.input, input)?,
+        section(info.visibility.output, output)?,
+    );
     if let Some(model) = model {
         let loaded = LoadedModel::read(model, info.quantisation)?;
         let same = match (info.binding, info.widths) {
@@ -452,31 +718,7 @@ pub fn verify(
             )));
         }
     }
-    if let Some(input) = input {
-        check_input(input, &info, proved_input)?;
-    }
-    Ok(Verified {
-        input: proved_input.to_vec(),
-        output: proved_output.to_vec(),
-        info,
-    })
-}
-
-/// The proved input must be the input file's, quantised.
-fn check_input(input: &Path, info: &ModelInfo, proved_input: &[i64]) -> Result<()> {
-    let file: InputFile = read_json(input, "an inference input file")?;
-    let quantised: Vec<i64> = file
-        .input
-        .iter()
-        .map(|&v| QuantParams::round_at(v, info.quantisation.scale))
-        .collect::<ramjet_prover::Result<_>>()?;
-    if quantised != proved_input {
-        return Err(NodeError::ProofRejected(format!(
-            "the proof is about another input than {}",
-            input.display()
-        )));
-    }
-    Ok(())
+    Ok(sections)
 }
 
 /// `ramjet infer accuracy`: the float and the quantised model's accuracy on a labelled data set.

@@ -13,7 +13,7 @@ use ramjet_node::inference::{self, Binding, ProofSystem};
 use ramjet_node::proofs::ExportFormat;
 use ramjet_node::wallet::{self, NodeArg, TxCommand};
 use ramjet_node::{Detected, daemon, detect, devices, proofs, rollup};
-use ramjet_prover::inference::QuantParams;
+use ramjet_prover::inference::{IoVisibility, QuantParams, Visibility};
 
 /// ramjet: a hardware-accelerated proving and execution appliance.
 #[derive(Parser)]
@@ -216,6 +216,14 @@ enum InferCommand {
         /// weights are private, committed by a Poseidon hash that is the first public value.
         #[arg(long, value_enum, default_value = "fixed")]
         binding: Binding,
+        /// public: the quantised input values are public values. hashed: the input stays
+        /// private, and one public value is its Poseidon hash (Groth16 only).
+        #[arg(long, value_name = "public|hashed", default_value = "public", value_parser = parse_visibility)]
+        input_visibility: Visibility,
+        /// public: the output values are public values. hashed: the output stays private, and
+        /// one public value is its Poseidon hash (Groth16 only).
+        #[arg(long, value_name = "public|hashed", default_value = "public", value_parser = parse_visibility)]
+        output_visibility: Visibility,
         /// Directory for proving_key.bin, verifying_key.bin and model.json.
         #[arg(long, value_name = "DIR", default_value = "infer-keys")]
         out: PathBuf,
@@ -259,9 +267,14 @@ enum InferCommand {
         /// --system halo2: the verifying key is regenerated from it.
         #[arg(long, value_name = "FILE")]
         model: Option<PathBuf>,
-        /// Also check that the proof is about this input file.
+        /// Also check that the proof is about this input file (with a hashed input: that its
+        /// hash is the proof's).
         #[arg(long, value_name = "FILE")]
         input: Option<PathBuf>,
+        /// A private.json written by `ramjet infer prove`: check the values behind the proof's
+        /// hashed input or output against the hashes, and show them.
+        #[arg(long, value_name = "FILE")]
+        reveal: Option<PathBuf>,
         /// The proof system.
         #[arg(long, value_enum, default_value = "groth16")]
         system: ProofSystem,
@@ -503,14 +516,23 @@ fn run_infer(command: InferCommand) -> anyhow::Result<()> {
             quant,
             system,
             binding,
+            input_visibility,
+            output_visibility,
             out,
             insecure_seed,
         } => {
             let bar = steps_bar(4);
             let step = |m: &str| advance(&bar, m);
             let params = quant.params();
-            let done =
-                inference::setup(&model, params, system, binding, &out, insecure_seed, &step);
+            let shape = inference::Shape {
+                system,
+                binding,
+                visibility: IoVisibility {
+                    input: input_visibility,
+                    output: output_visibility,
+                },
+            };
+            let done = inference::setup(&model, params, shape, &out, insecure_seed, &step);
             bar.finish_and_clear();
             let done = done.with_context(|| format!("setting up keys for {}", model.display()))?;
             let info = &done.info;
@@ -557,9 +579,22 @@ fn run_infer(command: InferCommand) -> anyhow::Result<()> {
             for (phase, seconds) in &proved.phases {
                 println!("{phase:<12} {:>9.3} s", seconds);
             }
-            println!("output {:?}", proved.output.output);
-            if let Some(class) = proved.output.class {
+            let output = proved
+                .private
+                .as_ref()
+                .and_then(|p| p.output.clone())
+                .unwrap_or_else(|| proved.output.output.clone());
+            println!("output {output:?}");
+            if let Some(class) = ramjet_prover::inference::argmax(&output) {
                 println!("class  {class}");
+            }
+            for (what, hash) in [
+                ("input", &proved.output.input_hash),
+                ("output", &proved.output.output_hash),
+            ] {
+                if let Some(hash) = hash {
+                    println!("{what} hash (public; the values are in private.json) {hash}");
+                }
             }
             for file in &proved.files {
                 println!("wrote {}", file.display());
@@ -571,22 +606,27 @@ fn run_infer(command: InferCommand) -> anyhow::Result<()> {
             public,
             model,
             input,
+            reveal,
             system,
         } => {
-            let verified = inference::verify(
-                &keys,
-                system,
-                &proof,
-                &public,
-                model.as_deref(),
-                input.as_deref(),
-            )?;
+            let expect = inference::Expect {
+                model: model.as_deref(),
+                input: input.as_deref(),
+                reveal: reveal.as_deref(),
+            };
+            let verified = inference::verify(&keys, system, &proof, &public, expect)?;
+            let on = match &verified.input {
+                inference::Section::Values(_) => "the proved input".to_owned(),
+                inference::Section::Hashed { hash } => format!("the input with hash {hash}"),
+            };
             println!(
-                "proof OK: model {} gives output {:?} (class {}) on the proved input",
+                "proof OK: model {} gives output {} (class {}) on {on}",
                 verified.info.model_id,
                 verified.output,
-                ramjet_prover::inference::argmax(&verified.output)
-                    .map_or_else(|| "none".to_owned(), |c| c.to_string())
+                verified
+                    .output
+                    .class()
+                    .map_or_else(|| "not public".to_owned(), |c| c.to_string())
             );
         }
         InferCommand::Compare {
@@ -648,7 +688,7 @@ fn print_comparison(comparison: &inference::compare::Comparison) {
                 class: c,
                 agrees,
             } => format!(
-                "verifies, class {} {}{output:?}",
+                "verifies, class {} {}{output}",
                 class(*c),
                 if *agrees {
                     "(majority) "
@@ -661,7 +701,7 @@ fn print_comparison(comparison: &inference::compare::Comparison) {
                 format!("verifies, but is a copy of {} (not counted)", of.display())
             }
             ClaimStatus::OtherInput { output } => {
-                format!("verifies, but about another input (not counted): {output:?}")
+                format!("verifies, but about another input (not counted): {output}")
             }
         };
         println!("  {}: {verdict}", claim.dir.display());
@@ -672,12 +712,21 @@ fn print_comparison(comparison: &inference::compare::Comparison) {
     );
     match &comparison.majority {
         Some(output) => println!(
-            "majority: class {} {output:?} ({} of {})",
+            "majority: class {} {output} ({} of {})",
             class(comparison.majority_class),
             comparison.agreeing,
             comparison.proofs
         ),
         None => println!("no majority"),
+    }
+}
+
+/// `--input-visibility` / `--output-visibility`.
+fn parse_visibility(value: &str) -> Result<Visibility, String> {
+    match value {
+        "public" => Ok(Visibility::Public),
+        "hashed" => Ok(Visibility::Hashed),
+        other => Err(format!("`{other}` is not public or hashed")),
     }
 }
 

@@ -198,7 +198,7 @@ impl Circuit {
 
     fn public_inputs(&self) -> Result<Vec<Fr>> {
         let public = match self {
-            Circuit::Fixed(c) => c.public_inputs(),
+            Circuit::Fixed(c) => c.public_inputs()?,
             Circuit::Hashed(c) => c.public_inputs()?,
         };
         Ok(public.expect("a circuit with its input has public inputs"))

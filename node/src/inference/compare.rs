@@ -10,7 +10,8 @@
 //! 3. the input compared on is `--input`'s (a proof about another input was already rejected by
 //!    rule 1) or, without it, the input most verified proofs are about (the earliest such on a
 //!    tie); a verified proof about another input is reported as such and not counted;
-//! 4. the proofs left are grouped by proved output. The **majority** is the output of the
+//! 4. the proofs left are grouped by proved output (by its hash, when the output is hashed:
+//!    equal hashes are equal outputs). The **majority** is the output of the
 //!    largest group if that group holds more than half of all the proofs given, duplicates and
 //!    rejected ones included: a proof that does not verify counts against agreement, never for
 //!    it.
@@ -22,10 +23,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use ramjet_prover::inference::argmax;
 use serde::Serialize;
 
-use super::{ProofSystem, verify};
+use super::{Expect, ProofSystem, Section, verify};
 use crate::Result;
 
 /// What became of one proof directory.
@@ -35,8 +35,8 @@ pub enum ClaimStatus {
     /// The proof verifies and is about the compared input; `agrees` when its output is the
     /// majority's.
     Counted {
-        /// The proved output (at `2^scale`).
-        output: Vec<i64>,
+        /// The proved output (at `2^scale`), or its hash.
+        output: Section,
         /// The index of the largest output.
         class: Option<usize>,
         /// Whether the output is the majority's.
@@ -54,8 +54,8 @@ pub enum ClaimStatus {
     },
     /// The proof verifies, but about another input than the compared one.
     OtherInput {
-        /// The proved output.
-        output: Vec<i64>,
+        /// The proved output, or its hash.
+        output: Section,
     },
 }
 
@@ -78,10 +78,10 @@ pub struct Comparison {
     pub proofs: usize,
     /// Proofs that verify (duplicates and other inputs included).
     pub verified: usize,
-    /// The input compared on (quantised), if any proof verified.
-    pub input: Option<Vec<i64>>,
-    /// The output more than half of the proofs given agree on, if there is one.
-    pub majority: Option<Vec<i64>>,
+    /// The input compared on (quantised, or its hash), if any proof verified.
+    pub input: Option<Section>,
+    /// The output (or its hash) more than half of the proofs given agree on, if there is one.
+    pub majority: Option<Section>,
     /// Its class.
     pub majority_class: Option<usize>,
     /// Proofs counted for the largest group's output.
@@ -119,7 +119,12 @@ pub fn compare(
     let mut seen: HashMap<Vec<u8>, PathBuf> = HashMap::new();
     for (position, dir) in dirs.iter().enumerate() {
         let (proof, public) = (dir.join("proof.bin"), dir.join("public.json"));
-        match verify(keys, system, &proof, &public, model, input) {
+        let expect = Expect {
+            model,
+            input,
+            reveal: None,
+        };
+        match verify(keys, system, &proof, &public, expect) {
             Err(e) => statuses.push(Some(ClaimStatus::Rejected {
                 reason: e.to_string(),
             })),
@@ -144,7 +149,7 @@ pub fn compare(
         .count();
 
     let compared_input = most_common(verified.iter().map(|(_, input, _)| input));
-    let on_input: Vec<&(usize, Vec<i64>, Vec<i64>)> = verified
+    let on_input: Vec<&(usize, Section, Section)> = verified
         .iter()
         .filter(|(_, input, _)| Some(input) == compared_input.as_ref())
         .collect();
@@ -157,7 +162,7 @@ pub fn compare(
     for (position, proved_input, output) in verified {
         statuses[position] = Some(if Some(&proved_input) == compared_input.as_ref() {
             ClaimStatus::Counted {
-                class: argmax(&output),
+                class: output.class(),
                 agrees: Some(&output) == majority.as_ref(),
                 output,
             }
@@ -174,7 +179,7 @@ pub fn compare(
         proofs: dirs.len(),
         verified: distinct_verified + duplicates,
         input: compared_input,
-        majority_class: majority.as_deref().and_then(argmax),
+        majority_class: majority.as_ref().and_then(Section::class),
         majority,
         agreeing,
         claims: dirs

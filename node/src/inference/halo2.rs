@@ -19,12 +19,12 @@ use ramjet_prover::inference::halo2::{
     VerifyingKeyDigest, params as commitment_params, prove as prove_inference, proving_key, rows,
     verify as verify_inference, verifying_key,
 };
-use ramjet_prover::inference::{LoadedModel, QuantParams, argmax, halo2::circuit_k};
+use ramjet_prover::inference::{IoVisibility, LoadedModel, QuantParams, halo2::circuit_k};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Binding, InferenceOutput, InputFile, MODEL_INFO, ModelInfo, ProofSystem, Proved, SetupDone,
-    invalid,
+    Binding, InputFile, MODEL_INFO, ModelInfo, ProofSystem, Proved, SetupDone, describe, invalid,
+    write_private,
 };
 use crate::rollup::{Progress, create_dir, read_json, write_json};
 use crate::{NodeError, Result};
@@ -71,6 +71,7 @@ pub(super) fn setup(
         inputs: quantised.input_len,
         outputs: quantised.output_len(),
         constraints: rows,
+        visibility: IoVisibility::PUBLIC,
         widths: None,
         commitment: None,
         halo2: Some(Halo2Circuit {
@@ -139,21 +140,16 @@ pub(super) fn prove(
     let total = total.elapsed();
     progress.step("writing the proof");
     create_dir(out)?;
-    let result = InferenceOutput {
-        model_id: model.id.to_hex(),
-        commitment: None,
-        vk_digest: Some(digest),
-        quantisation: info.quantisation,
-        output_float: proof
-            .output
-            .iter()
-            .map(|&v| info.quantisation.dequantise(v))
-            .collect(),
-        class: argmax(&proof.output),
-        input: proof.input.clone(),
-        output: proof.output.clone(),
-    };
-    let files: Vec<PathBuf> = ["proof.bin", "public.json", "output.json"]
+    let (result, private) = describe(
+        model,
+        info.quantisation,
+        info.visibility,
+        None,
+        Some(digest),
+        proof.input.clone(),
+        proof.output.clone(),
+    )?;
+    let mut files: Vec<PathBuf> = ["proof.bin", "public.json", "output.json"]
         .iter()
         .map(|name| out.join(name))
         .collect();
@@ -169,8 +165,10 @@ pub(super) fn prove(
         .collect();
     write_json(&files[1], &public)?;
     write_json(&files[2], &result)?;
+    write_private(out, private.as_ref(), &mut files)?;
     Ok(Proved {
         output: result,
+        private,
         files,
         phases: vec![
             ("keygen", keygen.as_secs_f64()),

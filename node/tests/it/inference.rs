@@ -469,6 +469,156 @@ fn hashed_binding_round_trip_and_the_published_commitment_is_enforced() {
 }
 
 /// Copies the files of proof directory `from` into a new directory `to`.
+/// Hashed input and output from the command line: the public values are two hashes, the values
+/// stay in private.json, and verify checks an input file or revealed values against the hashes.
+#[test]
+fn hashed_input_and_output_round_trip_and_revealed_values_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("tiny.onnx"), tiny_model(0.0)).unwrap();
+    std::fs::write(d.join("x.json"), r#"{"input": [0.5, -1.0, 0.25, 2.0]}"#).unwrap();
+    std::fs::write(d.join("y.json"), r#"{"input": [0.5, -1.0, 0.25, 2.5]}"#).unwrap();
+    let setup = |extra: &[&str]| {
+        let mut args = vec![
+            "infer",
+            "setup",
+            "--model",
+            "tiny.onnx",
+            "--insecure-seed",
+            "9",
+        ];
+        args.extend(extra);
+        ramjet(d, &args)
+    };
+    let err = refused(&setup(&["--input-visibility", "secret"]));
+    assert!(err.contains("`secret` is not public or hashed"), "{err}");
+    let err = refused(&setup(&[
+        "--system",
+        "halo2",
+        "--output-visibility",
+        "hashed",
+    ]));
+    assert!(
+        err.contains("hashed input or output is not implemented for --system halo2"),
+        "{err}"
+    );
+    ok(&setup(&[
+        "--input-visibility",
+        "hashed",
+        "--output-visibility",
+        "hashed",
+    ]));
+    let info: serde_json::Value = read_json(&d.join("infer-keys/model.json"));
+    assert_eq!(info["visibility"]["input"], "hashed");
+    assert_eq!(info["visibility"]["output"], "hashed");
+
+    let prove = |out: &str| {
+        ramjet(
+            d,
+            &[
+                "infer",
+                "prove",
+                "--model",
+                "tiny.onnx",
+                "--input",
+                "x.json",
+                "--out",
+                out,
+            ],
+        )
+    };
+    let text = ok(&prove("infer-proof"));
+    assert!(text.contains("output hash (public"), "{text}");
+    let public: Vec<String> = read_json(&d.join("infer-proof/public.json"));
+    assert_eq!(public.len(), 2, "{public:?}");
+    // output.json shows the hashes, not the values; private.json holds the values.
+    let output: serde_json::Value = read_json(&d.join("infer-proof/output.json"));
+    assert_eq!(output["input_hash"], public[0].as_str());
+    assert_eq!(output["output_hash"], public[1].as_str());
+    assert!(
+        output.get("input").is_none() && output.get("output").is_none(),
+        "{output}"
+    );
+    let private: serde_json::Value = read_json(&d.join("infer-proof/private.json"));
+    let revealed: Vec<i64> = serde_json::from_value(private["output"].clone()).unwrap();
+    assert_eq!(private["input"].as_array().unwrap().len(), 4);
+    assert_eq!(revealed.len(), 2);
+
+    // The proof alone: verifies, says only the hashes.
+    let text = ok(&ramjet(d, &["infer", "verify"]));
+    assert!(text.starts_with("proof OK"), "{text}");
+    assert!(
+        text.contains(&format!("output hashed ({})", public[1])),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("the input with hash {}", public[0])),
+        "{text}"
+    );
+    // With the input file: its hash is checked; another input is refused.
+    let text = ok(&ramjet(d, &["infer", "verify", "--input", "x.json"]));
+    assert!(text.contains("on the proved input"), "{text}");
+    let err = refused(&ramjet(d, &["infer", "verify", "--input", "y.json"]));
+    assert!(err.contains("another input than y.json"), "{err}");
+    // Revealed values: checked against the hashes and shown.
+    let text = ok(&ramjet(
+        d,
+        &["infer", "verify", "--reveal", "infer-proof/private.json"],
+    ));
+    assert!(text.contains(&format!("output {revealed:?}")), "{text}");
+    let mut lie = private.clone();
+    lie["output"][0] = serde_json::json!(revealed[0] + 1);
+    std::fs::write(d.join("lie.json"), lie.to_string()).unwrap();
+    let err = refused(&ramjet(d, &["infer", "verify", "--reveal", "lie.json"]));
+    assert!(
+        err.contains("another output than the one revealed"),
+        "{err}"
+    );
+    // The two hashes swapped: the pairing check fails.
+    std::fs::write(
+        d.join("swapped.json"),
+        serde_json::to_string(&[&public[1], &public[0]]).unwrap(),
+    )
+    .unwrap();
+    let err = refused(&ramjet(d, &["infer", "verify", "--public", "swapped.json"]));
+    assert!(err.contains("proof rejected"), "{err}");
+
+    // The majority check groups proofs by the output's hash.
+    ok(&prove("second-proof"));
+    let text = ok(&ramjet(
+        d,
+        &["infer", "compare", "infer-proof", "second-proof"],
+    ));
+    assert!(
+        text.contains(&format!(
+            "majority: class - hashed ({}) (2 of 2)",
+            public[1]
+        )),
+        "{text}"
+    );
+
+    // Proving again with public sections removes the earlier private.json.
+    ok(&setup(&["--out", "public-keys"]));
+    ok(&ramjet(
+        d,
+        &[
+            "infer",
+            "prove",
+            "--model",
+            "tiny.onnx",
+            "--input",
+            "x.json",
+            "--keys",
+            "public-keys",
+            "--out",
+            "infer-proof",
+        ],
+    ));
+    assert!(!d.join("infer-proof/private.json").exists());
+    let public: Vec<String> = read_json(&d.join("infer-proof/public.json"));
+    assert_eq!(public.len(), 4 + 2);
+}
+
 fn copy_proof(d: &Path, from: &str, to: &str) {
     std::fs::create_dir_all(d.join(to)).unwrap();
     for file in ["proof.bin", "public.json", "output.json"] {

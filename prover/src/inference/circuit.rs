@@ -3,7 +3,9 @@
 //! # Public inputs, in this order
 //!
 //! The model's input values (quantised, at `2^s`), then its output values (at `2^s`), each as
-//! a field element: `v` for `v ≥ 0`, `p − |v|` for `v < 0` ([`to_field`]).
+//! a field element: `v` for `v ≥ 0`, `p − |v|` for `v < 0` ([`to_field`]). Either section may
+//! instead be one public input, the Poseidon hash of its values, which are then private
+//! witnesses ([`InferenceCircuit::with_visibility`], [`io`](super::io)).
 //!
 //! # What is proven
 //!
@@ -21,7 +23,8 @@
 //!   far below the field's modulus ([`QuantisedModel::new`] checks the bound);
 //! - **ReLU**: `y = bit·x` with `bit` the sign bit of `x`'s decomposition (1 constraint);
 //! - **bias layer**: `y = x + b` (free), then decomposed like an input to keep it bounded;
-//! - the last layer's values equal the public outputs (1 constraint each).
+//! - the last layer's values equal the public outputs (1 constraint each); with a hashed input
+//!   or output, the packed bits of the values are hashed and the hash equals the public one.
 //!
 //! The same constraints are synthesized with or without an assignment, so
 //! [`InferenceCircuit::blank`] makes the keys for every input of the model.
@@ -40,6 +43,8 @@ use ark_relations::gr1cs::{
     SynthesisError, Variable,
 };
 
+use super::commit::{chain_hash_var, pack_bits_var};
+use super::io::{IoVisibility, Visibility, values_hash};
 use super::quantise::{QuantisedLayer, QuantisedModel};
 use crate::rollup::gadgets::bits::{le_bits_to_fp, range_check};
 use crate::{ProverError, Result};
@@ -48,6 +53,7 @@ use crate::{ProverError, Result};
 #[derive(Debug, Clone)]
 pub struct InferenceCircuit {
     model: Arc<QuantisedModel>,
+    visibility: IoVisibility,
     assignment: Option<Assignment>,
 }
 
@@ -58,10 +64,12 @@ struct Assignment {
 }
 
 impl InferenceCircuit {
-    /// The circuit without an assignment, for key setup.
+    /// The circuit without an assignment, for key setup. Input and output are public; see
+    /// [`with_visibility`](Self::with_visibility).
     pub fn blank(model: Arc<QuantisedModel>) -> Self {
         Self {
             model,
+            visibility: IoVisibility::PUBLIC,
             assignment: None,
         }
     }
@@ -72,6 +80,7 @@ impl InferenceCircuit {
         let output = model.infer(&input)?;
         Ok(Self {
             model,
+            visibility: IoVisibility::PUBLIC,
             assignment: Some(Assignment { input, output }),
         })
     }
@@ -81,8 +90,16 @@ impl InferenceCircuit {
     pub fn claiming(model: Arc<QuantisedModel>, input: Vec<i64>, output: Vec<i64>) -> Self {
         Self {
             model,
+            visibility: IoVisibility::PUBLIC,
             assignment: Some(Assignment { input, output }),
         }
+    }
+
+    /// The same circuit with the input and output public or hashed as `visibility` says
+    /// ([`io`](super::io)).
+    pub fn with_visibility(mut self, visibility: IoVisibility) -> Self {
+        self.visibility = visibility;
+        self
     }
 
     /// The model.
@@ -95,17 +112,22 @@ impl InferenceCircuit {
         self.assignment.as_ref().map(|a| &a.output[..])
     }
 
-    /// The public inputs a verifier checks the proof against: [`public_inputs`] of the
-    /// assignment (`None` for a blank circuit).
-    pub fn public_inputs(&self) -> Option<Vec<Fr>> {
+    /// The public inputs a verifier checks the proof against (`None` for a blank circuit): the
+    /// input section, then the output section, each the values ([`public_inputs`]) or their
+    /// hash ([`values_hash`](super::io::values_hash)).
+    pub fn public_inputs(&self) -> Result<Option<Vec<Fr>>> {
         self.assignment
             .as_ref()
-            .map(|a| public_inputs(&a.input, &a.output))
+            .map(|a| {
+                self.visibility
+                    .public_values(&a.input, &a.output, self.model.params.value_bits)
+            })
+            .transpose()
     }
 }
 
-/// The public inputs of an inference: the input values, then the output values, each
-/// [`to_field`].
+/// The public inputs of an inference whose input and output are public: the input values,
+/// then the output values, each [`to_field`].
 pub fn public_inputs(input: &[i64], output: &[i64]) -> Vec<Fr> {
     input.iter().chain(output).map(|&v| to_field(v)).collect()
 }
@@ -131,22 +153,11 @@ pub fn from_field(f: Fr) -> Option<i64> {
 
 impl ConstraintSynthesizer<Fr> for InferenceCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
-        let (input, output) = match self.assignment {
-            Some(a) => (Some(a.input), Some(a.output)),
+        let (input, output) = match &self.assignment {
+            Some(a) => (Some(&a.input[..]), Some(&a.output[..])),
             None => (None, None),
         };
-        let outputs = synthesize_forward(&cs, &self.model, input.as_deref(), None)?;
-        for (i, computed) in outputs.iter().enumerate() {
-            let claimed = FpVar::new_input(cs.clone(), || {
-                output
-                    .as_ref()
-                    .and_then(|o| o.get(i))
-                    .map(|&v| to_field(v))
-                    .ok_or(SynthesisError::AssignmentMissing)
-            })?;
-            claimed.enforce_equal(&computed.value)?;
-        }
-        Ok(())
+        synthesize_inference(&cs, &self.model, self.visibility, input, output, None)
     }
 }
 
@@ -155,7 +166,8 @@ impl ConstraintSynthesizer<Fr> for InferenceCircuit {
 /// satisfied — the differential check against [`QuantisedModel::infer`].
 pub fn circuit_outputs(model: &QuantisedModel, input: &[i64]) -> Result<(Vec<i64>, bool)> {
     let cs = ConstraintSystem::<Fr>::new_ref();
-    let outputs = synthesize_forward(&cs, model, Some(input), None)?;
+    let x = alloc_input(&cs, model, Visibility::Public, Some(input))?;
+    let outputs = forward_layers(&cs, model, x, None)?;
     let values = outputs
         .iter()
         .map(|o| {
@@ -191,27 +203,105 @@ pub(super) struct LayerWeights {
     pub(super) bias: Vec<FpVar<Fr>>,
 }
 
-/// Allocates the inputs as public inputs (bounded) and synthesizes every layer; returns the last
-/// layer's values.
-pub(super) fn synthesize_forward(
+/// The whole inference after any weights commitment: the input section (public values, or the
+/// hash of private ones), every layer, and the output section bound to the last layer's values.
+/// Public inputs are allocated in that order.
+pub(super) fn synthesize_inference(
     cs: &ConstraintSystemRef<Fr>,
     model: &QuantisedModel,
+    visibility: IoVisibility,
     input: Option<&[i64]>,
+    output: Option<&[i64]>,
+    witness_weights: Option<&[LayerWeights]>,
+) -> Result<(), SynthesisError> {
+    let x = alloc_input(cs, model, visibility.input, input)?;
+    let computed = forward_layers(cs, model, x, witness_weights)?;
+    bind_output(cs, model, visibility.output, &computed, output)
+}
+
+/// The input values, bounded: public inputs, or witnesses whose hash is one public input.
+fn alloc_input(
+    cs: &ConstraintSystemRef<Fr>,
+    model: &QuantisedModel,
+    visibility: Visibility,
+    input: Option<&[i64]>,
+) -> Result<Vec<Signal>, SynthesisError> {
+    let b = model.params.value_bits as usize;
+    let value = |i: usize| {
+        input
+            .and_then(|v| v.get(i))
+            .map(|&v| to_field(v))
+            .ok_or(SynthesisError::AssignmentMissing)
+    };
+    match visibility {
+        Visibility::Public => (0..model.input_len)
+            .map(|i| bounded(cs, FpVar::new_input(cs.clone(), || value(i))?, b))
+            .collect(),
+        Visibility::Hashed => {
+            let hash = FpVar::new_input(cs.clone(), || hash_of(input, b))?;
+            let mut bits = Vec::with_capacity(model.input_len);
+            let mut x = Vec::with_capacity(model.input_len);
+            for i in 0..model.input_len {
+                let v = FpVar::new_witness(cs.clone(), || value(i))?;
+                let (signal, value_bits) = bounded_bits(cs, v, b)?;
+                x.push(signal);
+                bits.push(value_bits);
+            }
+            chain_hash_var(&pack_bits_var(&bits))?.enforce_equal(&hash)?;
+            Ok(x)
+        }
+    }
+}
+
+/// The last layer's values equal the claimed output: each a public input, or their hash one
+/// public input (each value decomposed into its `B` bits once more for the packing).
+fn bind_output(
+    cs: &ConstraintSystemRef<Fr>,
+    model: &QuantisedModel,
+    visibility: Visibility,
+    computed: &[Signal],
+    output: Option<&[i64]>,
+) -> Result<(), SynthesisError> {
+    let b = model.params.value_bits as usize;
+    match visibility {
+        Visibility::Public => {
+            for (i, computed) in computed.iter().enumerate() {
+                let claimed = FpVar::new_input(cs.clone(), || {
+                    output
+                        .and_then(|o| o.get(i))
+                        .map(|&v| to_field(v))
+                        .ok_or(SynthesisError::AssignmentMissing)
+                })?;
+                claimed.enforce_equal(&computed.value)?;
+            }
+        }
+        Visibility::Hashed => {
+            let hash = FpVar::new_input(cs.clone(), || hash_of(output, b))?;
+            let bits = computed
+                .iter()
+                .map(|v| range_check(cs, &(&v.value + power_of_two(b - 1)), b))
+                .collect::<Result<Vec<_>, _>>()?;
+            chain_hash_var(&pack_bits_var(&bits))?.enforce_equal(&hash)?;
+        }
+    }
+    Ok(())
+}
+
+/// The hash of a section's assigned values; a value out of bounds has no satisfying witness.
+fn hash_of(values: Option<&[i64]>, b: usize) -> Result<Fr, SynthesisError> {
+    let values = values.ok_or(SynthesisError::AssignmentMissing)?;
+    values_hash(values, b as u32).map_err(|_| SynthesisError::Unsatisfiable)
+}
+
+/// Synthesizes every layer on the input values `x`; returns the last layer's values.
+fn forward_layers(
+    cs: &ConstraintSystemRef<Fr>,
+    model: &QuantisedModel,
+    mut x: Vec<Signal>,
     witness_weights: Option<&[LayerWeights]>,
 ) -> Result<Vec<Signal>, SynthesisError> {
     let params = model.params;
     let (b, s) = (params.value_bits as usize, params.scale as usize);
-    let mut x = (0..model.input_len)
-        .map(|i| {
-            let value = FpVar::new_input(cs.clone(), || {
-                input
-                    .and_then(|v| v.get(i))
-                    .map(|&v| to_field(v))
-                    .ok_or(SynthesisError::AssignmentMissing)
-            })?;
-            bounded(cs, value, b)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
     for (index, layer) in model.layers.iter().enumerate() {
         let witness = witness_weights.map(|w| &w[index]);
         x = match (layer, witness) {
@@ -334,11 +424,21 @@ fn bounded(
     value: FpVar<Fr>,
     b: usize,
 ) -> Result<Signal, SynthesisError> {
+    Ok(bounded_bits(cs, value, b)?.0)
+}
+
+/// [`bounded`], and the bits of `v + 2^(B−1)`, least significant first.
+fn bounded_bits(
+    cs: &ConstraintSystemRef<Fr>,
+    value: FpVar<Fr>,
+    b: usize,
+) -> Result<(Signal, Vec<Boolean<Fr>>), SynthesisError> {
     let bits = range_check(cs, &(&value + power_of_two(b - 1)), b)?;
-    Ok(Signal {
+    let signal = Signal {
         value,
         nonneg: Some(bits[b - 1].clone()),
-    })
+    };
+    Ok((signal, bits))
 }
 
 pub(super) fn power_of_two(n: usize) -> Fr {

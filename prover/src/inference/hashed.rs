@@ -19,7 +19,8 @@
 //! # The circuit
 //!
 //! [`HashedInferenceCircuit`]'s public inputs are the commitment, then the inputs, then the
-//! outputs. Each item's bits are witnesses (one booleanity constraint per bit), so each weight
+//! outputs (each section the values or their hash: [`io`](super::io)). Packing and hashing are
+//! [`commit`](super::commit)'s, shared with hashed input and output. Each item's bits are witnesses (one booleanity constraint per bit), so each weight
 //! is bounded by construction; the packed elements are linear combinations of those bits (free)
 //! and are hashed by the Poseidon gadget (321 constraints per chunk of four). The forward pass is
 //! the fixed circuit's ([`circuit`](super::circuit)) with each product `w·x` a multiplication of
@@ -34,24 +35,19 @@
 use std::sync::Arc;
 
 use ark_bn254::Fr;
-use ark_ff::Zero;
 use ark_r1cs_std::alloc::AllocVar;
 use ark_r1cs_std::eq::EqGadget;
 use ark_r1cs_std::fields::fp::FpVar;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 
-use super::circuit::{LayerWeights, power_of_two, synthesize_forward, to_field};
+use super::circuit::{LayerWeights, power_of_two, synthesize_inference};
+use super::commit::{chain_hash, chain_hash_var, pack, pack_element};
+use super::io::IoVisibility;
 use super::quantise::{QuantisedLayer, QuantisedModel};
 use crate::rollup::gadgets::bits::{alloc_bits_le, le_bits_to_fp};
-use crate::rollup::gadgets::poseidon::poseidon_hash;
-use crate::rollup::poseidon;
 use crate::{ProverError, Result};
 
-/// Bits of a packed field element (below BN254's 254, so that packing never wraps).
-pub const PACK_BITS: u32 = 248;
-
-/// Field elements per Poseidon call after the chaining value.
-const CHUNK: usize = poseidon::MAX_INPUTS - 1;
+pub use super::commit::PACK_BITS;
 
 /// Signed widths of the committed values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -126,17 +122,10 @@ fn layout(model: &QuantisedModel, widths: WeightWidths) -> Result<Vec<Vec<Item>>
             bits: widths.bias_bits,
         }));
     }
-    let mut elements: Vec<Vec<Item>> = Vec::new();
-    let mut used = PACK_BITS;
-    for item in items {
-        if used + item.bits > PACK_BITS {
-            elements.push(Vec::new());
-            used = 0;
-        }
-        elements.last_mut().expect("pushed").push(item);
-        used += item.bits;
-    }
-    Ok(elements)
+    Ok(pack(items.iter().map(|item| item.bits))
+        .into_iter()
+        .map(|range| items[range].to_vec())
+        .collect())
 }
 
 /// An item's value in `model`.
@@ -170,20 +159,14 @@ pub fn weights_commitment(model: &QuantisedModel, widths: WeightWidths) -> Resul
     let elements = layout(model, widths)?
         .iter()
         .map(|element| {
-            let mut packed = Fr::zero();
-            let mut shift = 0;
-            for &item in element {
-                packed += Fr::from(offset_value(model, item)?) * power_of_two(shift);
-                shift += item.bits as usize;
-            }
-            Ok(packed)
+            let values = element
+                .iter()
+                .map(|&item| Ok((offset_value(model, item)?, item.bits)))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(pack_element(values))
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(elements.chunks(CHUNK).fold(Fr::zero(), |c, chunk| {
-        let mut inputs = vec![c];
-        inputs.extend_from_slice(chunk);
-        poseidon::hash(&inputs)
-    }))
+    Ok(chain_hash(&elements))
 }
 
 /// The hashed-binding circuit of an architecture: the model's weights, input and claimed
@@ -194,6 +177,7 @@ pub struct HashedInferenceCircuit {
     /// witness (a blank circuit's weights are never read).
     model: Arc<QuantisedModel>,
     widths: WeightWidths,
+    visibility: IoVisibility,
     assignment: Option<(Vec<i64>, Vec<i64>)>,
 }
 
@@ -206,8 +190,16 @@ impl HashedInferenceCircuit {
         Ok(Self {
             model,
             widths,
+            visibility: IoVisibility::PUBLIC,
             assignment: None,
         })
+    }
+
+    /// The same circuit with the input and output public or hashed as `visibility` says
+    /// ([`io`](super::io)).
+    pub fn with_visibility(mut self, visibility: IoVisibility) -> Self {
+        self.visibility = visibility;
+        self
     }
 
     /// The circuit of `model` on `input` (quantised), with the output native inference gives.
@@ -219,13 +211,18 @@ impl HashedInferenceCircuit {
         Ok(circuit)
     }
 
-    /// The public inputs: the commitment, the inputs, the outputs.
+    /// The public inputs: the commitment, the input section, the output section (each the
+    /// values, or their hash: [`io`](super::io)).
     pub fn public_inputs(&self) -> Result<Option<Vec<Fr>>> {
         let Some((input, output)) = &self.assignment else {
             return Ok(None);
         };
         let mut public = vec![weights_commitment(&self.model, self.widths)?];
-        public.extend(super::circuit::public_inputs(input, output));
+        public.extend(self.visibility.public_values(
+            input,
+            output,
+            self.model.params.value_bits,
+        )?);
         Ok(Some(public))
     }
 
@@ -310,28 +307,12 @@ impl ConstraintSynthesizer<Fr> for HashedInferenceCircuit {
             }
             packed.push(le_bits_to_fp(&bits));
         }
-        let mut chain = FpVar::Constant(Fr::zero());
-        for chunk in packed.chunks(CHUNK) {
-            let mut inputs = vec![chain];
-            inputs.extend_from_slice(chunk);
-            chain = poseidon_hash(&inputs)?;
-        }
-        chain.enforce_equal(&commitment)?;
+        chain_hash_var(&packed)?.enforce_equal(&commitment)?;
 
         let (input, output) = match &self.assignment {
             Some((i, o)) => (Some(&i[..]), Some(&o[..])),
             None => (None, None),
         };
-        let outputs = synthesize_forward(&cs, model, input, Some(&weights))?;
-        for (i, computed) in outputs.iter().enumerate() {
-            let claimed = FpVar::new_input(cs.clone(), || {
-                output
-                    .and_then(|o| o.get(i))
-                    .map(|&v| to_field(v))
-                    .ok_or(SynthesisError::AssignmentMissing)
-            })?;
-            claimed.enforce_equal(&computed.value)?;
-        }
-        Ok(())
+        synthesize_inference(&cs, model, self.visibility, input, output, Some(&weights))
     }
 }

@@ -14,7 +14,8 @@
 //!    pass; [`dataset::accuracy`] compares it with the float model on a labelled data set.
 //! 3. **Prove** ([`circuit`]): [`InferenceCircuit`] proves `y = model(x)` with the weights as
 //!    constants of the circuit (the *fixed* binding: a dense layer is linear combinations, nearly
-//!    free; rescaling, bounds and ReLU cost bit decompositions). Input and output are public.
+//!    free; rescaling, bounds and ReLU cost bit decompositions). Input and output are each
+//!    public or hashed ([`io`]: one public Poseidon hash of private values).
 //!    The circuit computes exactly what [`QuantisedModel::infer`] does, bit for bit. It is
 //!    proved with ramjet's Groth16 prover ([`crate::groth16`]) and verified with ark-groth16.
 //!    [`hashed`] is the other binding: the weights are private witnesses under a Poseidon
@@ -31,10 +32,12 @@
 //! not verify.
 
 pub mod circuit;
+pub mod commit;
 pub mod dataset;
 pub mod demo;
 pub mod halo2;
 pub mod hashed;
+pub mod io;
 pub mod model;
 pub mod onnx;
 pub mod quantise;
@@ -43,6 +46,7 @@ use sha2::{Digest, Sha256};
 
 pub use circuit::{InferenceCircuit, public_inputs};
 pub use dataset::{Accuracy, Dataset, accuracy, argmax};
+pub use io::{IoVisibility, Visibility};
 pub use model::{Dense, Layer, Model};
 pub use quantise::{QuantParams, QuantisedLayer, QuantisedModel};
 

@@ -380,7 +380,7 @@ fn demo_model_proofs_verify_and_are_rejected_for_another_output_input_or_model()
     for x in &data.features[..2] {
         let input = model.quantise_input(x).unwrap();
         let circuit = InferenceCircuit::new(Arc::clone(&model), input.clone()).unwrap();
-        let public = circuit.public_inputs().unwrap();
+        let public = circuit.public_inputs().unwrap().unwrap();
         assert_eq!(public.len(), 64 + 10);
         let output = circuit.output().unwrap().to_vec();
         let proof = prover.prove(&key, circuit, &mut rng).unwrap();
@@ -497,6 +497,177 @@ fn hashed_weights_commitment_binds_the_model_and_one_key_serves_the_architecture
         matches!(refused, Err(ProverError::Quantisation(_))),
         "{refused:?}"
     );
+}
+
+// --- hashed input and output ---
+
+/// The hash of a section by hand: values `v + 2^(B−1)` packed least significant first, at most
+/// 248 bits an element, then the Poseidon chain from 0.
+#[test]
+fn values_hash_packs_and_chains_as_documented_and_refuses_values_out_of_bounds() {
+    use ark_bn254::Fr;
+    use ark_ff::Field;
+    use ramjet_prover::inference::io::values_hash;
+    use ramjet_prover::rollup::poseidon;
+
+    let shift = |n: u64| Fr::from(2u64).pow([n]);
+    // Three 8-bit values in one element.
+    let element = Fr::from(127u64) + Fr::from(128u64) * shift(8) + Fr::from(133u64) * shift(16);
+    assert_eq!(
+        values_hash(&[-1, 0, 5], 8).unwrap(),
+        poseidon::hash(&[Fr::from(0u64), element])
+    );
+    // Eight 32-bit values: seven fill 224 bits of the first element, the eighth starts a second.
+    let values: Vec<i64> = (0..8).map(|i| i * 1000 - 3000).collect();
+    let unsigned = |v: i64| Fr::from((v + (1 << 31)) as u64);
+    let first = (0..7).fold(Fr::from(0u64), |acc, i| {
+        acc + unsigned(values[i]) * shift(32 * i as u64)
+    });
+    assert_eq!(
+        values_hash(&values, 32).unwrap(),
+        poseidon::hash(&[Fr::from(0u64), first, unsigned(values[7])])
+    );
+    // Nine elements: a second Poseidon call chains the first's result.
+    let many: Vec<i64> = (0..63).collect();
+    let elements: Vec<Fr> = many
+        .chunks(7)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .enumerate()
+                .fold(Fr::from(0u64), |acc, (i, &v)| {
+                    acc + unsigned(v) * shift(32 * i as u64)
+                })
+        })
+        .collect();
+    let zero = Fr::from(0u64);
+    let e = &elements;
+    let first_call = poseidon::hash(&[zero, e[0], e[1], e[2], e[3]]);
+    let second_call = poseidon::hash(&[first_call, e[4], e[5], e[6], e[7]]);
+    let chained = poseidon::hash(&[second_call, e[8]]);
+    assert_eq!(values_hash(&many, 32).unwrap(), chained);
+
+    assert!(values_hash(&[128], 8).is_err());
+    assert!(values_hash(&[-129], 8).is_err());
+    assert!(values_hash(&[127, -128], 8).is_ok());
+}
+
+#[test]
+fn hashed_input_and_output_bind_the_values_behind_their_hashes() {
+    use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
+    use ramjet_prover::inference::hashed::{HashedInferenceCircuit, WeightWidths};
+    use ramjet_prover::inference::io::values_hash;
+    use ramjet_prover::inference::{IoVisibility, Visibility};
+
+    let params = QuantParams::default();
+    let loaded = LoadedModel::from_onnx(&demo_onnx(), params).unwrap();
+    let model = Arc::clone(&loaded.quantised);
+    let bits = params.value_bits;
+    let data = demo_test_set();
+    let input = model.quantise_input(&data.features[0]).unwrap();
+    let output = model.infer(&input).unwrap();
+    let hashed = IoVisibility {
+        input: Visibility::Hashed,
+        output: Visibility::Hashed,
+    };
+    let satisfied = |circuit: &dyn Fn() -> InferenceCircuit| {
+        let cs = ConstraintSystem::<ark_bn254::Fr>::new_ref();
+        circuit().generate_constraints(cs.clone()).unwrap();
+        cs.is_satisfied().unwrap()
+    };
+
+    // Every combination: the public values are the sections in order, and the circuit is
+    // satisfied by the model's output and by no other.
+    let mut other_output = output.clone();
+    other_output[7] -= 1;
+    for (input_visibility, output_visibility) in [
+        (Visibility::Public, Visibility::Hashed),
+        (Visibility::Hashed, Visibility::Public),
+        (Visibility::Hashed, Visibility::Hashed),
+    ] {
+        let visibility = IoVisibility {
+            input: input_visibility,
+            output: output_visibility,
+        };
+        let constraints = {
+            let cs = ConstraintSystem::<ark_bn254::Fr>::new_ref();
+            cs.set_mode(ark_relations::gr1cs::SynthesisMode::Setup);
+            InferenceCircuit::blank(Arc::clone(&model))
+                .with_visibility(visibility)
+                .generate_constraints(cs.clone())
+                .unwrap();
+            cs.num_constraints()
+        };
+        println!(
+            "demo model, input {input_visibility}, output {output_visibility}: {constraints} \
+             constraints (both public: {})",
+            count_constraints(&model).unwrap()
+        );
+        let circuit = InferenceCircuit::new(Arc::clone(&model), input.clone())
+            .unwrap()
+            .with_visibility(visibility);
+        let public = circuit.public_inputs().unwrap().unwrap();
+        let mut expected = match input_visibility {
+            Visibility::Public => public_inputs(&input, &[]),
+            Visibility::Hashed => vec![values_hash(&input, bits).unwrap()],
+        };
+        expected.extend(match output_visibility {
+            Visibility::Public => public_inputs(&[], &output),
+            Visibility::Hashed => vec![values_hash(&output, bits).unwrap()],
+        });
+        assert_eq!(public, expected);
+        assert_eq!(public.len(), visibility.public_len(64, 10));
+        assert!(satisfied(&|| circuit.clone()));
+        assert!(!satisfied(&|| {
+            InferenceCircuit::claiming(Arc::clone(&model), input.clone(), other_output.clone())
+                .with_visibility(visibility)
+        }));
+    }
+
+    // A real proof with both sections hashed: two public values. It verifies, and is rejected
+    // against the hash of another input or of another output.
+    let mut rng = ChaCha20Rng::seed_from_u64(31);
+    let (pk, vk) = Groth16::<Bn254>::circuit_specific_setup(
+        InferenceCircuit::blank(Arc::clone(&model)).with_visibility(hashed),
+        &mut rng,
+    )
+    .unwrap();
+    let pvk = ark_groth16::prepare_verifying_key(&vk);
+    let prover = Prover::new(Arc::new(Accelerator::cpu_only()));
+    let key = prover.prepare(pk).unwrap();
+    let circuit = InferenceCircuit::new(Arc::clone(&model), input.clone())
+        .unwrap()
+        .with_visibility(hashed);
+    let public = circuit.public_inputs().unwrap().unwrap();
+    assert_eq!(public.len(), 2);
+    let proof = prover.prove(&key, circuit, &mut rng).unwrap();
+    assert!(Groth16::<Bn254>::verify_with_processed_vk(&pvk, &public, &proof).unwrap());
+    let mut other_input = input.clone();
+    other_input[20] += 1;
+    let forged = [values_hash(&other_input, bits).unwrap(), public[1]];
+    assert!(!Groth16::<Bn254>::verify_with_processed_vk(&pvk, &forged, &proof).unwrap());
+    let forged = [public[0], values_hash(&other_output, bits).unwrap()];
+    assert!(!Groth16::<Bn254>::verify_with_processed_vk(&pvk, &forged, &proof).unwrap());
+    let lie = InferenceCircuit::claiming(Arc::clone(&model), input.clone(), other_output)
+        .with_visibility(hashed);
+    let refused = prover.prove(&key, lie, &mut rng);
+    assert!(
+        matches!(refused, Err(ProverError::Unsatisfied { .. })),
+        "{refused:?}"
+    );
+
+    // With the hashed weights binding too: the commitment, then the two hashes.
+    let widths = WeightWidths::fitting(&model);
+    let circuit = HashedInferenceCircuit::new(Arc::clone(&model), widths, input.clone())
+        .unwrap()
+        .with_visibility(hashed);
+    let public = circuit.public_inputs().unwrap().unwrap();
+    assert_eq!(public.len(), 3);
+    assert_eq!(public[1], values_hash(&input, bits).unwrap());
+    assert_eq!(public[2], values_hash(&output, bits).unwrap());
+    let cs = ConstraintSystem::<ark_bn254::Fr>::new_ref();
+    circuit.generate_constraints(cs.clone()).unwrap();
+    assert!(cs.is_satisfied().unwrap());
 }
 
 /// The prover reads the R1CS matrices row by row from the finalized constraint system into a
