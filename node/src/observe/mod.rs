@@ -5,8 +5,11 @@
 //! [`ObservationBuffer`] whenever a transaction changes state. Every interval the buffer is
 //! flushed: the observations' leaf digests become an RFC 6962 Merkle tree built by the
 //! accelerator's `merkle_sha256`, and a [`RootHeader`] over its root, chained to the previous
-//! header by hash, is signed with the node's key ([`SignedRoot`]). The buffer keeps each epoch's
-//! tree so it can answer [`ObservationBuffer::inclusion`] with an [`InclusionProof`].
+//! header by hash, is signed with the node's key ([`SignedRoot`]). Each epoch is written to the
+//! node's store before its root is published, so a restarted node continues its chain
+//! ([`ObservationBuffer::open`]); the buffer keeps the latest [`RECENT_EPOCHS`] epochs' trees in
+//! memory and rebuilds older ones from the store to answer [`ObservationBuffer::inclusion`] with
+//! an [`InclusionProof`].
 //!
 //! Anyone can then check, offline and with no state:
 //! - an [`InclusionProof`] ([`InclusionProof::verify`]);
@@ -18,9 +21,10 @@
 //! Every byte format and rule is specified in `docs/observations.md`.
 
 mod buffer;
+mod persist;
 mod verify;
 
-pub use buffer::ObservationBuffer;
+pub use buffer::{ObservationBuffer, RECENT_EPOCHS};
 pub use verify::{
     Evidence, FinalityProof, FinalityVerdict, merkle_root_from_path, verify_chain, verify_evidence,
     verify_finality,
@@ -42,6 +46,8 @@ pub const HEADER_SIGNING_DOMAIN: &[u8] = b"ramjet/obs-root-sig/v1";
 pub const OBSERVATION_LEN: usize = 32 + 1 + 8;
 /// Length of [`RootHeader::encode`]'s output.
 pub const HEADER_LEN: usize = 32 + 8 + 32 + 32 + 4 + 8;
+/// Length of [`SignedRoot::encode`]'s output: the header and the 64-byte signature.
+pub const SIGNED_ROOT_LEN: usize = HEADER_LEN + 64;
 
 /// A transaction's state as a node observed it, encoded as one byte.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
@@ -215,6 +221,29 @@ pub struct SignedRoot {
 }
 
 impl SignedRoot {
+    /// Encoding: `header encoding (116) ‖ signature (64)`, 180 bytes (as in gossip messages).
+    pub fn encode(&self) -> [u8; SIGNED_ROOT_LEN] {
+        let mut out = [0u8; SIGNED_ROOT_LEN];
+        out[..HEADER_LEN].copy_from_slice(&self.header.encode());
+        out[HEADER_LEN..].copy_from_slice(&self.signature);
+        out
+    }
+
+    /// Decodes [`encode`](Self::encode)'s output (the signature is not checked).
+    pub fn decode(bytes: &[u8]) -> Result<Self, ObsError> {
+        if bytes.len() != SIGNED_ROOT_LEN {
+            return Err(ObsError::Encoding {
+                what: "signed root",
+                expected: SIGNED_ROOT_LEN,
+                actual: bytes.len(),
+            });
+        }
+        Ok(SignedRoot {
+            header: RootHeader::decode(&bytes[..HEADER_LEN])?,
+            signature: bytes[HEADER_LEN..].try_into().expect("64 bytes"),
+        })
+    }
+
     /// Checks the signature against the header's own public key (ZIP-215 rules, as
     /// `ed25519-consensus` implements them).
     pub fn verify(&self) -> Result<(), ObsError> {
@@ -371,4 +400,23 @@ pub enum ObsError {
     /// More observations than a header's `u32` leaf count can hold.
     #[error("{0} observations buffered, more than a root can hold")]
     TooManyObservations(usize),
+    /// The store holds the observation chain of another node than the one opening it.
+    #[error(
+        "the store holds the observation chain of node {stored}, but this node is {node}: \
+         start it with that node's key file, or on another data directory"
+    )]
+    ForeignChain {
+        /// The node whose chain the store holds.
+        stored: NodeId,
+        /// The node opening the store.
+        node: NodeId,
+    },
+    /// A record of the node's own chain in the store is missing or cannot be decoded.
+    #[error("the store's observation chain is damaged: {record}: {reason}")]
+    CorruptChain {
+        /// The record (its sequence, or the index entry of which transaction).
+        record: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }

@@ -91,8 +91,10 @@ pub struct ProtocolNode {
 
 impl ProtocolNode {
     /// A node with `identity` whose ledger lives on `store` (opened on `genesis`, see
-    /// [`Ledger::open`]); its first flush is due at `first_flush_ms` (a real node: its start
-    /// time plus the flush interval; the simulator: a random phase within the first interval).
+    /// [`Ledger::open`]), and its observation chain too: a chain stored there by an earlier run
+    /// is continued ([`ObservationBuffer::open`]; another node's is refused). Its first flush
+    /// is due at `first_flush_ms` (a real node: its start time plus the flush interval; the
+    /// simulator: a random phase within the first interval).
     pub fn new(
         identity: Identity,
         store: Arc<dyn Store>,
@@ -102,12 +104,13 @@ impl ProtocolNode {
         first_flush_ms: u64,
     ) -> Result<Self> {
         config.validate()?;
+        let buffer = ObservationBuffer::open(store.clone(), accel.clone(), &identity)?;
         let ledger = Ledger::open(store, accel.clone(), genesis, config.ledger.clone())?;
         Ok(Self {
             identity,
             ledger,
             accel,
-            buffer: ObservationBuffer::new(),
+            buffer,
             trust: DirectTrust::new(config.trust.clone())?,
             votes: VoteBook::new(),
             consensus: config.consensus.clone(),

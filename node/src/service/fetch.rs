@@ -4,9 +4,10 @@
 //! The requests are keyed by **transaction hash**: `Transaction(h)` returns the transaction's
 //! canonical encoding (`Transactions(hs)` up to 256 of them at once, for repair), `Observation(h)` the encoding of this node's latest signed observation
 //! of it, and `InclusionPath(h)` the inclusion proof of that latest observation, as a list of
-//! one ([`crate::consensus::encode_inclusion_proofs`]). Only the latest is served: finding every
-//! observation of a transaction scans the whole buffer, which a peer could make the node do at
-//! will; the latest is indexed.
+//! one ([`crate::consensus::encode_inclusion_proofs`]). Only the latest is served: every
+//! observation of a transaction can lie in as many epochs, each a tree to rebuild from the store
+//! once it has left memory, which a peer could make the node do at will. The latest is indexed;
+//! a proof in an epoch no longer in memory still costs one read and one tree rebuild.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -41,16 +42,24 @@ pub(crate) fn answer(node: &ProtocolNode, mode: Mode, request: &Request) -> Resp
                 .then(|| Response::encode_batch(&items))
         }
         Request::Transactions(_) => None,
-        Request::Observation(h) => node
-            .observations()
-            .inclusion(&TxHash(*h))
-            .map(|p| p.observation.encode().to_vec()),
-        Request::InclusionPath(h) => node
-            .observations()
-            .inclusion(&TxHash(*h))
-            .map(|p| encode_inclusion_proofs(&[p])),
+        Request::Observation(h) => {
+            own_inclusion(node, &TxHash(*h)).map(|p| p.observation.encode().to_vec())
+        }
+        Request::InclusionPath(h) => {
+            own_inclusion(node, &TxHash(*h)).map(|p| encode_inclusion_proofs(&[p]))
+        }
     };
     found.map_or(Response::NotFound, Response::Found)
+}
+
+/// This node's proof of its latest observation of `tx`, for a peer: `None` if it has none, or
+/// if its store cannot be read (logged; the peer is answered "not found").
+fn own_inclusion(node: &ProtocolNode, tx: &TxHash) -> Option<InclusionProof> {
+    node.observations()
+        .inclusion(tx)
+        .inspect_err(|e| tracing::warn!(%tx, "inclusion proof for a peer: {e}"))
+        .ok()
+        .flatten()
 }
 
 /// A finality proof as the API serves it.
@@ -79,7 +88,8 @@ impl NodeHandle {
     /// light node: until a peer returns a final one).
     ///
     /// # Errors
-    /// [`crate::NodeError::Service`] if the node has stopped, a network error listing peers.
+    /// [`crate::NodeError::Service`] if the node has stopped, a network error listing peers, an
+    /// error reading this node's own proof from its store.
     pub async fn finality_proof(
         &self,
         tx: TxHash,
@@ -89,14 +99,11 @@ impl NodeHandle {
             .query(move |v| {
                 (
                     v.node.ledger().state(&tx),
-                    v.node
-                        .observations()
-                        .inclusion(&tx)
-                        .into_iter()
-                        .collect::<Vec<_>>(),
+                    v.node.observations().inclusion(&tx),
                 )
             })
             .await?;
+        let own: Vec<InclusionProof> = own?.into_iter().collect();
         let local_final = state.filter(|s| s.is_final());
         if local_final.is_none() && self.mode() != Mode::Light {
             return Ok(None);

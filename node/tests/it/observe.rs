@@ -1,6 +1,9 @@
 //! Observations: flush and prove inclusion for odd and even buffer sizes, tampering rejected with
 //! typed errors, header chains, finality across distinct nodes, equivocation evidence, and the
-//! plain-Rust path recomputation against the accelerator's RFC 6962 reference.
+//! plain-Rust path recomputation against the accelerator's RFC 6962 reference, and the chain
+//! continued across a restart on RocksDB.
+
+use std::sync::Arc;
 
 use proptest::prelude::*;
 use ramjet_accel::{Accelerator, MerkleLeaves};
@@ -9,6 +12,7 @@ use ramjet_node::observe::{
     Evidence, FinalityProof, InclusionProof, ObsError, Observation, ObservationBuffer, SignedRoot,
     TxState, merkle_root_from_path, verify_chain, verify_evidence, verify_finality,
 };
+use ramjet_node::storage::RocksStore;
 use ramjet_node::tx::TxHash;
 
 fn tx(i: u32) -> TxHash {
@@ -55,7 +59,7 @@ fn every_leaf_of_odd_and_even_buffers_proves_inclusion() {
             ramjet_accel::reference::rfc6962_root(MerkleLeaves::Digests(&digests))
         );
         for i in 0..n {
-            let proof = buf.inclusion(&tx(i)).unwrap();
+            let proof = buf.inclusion(&tx(i)).unwrap().unwrap();
             assert_eq!(proof.index, i);
             assert_eq!(proof.verify().unwrap(), id.node_id(), "n = {n}, i = {i}");
         }
@@ -75,14 +79,14 @@ fn empty_buffer_gives_no_root_and_no_chain_step() {
     buf.push(obs(1, TxState::Pending));
     let second = buf.flush(&accel, &id, 4).unwrap().unwrap();
     assert_eq!(second.header.sequence, 1);
-    assert!(buf.inclusion(&tx(7)).is_none());
+    assert!(buf.inclusion(&tx(7)).unwrap().is_none());
 }
 
 #[test]
 fn tampering_is_rejected_with_typed_errors() {
     let id = identity(2);
     let buf = flushed(&id, 5, TxState::Accepted);
-    let good = buf.inclusion(&tx(4)).unwrap();
+    let good = buf.inclusion(&tx(4)).unwrap().unwrap();
     good.verify().unwrap();
 
     // Path: a changed sibling, a missing level, a sibling where the odd node has none.
@@ -225,6 +229,7 @@ fn finality_counts_distinct_nodes_once() {
             flushed(id, 4 + k as u32, TxState::Accepted)
                 .inclusion(&target)
                 .unwrap()
+                .unwrap()
         })
         .collect();
     // A duplicate entry from the first node, from a later epoch.
@@ -232,7 +237,7 @@ fn finality_counts_distinct_nodes_once() {
     let mut again = flushed(&ids[0], 4, TxState::Accepted);
     again.push(obs(3, TxState::Accepted));
     again.flush(&accel, &ids[0], 9_000).unwrap();
-    entries.push(again.inclusion(&target).unwrap());
+    entries.push(again.inclusion(&target).unwrap().unwrap());
     entries.push(entries[1].clone());
 
     let proof = FinalityProof {
@@ -287,8 +292,8 @@ fn equivocation_evidence_verifies_and_non_conflicts_do_not() {
         Ok(id.node_id())
     );
     let states = Evidence::ConflictingStates {
-        a: a.inclusion(&tx(1)).unwrap(),
-        b: b.inclusion(&tx(1)).unwrap(),
+        a: a.inclusion(&tx(1)).unwrap().unwrap(),
+        b: b.inclusion(&tx(1)).unwrap().unwrap(),
     };
     assert_eq!(verify_evidence(&states), Ok(id.node_id()));
 
@@ -316,15 +321,15 @@ fn equivocation_evidence_verifies_and_non_conflicts_do_not() {
     let pending = flushed(&id, 3, TxState::Pending);
     assert!(matches!(
         verify_evidence(&Evidence::ConflictingStates {
-            a: pending.inclusion(&tx(1)).unwrap(),
-            b: a.inclusion(&tx(1)).unwrap(),
+            a: pending.inclusion(&tx(1)).unwrap().unwrap(),
+            b: a.inclusion(&tx(1)).unwrap().unwrap(),
         }),
         Err(ObsError::NotConflicting(_))
     ));
     assert!(matches!(
         verify_evidence(&Evidence::ConflictingStates {
-            a: a.inclusion(&tx(1)).unwrap(),
-            b: b.inclusion(&tx(2)).unwrap(),
+            a: a.inclusion(&tx(1)).unwrap().unwrap(),
+            b: b.inclusion(&tx(2)).unwrap().unwrap(),
         }),
         Err(ObsError::NotConflicting(_))
     ));
@@ -355,4 +360,49 @@ proptest! {
         let root = merkle_root_from_path(leaves[i], i as u32, n as u32, &tree.path(i)).unwrap();
         prop_assert_eq!(root, expected);
     }
+}
+
+#[test]
+fn a_restart_on_rocksdb_continues_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let accel = Arc::new(Accelerator::cpu_only());
+    let id = identity(40);
+    let (last, proofs) = {
+        let store = Arc::new(RocksStore::open(dir.path(), "obs-chain").unwrap());
+        let mut buf = ObservationBuffer::open(store, accel.clone(), &id).unwrap();
+        for e in 0..3 {
+            buf.push(obs(e, TxState::Pending));
+            buf.push(obs(100, TxState::Pending));
+            buf.flush(&accel, &id, 5_000 + u64::from(e))
+                .unwrap()
+                .unwrap();
+        }
+        let proofs = buf.inclusions(&tx(100)).unwrap();
+        (*buf.last_root().unwrap(), proofs)
+        // The store is closed here, as by a stop.
+    };
+    assert_eq!(last.header.sequence, 2);
+    assert_eq!(proofs.len(), 3);
+
+    let store = Arc::new(RocksStore::open(dir.path(), "obs-chain").unwrap());
+    // Another key on this store is refused.
+    assert!(matches!(
+        ObservationBuffer::open(store.clone(), accel.clone(), &identity(41)),
+        Err(ramjet_node::NodeError::Observe(
+            ObsError::ForeignChain { .. }
+        ))
+    ));
+    let mut buf = ObservationBuffer::open(store, accel.clone(), &id).unwrap();
+    assert_eq!(buf.last_root(), Some(&last));
+    assert_eq!(buf.inclusions(&tx(100)).unwrap(), proofs);
+    let old = buf.inclusion(&tx(1)).unwrap().unwrap();
+    assert_eq!(old.header.header.sequence, 1);
+    assert_eq!(old.verify().unwrap(), id.node_id());
+
+    buf.push(obs(3, TxState::Accepted));
+    let next = buf.flush(&accel, &id, 6_000).unwrap().unwrap();
+    assert_eq!(next.header.sequence, 3);
+    assert_eq!(next.header.previous, last.header.hash());
+    let chain: Vec<SignedRoot> = (0..4).map(|s| buf.root(s).unwrap().unwrap()).collect();
+    verify_chain(&chain).unwrap();
 }

@@ -67,15 +67,19 @@ fn transfer(seed: u8) -> Transaction {
 }
 
 fn node(secret: u8) -> ProtocolNode {
+    node_on(secret, Arc::new(MemoryStore::new("protocol-test"))).unwrap()
+}
+
+/// The node with key `secret` on `store`, its first flush due at 100.
+fn node_on(secret: u8, store: Arc<MemoryStore>) -> ramjet_node::Result<ProtocolNode> {
     ProtocolNode::new(
         Identity::from_secret([secret; 32], 0).unwrap(),
-        Arc::new(MemoryStore::new("protocol-test")),
+        store,
         Arc::new(Accelerator::cpu_only()),
         &genesis(),
         &config(),
         100,
     )
-    .unwrap()
 }
 
 fn peer(secret: u8) -> Identity {
@@ -448,6 +452,50 @@ fn a_flush_publishes_the_signed_root_of_the_observations() {
     // Nothing new: the next flush publishes nothing, and the one after is due an interval on.
     assert!(published(&n.on_timer(200).unwrap()).is_empty());
     assert_eq!(n.next_deadline(), 300);
+}
+
+#[test]
+fn a_node_restarted_on_its_store_continues_its_chain() {
+    let store = Arc::new(MemoryStore::new("protocol-test"));
+    let tx = transfer(1);
+    let before = {
+        let mut n = node_on(1, store.clone()).unwrap();
+        n.submit(tx.clone(), 0);
+        n.on_timer(5).unwrap();
+        let actions = n.on_timer(100).unwrap();
+        let [Message::Roots { root, .. }] = published(&actions)[..] else {
+            panic!("one root published: {actions:?}");
+        };
+        assert_eq!(root.header.sequence, 0);
+        *root
+        // The node stops here; its store stays.
+    };
+
+    // Another key on this store is refused: the chain there is node 1's.
+    let refused = node_on(2, store.clone())
+        .err()
+        .expect("another node's chain");
+    assert!(
+        refused.to_string().contains("observation chain of node"),
+        "{refused}"
+    );
+
+    let mut n = node_on(1, store).unwrap();
+    assert_eq!(n.observations().last_root(), Some(&before));
+    // Its proof of the observation signed before the restart is still served.
+    let proof = n.observations().inclusion(&tx.hash()).unwrap().unwrap();
+    assert_eq!(proof.header, before);
+    assert_eq!(proof.verify().unwrap(), n.id());
+    // The next root is sequence 1, chained to the one published before the restart.
+    n.submit(transfer(2), 0);
+    n.on_timer(5).unwrap();
+    let actions = n.on_timer(100).unwrap();
+    let [Message::Roots { root, .. }] = published(&actions)[..] else {
+        panic!("one root published after the restart: {actions:?}");
+    };
+    assert_eq!(root.header.sequence, 1);
+    assert_eq!(root.header.previous, before.header.hash());
+    ramjet_node::observe::verify_chain(&[before, *root]).unwrap();
 }
 
 #[test]
