@@ -202,7 +202,8 @@ enum InferCommand {
     /// Generate the keys of a model's circuit (weights fixed in the circuit) and describe the
     /// model (its id: SHA-256 of the ONNX file and the quantisation) in model.json. With
     /// --system halo2 no key file is written: model.json records k and the digest of the
-    /// verifying key, which is derived from the model (the model commitment).
+    /// verifying key, which is derived from the model (the model commitment), or with --binding
+    /// hashed from the architecture, which model.json then records.
     Setup {
         /// The model (ONNX).
         #[arg(long, value_name = "FILE")]
@@ -256,7 +257,7 @@ enum InferCommand {
         #[arg(long, value_name = "FILE", default_value = "infer-proof/public.json")]
         public: PathBuf,
         /// Also check that this ONNX file is the model the key was made for. Required with
-        /// --system halo2: the verifying key is regenerated from it.
+        /// --system halo2 and the fixed binding: the verifying key is regenerated from it.
         #[arg(long, value_name = "FILE")]
         model: Option<PathBuf>,
         /// Also check that the proof is about this input file.
@@ -281,7 +282,7 @@ enum InferCommand {
         #[arg(long, value_enum, default_value = "groth16")]
         system: ProofSystem,
         /// Also check that this ONNX file is the model the key was made for. Required with
-        /// --system halo2.
+        /// --system halo2 and the fixed binding.
         #[arg(long, value_name = "FILE")]
         model: Option<PathBuf>,
         /// Compare on this input: a proof about another input does not verify. Without it, the

@@ -135,6 +135,9 @@ pub(super) fn commit(
     })
 }
 
+/// A packed element's cells: its items', and the element's.
+type PackedCells = (Vec<AssignedCell<Fp, Fp>>, AssignedCell<Fp, Fp>);
+
 /// One packed element: its items' unsigned values in the `a` columns, `W` a row, with
 /// `coeff = 2^shift`; returns the items' cells and the element's (the last row's `out`).
 fn pack(
@@ -142,7 +145,7 @@ fn pack(
     layouter: &mut impl Layouter<Fp>,
     element: &[crate::inference::hashed::Item],
     values: &[Value<i128>],
-) -> Result<(Vec<AssignedCell<Fp, Fp>>, AssignedCell<Fp, Fp>), Error> {
+) -> Result<PackedCells, Error> {
     layouter.assign_region(
         || "pack",
         |mut region| {
