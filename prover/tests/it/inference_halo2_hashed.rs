@@ -13,7 +13,9 @@ use ramjet_prover::inference::halo2::hashed::{
 use ramjet_prover::inference::halo2::{self as fixed_halo2, VerifyingKeyDigest, params};
 use ramjet_prover::inference::hashed::WeightWidths;
 use ramjet_prover::inference::shape::{LayerShape, shape, zero_weights};
-use ramjet_prover::inference::{LoadedModel, QuantParams, QuantisedLayer, QuantisedModel, onnx};
+use ramjet_prover::inference::{
+    LoadedModel, QuantParams, QuantisedLayer, QuantisedModel, demo, onnx,
+};
 
 use super::inference::{demo_onnx, demo_test_set, fixed, floats, int_attr, model_bytes, node};
 
@@ -141,6 +143,23 @@ fn halo2_hashed_demo_model_proofs_verify_against_their_commitment_with_one_key()
         counted.total(),
         fixed_halo2::rows(&model),
         fixed_halo2::circuit_k(&model)
+    );
+
+    // The 784-56-10 MLP of the bench (random weights): its size, from the architecture alone.
+    let mlp = QuantisedModel::new(&demo::random_mlp(&[784, 56, 10], 1).unwrap(), quant).unwrap();
+    let mlp_widths = WeightWidths::fitting(&mlp);
+    let mlp_blank = zero_weights(quant, 784, &shape(&mlp)).unwrap();
+    let mlp_k = circuit_k(&mlp, mlp_widths).unwrap();
+    assert_eq!(circuit_k(&mlp_blank, mlp_widths).unwrap(), mlp_k);
+    eprintln!(
+        "784-56-10 MLP, halo2 hashed ({} weight bits, {} bias bits): {} rows, k = {mlp_k}; \
+         {:?}; the fixed circuit: {} rows, k = {}",
+        mlp_widths.weight_bits,
+        mlp_widths.bias_bits,
+        rows(&mlp, mlp_widths).unwrap().total(),
+        rows(&mlp, mlp_widths).unwrap(),
+        fixed_halo2::rows(&mlp),
+        fixed_halo2::circuit_k(&mlp)
     );
 
     // The keys come from the architecture: a zero-weight model of the shape, the demo model
