@@ -529,10 +529,11 @@ fn run_infer(command: InferCommand) -> anyhow::Result<()> {
                 bar.elapsed().as_secs_f64()
             );
             if let Some(circuit) = &info.halo2 {
-                println!(
-                    "halo2 verifying key digest (the model commitment) {}",
-                    circuit.vk_digest
-                );
+                let of = match info.binding {
+                    Binding::Fixed => "the model commitment",
+                    Binding::Hashed => "the architecture's key",
+                };
+                println!("halo2 verifying key digest ({of}) {}", circuit.vk_digest);
             }
             if let Some(commitment) = &info.commitment {
                 println!("weights commitment (Poseidon) {commitment}");
