@@ -20,8 +20,9 @@
 //!   `private.json` ([`PrivateValues`]), which `verify --reveal` checks against the hash.
 //!
 //! With `--system halo2` ([`halo2`]) the key directory is `model.json` alone (with `k` and the
-//! verifying key's digest, the model commitment), keys are regenerated from the model, and
-//! `public.json` holds signed decimal strings.
+//! verifying key's digest, and with the hashed binding the architecture), keys are regenerated
+//! (from the model, or with the hashed binding from the architecture), and `public.json` holds
+//! decimal strings.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -60,23 +61,13 @@ pub const MODEL_INFO: &str = "model.json";
 pub enum ProofSystem {
     /// Groth16 over BN254 on the accelerator, with a setup per model.
     Groth16,
-    /// halo2 (IPA over the Pasta curves, no trusted setup), weights fixed: the verifying key,
-    /// derived from the model, is the model commitment.
+    /// halo2 (IPA over the Pasta curves, no trusted setup): with the fixed binding the
+    /// verifying key, derived from the model, is the model commitment; with the hashed binding
+    /// it is derived from the architecture.
     Halo2,
 }
 
 impl ProofSystem {
-    /// Ok for the bindings the system implements; a clear error for the others.
-    pub fn check_binding(self, binding: Binding) -> Result<()> {
-        match (self, binding) {
-            (Self::Halo2, Binding::Hashed) => Err(invalid(
-                "--binding hashed is not implemented for --system halo2; use --binding fixed \
-                 (the verifying key is the model commitment) or --system groth16",
-            )),
-            _ => Ok(()),
-        }
-    }
-
     /// Ok for the visibilities of input and output the system implements; a clear error for
     /// the others.
     pub fn check_visibility(self, visibility: IoVisibility) -> Result<()> {
@@ -297,10 +288,9 @@ pub fn setup(
         binding,
         visibility,
     } = shape;
-    system.check_binding(binding)?;
     system.check_visibility(visibility)?;
     if system == ProofSystem::Halo2 {
-        return halo2::setup(model_path, params, out, progress);
+        return halo2::setup(model_path, params, binding, out, progress);
     }
     progress.step("loading and quantising the model");
     let model = LoadedModel::read(model_path, params)?;
@@ -594,7 +584,8 @@ pub struct Expect<'a> {
 /// `ramjet infer verify`: checks the proof against the verifying key in `keys` (its
 /// `verifying_key.bin` and `model.json`; the proving key is not needed) and the public inputs,
 /// then what `expect` asks for. With halo2 the verifying key is regenerated from the model,
-/// which is then required ([`halo2`]).
+/// which is then required, or with the hashed binding from the architecture in `model.json`
+/// ([`halo2`]).
 pub fn verify(
     keys: &Path,
     system: ProofSystem,

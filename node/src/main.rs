@@ -202,7 +202,8 @@ enum InferCommand {
     /// Generate the keys of a model's circuit (weights fixed in the circuit) and describe the
     /// model (its id: SHA-256 of the ONNX file and the quantisation) in model.json. With
     /// --system halo2 no key file is written: model.json records k and the digest of the
-    /// verifying key, which is derived from the model (the model commitment).
+    /// verifying key, which is derived from the model (the model commitment), or with --binding
+    /// hashed from the architecture, which model.json then records.
     Setup {
         /// The model (ONNX).
         #[arg(long, value_name = "FILE")]
@@ -264,7 +265,7 @@ enum InferCommand {
         #[arg(long, value_name = "FILE", default_value = "infer-proof/public.json")]
         public: PathBuf,
         /// Also check that this ONNX file is the model the key was made for. Required with
-        /// --system halo2: the verifying key is regenerated from it.
+        /// --system halo2 and the fixed binding: the verifying key is regenerated from it.
         #[arg(long, value_name = "FILE")]
         model: Option<PathBuf>,
         /// Also check that the proof is about this input file (with a hashed input: that its
@@ -294,7 +295,7 @@ enum InferCommand {
         #[arg(long, value_enum, default_value = "groth16")]
         system: ProofSystem,
         /// Also check that this ONNX file is the model the key was made for. Required with
-        /// --system halo2.
+        /// --system halo2 and the fixed binding.
         #[arg(long, value_name = "FILE")]
         model: Option<PathBuf>,
         /// Compare on this input: a proof about another input does not verify. Without it, the
@@ -550,10 +551,11 @@ fn run_infer(command: InferCommand) -> anyhow::Result<()> {
                 bar.elapsed().as_secs_f64()
             );
             if let Some(circuit) = &info.halo2 {
-                println!(
-                    "halo2 verifying key digest (the model commitment) {}",
-                    circuit.vk_digest
-                );
+                let of = match info.binding {
+                    Binding::Fixed => "the model commitment",
+                    Binding::Hashed => "the architecture's key",
+                };
+                println!("halo2 verifying key digest ({of}) {}", circuit.vk_digest);
             }
             if let Some(commitment) = &info.commitment {
                 println!("weights commitment (Poseidon) {commitment}");

@@ -1,7 +1,8 @@
 //! `ramjet infer` as a user runs it on the demo model: setup → prove → verify (with the
 //! verifying key alone), the same with halo2 (the verifying key regenerated from the model), the
 //! accuracy report, and the ways it must refuse: another output, another input, another model's
-//! key, an unsupported operator, a binding halo2 does not implement.
+//! key, an unsupported operator; and the hashed binding with both systems (one key per
+//! architecture, the published commitment enforced; with halo2 verified without the model).
 
 use std::path::{Path, PathBuf};
 
@@ -163,32 +164,13 @@ fn setup_prove_verify_the_demo_model_and_refuse_forgeries() {
 }
 
 #[test]
-fn unsupported_operators_and_halo2_with_hashed_weights_are_refused_clearly() {
+fn unsupported_operators_are_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let bad = edited_demo(|graph| graph.node[2].op_type = "Sigmoid".into());
     std::fs::write(d.join("bad.onnx"), bad).unwrap();
     let err = refused(&ramjet(d, &["infer", "setup", "--model", "bad.onnx"]));
     assert!(err.contains("unsupported operator `Sigmoid`"), "{err}");
-
-    let model = demo("digits.onnx");
-    let err = refused(&ramjet(
-        d,
-        &[
-            "infer",
-            "setup",
-            "--model",
-            arg(&model),
-            "--system",
-            "halo2",
-            "--binding",
-            "hashed",
-        ],
-    ));
-    assert!(
-        err.contains("--binding hashed is not implemented for --system halo2"),
-        "{err}"
-    );
 }
 
 #[test]
@@ -755,4 +737,130 @@ fn compare_finds_the_majority_and_names_forged_copied_and_off_input_proofs() {
         text.contains("a: REJECTED") && text.contains("another input"),
         "{text}"
     );
+}
+
+#[test]
+fn halo2_hashed_binding_verifies_without_the_model_and_enforces_the_published_commitment() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("tiny.onnx"), tiny_model(0.0)).unwrap();
+    std::fs::write(d.join("other.onnx"), tiny_model(1.0)).unwrap();
+    std::fs::write(d.join("x.json"), r#"{"input": [0.5, -1.0, 0.25, 2.0]}"#).unwrap();
+    let halo2 = ["--system", "halo2"];
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(halo2);
+        ramjet(d, &all)
+    };
+
+    let text = ok(&run(&[
+        "infer",
+        "setup",
+        "--binding",
+        "hashed",
+        "--model",
+        "tiny.onnx",
+    ]));
+    assert!(text.contains("weights commitment (Poseidon)"), "{text}");
+    assert!(text.contains("rows of 2^"), "{text}");
+    let info: serde_json::Value = read_json(&d.join("infer-keys/model.json"));
+    assert_eq!(info["system"], "halo2");
+    assert_eq!(info["binding"], "hashed");
+    assert_eq!(
+        info["halo2"]["architecture"],
+        serde_json::json!([{"dense": [4, 3]}, "relu", {"dense": [3, 2]}])
+    );
+    let commitment = info["commitment"].as_str().unwrap().to_owned();
+    assert!(commitment.parse::<f64>().is_ok(), "{commitment}");
+    // The key directory is model.json alone.
+    assert_eq!(std::fs::read_dir(d.join("infer-keys")).unwrap().count(), 1);
+
+    let prove = |model: &str, out: &str| {
+        run(&[
+            "infer", "prove", "--model", model, "--input", "x.json", "--out", out,
+        ])
+    };
+    let text = ok(&prove("tiny.onnx", "infer-proof"));
+    for phase in ["keygen", "prove", "total"] {
+        assert!(text.contains(phase), "{text}");
+    }
+    let public: Vec<String> = read_json(&d.join("infer-proof/public.json"));
+    assert_eq!(public.len(), 1 + 4 + 2);
+    assert_eq!(public[0], commitment);
+    let output: serde_json::Value = read_json(&d.join("infer-proof/output.json"));
+    assert_eq!(output["commitment"], commitment.as_str());
+    let loaded = LoadedModel::read(&d.join("tiny.onnx"), QuantParams::default()).unwrap();
+    let native = loaded
+        .quantised
+        .infer(
+            &loaded
+                .quantised
+                .quantise_input(&[0.5, -1.0, 0.25, 2.0])
+                .unwrap(),
+        )
+        .unwrap();
+    let proved: Vec<i64> = serde_json::from_value(output["output"].clone()).unwrap();
+    assert_eq!(proved, native);
+
+    // Verified without the model: the key is rebuilt from the architecture in model.json.
+    let text = ok(&run(&["infer", "verify"]));
+    assert!(text.starts_with("proof OK"), "{text}");
+    assert!(text.contains(&format!("{native:?}")), "{text}");
+    ok(&run(&[
+        "infer",
+        "verify",
+        "--model",
+        "tiny.onnx",
+        "--input",
+        "x.json",
+    ]));
+
+    // One key serves the architecture: another model proves with it, but its proof is about
+    // another commitment than the published one.
+    ok(&prove("other.onnx", "other-proof"));
+    let other_public: Vec<String> = read_json(&d.join("other-proof/public.json"));
+    assert_ne!(other_public[0], commitment);
+    let verify_with =
+        |public: &str, proof: &str| run(&["infer", "verify", "--proof", proof, "--public", public]);
+    let err = refused(&verify_with(
+        "other-proof/public.json",
+        "other-proof/proof.bin",
+    ));
+    assert!(err.contains("not the published"), "{err}");
+    let err = refused(&run(&["infer", "verify", "--model", "other.onnx"]));
+    assert!(err.contains("the key was made for model"), "{err}");
+
+    // Forgeries: the published commitment claimed for the other model's proof, a forged
+    // commitment, a forged output.
+    let forge = |from: &[String], index: usize, value: String| {
+        let mut forged = from.to_vec();
+        forged[index] = value;
+        std::fs::write(
+            d.join("forged.json"),
+            serde_json::to_string(&forged).unwrap(),
+        )
+        .unwrap();
+    };
+    forge(&other_public, 0, commitment.clone());
+    let err = refused(&verify_with("forged.json", "other-proof/proof.bin"));
+    assert!(err.contains("proof rejected"), "{err}");
+    forge(&public, 0, other_public[0].clone());
+    let err = refused(&verify_with("forged.json", "infer-proof/proof.bin"));
+    assert!(err.contains("not the published"), "{err}");
+    forge(&public, 6, (native[1] + 1).to_string());
+    let err = refused(&verify_with("forged.json", "infer-proof/proof.bin"));
+    assert!(err.contains("proof rejected"), "{err}");
+
+    // The majority check goes through the same verification: two honest proofs (halo2 proofs
+    // are randomised, so not copies) and the other model's proof.
+    ok(&prove("tiny.onnx", "second-proof"));
+    let text = ok(&run(&[
+        "infer",
+        "compare",
+        "infer-proof",
+        "second-proof",
+        "other-proof",
+    ]));
+    assert!(text.contains("2 of 3 proofs verify"), "{text}");
+    assert!(text.contains("majority"), "{text}");
 }

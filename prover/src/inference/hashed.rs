@@ -86,15 +86,15 @@ fn signed_width(v: i64) -> u32 {
 
 /// One committed value: its layer, whether it is a bias, its position, and its width.
 #[derive(Debug, Clone, Copy)]
-struct Item {
-    layer: usize,
-    bias: bool,
-    index: usize,
-    bits: u32,
+pub(crate) struct Item {
+    pub(crate) layer: usize,
+    pub(crate) bias: bool,
+    pub(crate) index: usize,
+    pub(crate) bits: u32,
 }
 
 /// The items of `model`, in commitment order, and their packing into elements.
-fn layout(model: &QuantisedModel, widths: WeightWidths) -> Result<Vec<Vec<Item>>> {
+pub(crate) fn layout(model: &QuantisedModel, widths: WeightWidths) -> Result<Vec<Vec<Item>>> {
     for (name, bits) in [("weight", widths.weight_bits), ("bias", widths.bias_bits)] {
         if !(1..=64).contains(&bits) {
             return Err(ProverError::Quantisation(format!(
@@ -140,7 +140,7 @@ fn value(model: &QuantisedModel, item: Item) -> i64 {
 }
 
 /// An item's unsigned form `v + 2^(bits−1)`, checked to fit `bits` bits.
-fn offset_value(model: &QuantisedModel, item: Item) -> Result<u64> {
+pub(crate) fn offset_value(model: &QuantisedModel, item: Item) -> Result<u64> {
     let v = value(model, item);
     if signed_width(v) > item.bits {
         return Err(ProverError::Quantisation(format!(
@@ -235,7 +235,7 @@ impl HashedInferenceCircuit {
 /// With weights bounded by their widths rather than known, a dense layer's accumulator is at
 /// most `2^(B−1)·inputs·2^(Ww−1) + 2^(Wb−1)`; it must stay below `2^(249 − B − s)` as in
 /// [`QuantisedModel::new`].
-fn check_accumulator_bounds(model: &QuantisedModel, widths: WeightWidths) -> Result<()> {
+pub(crate) fn check_accumulator_bounds(model: &QuantisedModel, widths: WeightWidths) -> Result<()> {
     let (b, s) = (model.params.value_bits, model.params.scale);
     let limit = 249 - b - s;
     for layer in &model.layers {

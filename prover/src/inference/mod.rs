@@ -21,7 +21,9 @@
 //!    [`hashed`] is the other binding: the weights are private witnesses under a Poseidon
 //!    commitment that is a public input, and one key serves every model of an architecture.
 //!    [`halo2`] proves the same arithmetic with `halo2_proofs` (IPA over the Pasta curves, no
-//!    trusted setup), weights fixed, the verifying key's digest the model commitment.
+//!    trusted setup), with the weights fixed (the verifying key's digest is the model
+//!    commitment) or hashed ([`halo2::hashed`]: one verifying key per architecture, rebuilt
+//!    from the layers' [`shape`] alone).
 //!
 //! # The model's identity
 //!
@@ -41,6 +43,7 @@ pub mod io;
 pub mod model;
 pub mod onnx;
 pub mod quantise;
+pub mod shape;
 
 use sha2::{Digest, Sha256};
 

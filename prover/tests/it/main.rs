@@ -4,5 +4,6 @@ mod formats;
 mod groth16;
 mod inference;
 mod inference_halo2;
+mod inference_halo2_hashed;
 mod rollup;
 mod rollup_proofs;

@@ -7,12 +7,12 @@ use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 
 use super::config::InferenceConfig;
-use super::layout::{forward, rows, to_field};
+use super::layout::{FixedParameters, forward, rows, to_field};
 use crate::inference::quantise::QuantisedModel;
 
 /// Rows halo2 keeps for blinding at the end of the columns, with room to spare (the exact
 /// number depends on the lookups; 3 + the number of lookups' queries is below this).
-const BLINDING_ROWS: usize = 16;
+pub(super) const BLINDING_ROWS: usize = 16;
 
 /// `y = model(x)` with the weights as constants (fixed columns): the instance column holds the
 /// input, then the output.
@@ -55,8 +55,12 @@ pub fn instance(input: &[i64], output: &[i64]) -> Vec<Fp> {
 
 /// `k`: the circuit of `model` fits `2^k` rows.
 pub fn circuit_k(model: &QuantisedModel) -> u32 {
-    let needed = rows(model) + BLINDING_ROWS;
-    needed.next_power_of_two().trailing_zeros()
+    k_for_rows(rows(model))
+}
+
+/// The smallest `k` with `2^k ≥ rows` plus halo2's blinding rows.
+pub(super) fn k_for_rows(rows: usize) -> u32 {
+    (rows + BLINDING_ROWS).next_power_of_two().trailing_zeros()
 }
 
 impl Circuit<Fp> for Halo2InferenceCircuit {
@@ -77,7 +81,14 @@ impl Circuit<Fp> for Halo2InferenceCircuit {
         mut layouter: impl Layouter<Fp>,
     ) -> Result<(), Error> {
         config.load_table(&mut layouter)?;
-        let outputs = forward(&config, &mut layouter, &self.model, self.input.as_deref())?;
+        let outputs = forward(
+            &config,
+            &mut layouter,
+            &self.model,
+            self.input.as_deref(),
+            0,
+            &FixedParameters(&self.model),
+        )?;
         let offset = self.model.input_len;
         for (i, output) in outputs.iter().enumerate() {
             layouter.constrain_instance(output.cell.cell(), config.public, offset + i)?;

@@ -15,6 +15,9 @@
 //!   `limb·top_shift` too, with `top_shift = 2^(L−m)` on the top row (`m = n − L·(c−1)` bits
 //!   left for the top limb), which bounds the top limb to `m` bits; 0 elsewhere.
 
+use halo2_gadgets::poseidon::primitives::P128Pow5T3;
+use halo2_gadgets::poseidon::{Pow5Chip, Pow5Config};
+use halo2_proofs::arithmetic::Field;
 use halo2_proofs::circuit::{Layouter, Value};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::{
@@ -161,5 +164,71 @@ impl InferenceConfig {
                 Ok(())
             },
         )
+    }
+}
+
+/// Products `w·x` per multiply-accumulate row: the `a` columns taken in pairs.
+pub const MAC_PAIRS: usize = LINEAR_WIDTH / 2;
+
+/// The hashed binding's columns: the fixed circuit's ([`InferenceConfig`]), the
+/// multiply-accumulate gates over them, and the Poseidon chip's.
+///
+/// - Gate `mac`: `out = Σ_{j<P} (a[2j] − coeff[2j])·a[2j+1]`; gate `mac_chain`: the same plus
+///   the previous row's `out`. `a[2j]` holds a committed weight's unsigned form `u = w + 2^(Ww−1)`
+///   and `coeff[2j]` the offset `2^(Ww−1)`, so each term is `w·x`. Every `a[2j+1]` is a copy (of
+///   an input, or of the constant 1 for a bias term, or of the constant 0 in an unused slot),
+///   so no term is free.
+/// - Poseidon (`halo2_gadgets`' `Pow5Chip` for `P128Pow5T3`): three state columns and one for
+///   the partial S-box (advice), six fixed columns of round constants.
+/// - `constants`: a fixed column for the constants copied into advice cells (0, 1, and the
+///   sponge's initial state).
+#[derive(Debug, Clone)]
+pub struct HashedConfig {
+    pub(super) base: InferenceConfig,
+    pub(super) mac: Selector,
+    pub(super) mac_chain: Selector,
+    pub(super) poseidon: Pow5Config<Fp, 3, 2>,
+}
+
+impl HashedConfig {
+    /// Declares the fixed circuit's columns, gates and lookups, then the hashed binding's.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>) -> Self {
+        let base = InferenceConfig::configure(meta);
+        let constants = meta.fixed_column();
+        meta.enable_constant(constants);
+        let state = std::array::from_fn(|_| meta.advice_column());
+        let partial_sbox = meta.advice_column();
+        let rc_a = std::array::from_fn(|_| meta.fixed_column());
+        let rc_b = std::array::from_fn(|_| meta.fixed_column());
+        let poseidon = Pow5Chip::configure::<P128Pow5T3>(meta, state, partial_sbox, rc_a, rc_b);
+        let config = Self {
+            base,
+            mac: meta.selector(),
+            mac_chain: meta.selector(),
+            poseidon,
+        };
+        let products = |meta: &mut halo2_proofs::plonk::VirtualCells<'_, Fp>| {
+            let base = &config.base;
+            let mut sum = Expression::Constant(Fp::ZERO);
+            for j in 0..MAC_PAIRS {
+                let u = meta.query_advice(base.a[2 * j], Rotation::cur());
+                let offset = meta.query_fixed(base.coeff[2 * j]);
+                let x = meta.query_advice(base.a[2 * j + 1], Rotation::cur());
+                sum = sum + (u - offset) * x;
+            }
+            sum
+        };
+        meta.create_gate("mac", |meta| {
+            let q = meta.query_selector(config.mac);
+            let out = meta.query_advice(config.base.out, Rotation::cur());
+            vec![q * (products(meta) - out)]
+        });
+        meta.create_gate("mac_chain", |meta| {
+            let q = meta.query_selector(config.mac_chain);
+            let previous = meta.query_advice(config.base.out, Rotation::prev());
+            let out = meta.query_advice(config.base.out, Rotation::cur());
+            vec![q * (previous + products(meta) - out)]
+        });
+        config
     }
 }

@@ -27,21 +27,90 @@ pub fn to_field(v: i128) -> Fp {
     if v < 0 { -magnitude } else { magnitude }
 }
 
-fn known(v: Value<i128>) -> Value<Fp> {
+pub(super) fn known(v: Value<i128>) -> Value<Fp> {
     v.map(to_field)
 }
 
-fn pow2(n: usize) -> i128 {
+pub(super) fn pow2(n: usize) -> i128 {
     1i128 << n
 }
 
-/// Lays out every layer on `input` (public, instance rows `0..input_len`); returns the last
-/// layer's values.
+/// Where the layers' weights and biases come from: constants of the circuit ([`FixedParameters`],
+/// the fixed binding) or committed advice cells (the hashed binding,
+/// [`committed`](super::committed)).
+pub(super) trait LayerParameters {
+    /// `acc = b[o] + Σ_i W[o][i]·x[i]` of dense layer `layer`, output `o`.
+    fn dense_sum<L: Layouter<Fp>>(
+        &self,
+        config: &InferenceConfig,
+        layouter: &mut L,
+        layer: usize,
+        o: usize,
+        x: &[Signal],
+    ) -> Result<Signal, Error>;
+
+    /// `x + b[i]` of bias layer `layer` (not yet bounded).
+    fn add_bias<L: Layouter<Fp>>(
+        &self,
+        config: &InferenceConfig,
+        layouter: &mut L,
+        layer: usize,
+        i: usize,
+        x: &Signal,
+    ) -> Result<Signal, Error>;
+}
+
+/// The fixed binding: the model's weights are the `coeff` of linear rows, its biases their
+/// `constant`.
+pub(super) struct FixedParameters<'a>(pub(super) &'a QuantisedModel);
+
+impl LayerParameters for FixedParameters<'_> {
+    fn dense_sum<L: Layouter<Fp>>(
+        &self,
+        config: &InferenceConfig,
+        layouter: &mut L,
+        layer: usize,
+        o: usize,
+        x: &[Signal],
+    ) -> Result<Signal, Error> {
+        let QuantisedLayer::Dense {
+            inputs,
+            weights,
+            bias,
+            ..
+        } = &self.0.layers[layer]
+        else {
+            return Err(Error::Synthesis);
+        };
+        let row = &weights[o * inputs..(o + 1) * inputs];
+        weighted_sum(config, layouter, row, x, bias[o])
+    }
+
+    fn add_bias<L: Layouter<Fp>>(
+        &self,
+        config: &InferenceConfig,
+        layouter: &mut L,
+        layer: usize,
+        i: usize,
+        x: &Signal,
+    ) -> Result<Signal, Error> {
+        let QuantisedLayer::Bias(bias) = &self.0.layers[layer] else {
+            return Err(Error::Synthesis);
+        };
+        let c = i128::from(bias[i]);
+        linear(config, layouter, &[(x, 1)], c, x.value.map(|v| v + c))
+    }
+}
+
+/// Lays out every layer on `input` (public, instance rows `first_row..first_row + input_len`),
+/// the weights from `parameters`; returns the last layer's values.
 pub(super) fn forward(
     config: &InferenceConfig,
     layouter: &mut impl Layouter<Fp>,
     model: &QuantisedModel,
     input: Option<&[i64]>,
+    first_row: usize,
+    parameters: &impl LayerParameters,
 ) -> Result<Vec<Signal>, Error> {
     let b = model.params.value_bits as usize;
     let s = model.params.scale as usize;
@@ -57,7 +126,7 @@ pub(super) fn forward(
                     let cell = region.assign_advice_from_instance(
                         || "x",
                         config.public,
-                        i,
+                        first_row + i,
                         config.a[0],
                         0,
                     )?;
@@ -68,32 +137,19 @@ pub(super) fn forward(
             Ok(signal)
         })
         .collect::<Result<Vec<_>, Error>>()?;
-    for layer in &model.layers {
+    for (index, layer) in model.layers.iter().enumerate() {
         x = match layer {
-            QuantisedLayer::Dense {
-                inputs,
-                weights,
-                bias,
-                ..
-            } => weights
-                .chunks(*inputs)
-                .zip(bias)
-                .map(|(row, &bias)| {
-                    let acc = weighted_sum(config, layouter, row, &x, bias)?;
+            QuantisedLayer::Dense { outputs, .. } => (0..*outputs)
+                .map(|o| {
+                    let acc = parameters.dense_sum(config, layouter, index, o, &x)?;
                     rescale(config, layouter, &acc, b, s)
                 })
                 .collect::<Result<_, Error>>()?,
-            QuantisedLayer::Bias(bias) => x
+            QuantisedLayer::Bias(_) => x
                 .iter()
-                .zip(bias)
-                .map(|(v, &c)| {
-                    let sum = linear(
-                        config,
-                        layouter,
-                        &[(v, 1)],
-                        i128::from(c),
-                        v.value.map(|v| v + i128::from(c)),
-                    )?;
+                .enumerate()
+                .map(|(i, v)| {
+                    let sum = parameters.add_bias(config, layouter, index, i, v)?;
                     bounded(config, layouter, &sum, b)?;
                     Ok(sum)
                 })
@@ -260,7 +316,7 @@ fn rescale(
 }
 
 /// `v` in `[−2^(B−1), 2^(B−1))`: `v + 2^(B−1)` range-checked to `B` bits.
-fn bounded(
+pub(super) fn bounded(
     config: &InferenceConfig,
     layouter: &mut impl Layouter<Fp>,
     v: &Signal,
@@ -313,7 +369,7 @@ fn relu(
 
 /// `0 ≤ v < 2^bits`, `bits ≥ 1`: `⌈bits/L⌉` limbs looked up in the table, the top one
 /// bounded to what is left (see [`config`](super::config)).
-fn range_check(
+pub(super) fn range_check(
     config: &InferenceConfig,
     layouter: &mut impl Layouter<Fp>,
     v: &Signal,
@@ -356,6 +412,24 @@ fn range_check(
 /// Rows the layout takes: the linear columns' and the range columns' (laid side by side), and
 /// the table's `2^L`; the larger.
 pub fn rows(model: &QuantisedModel) -> usize {
+    let forward = forward_rows(model, |inputs| inputs.div_ceil(LINEAR_WIDTH).max(1));
+    forward.linear.max(forward.range).max(1 << LIMB_BITS)
+}
+
+/// Rows of the forward pass in each group of columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForwardRows {
+    /// Linear rows (`a`, `out`): sums, rescaling, ReLU.
+    pub linear: usize,
+    /// Range rows (`running`, `limb`): one per limb of every range check.
+    pub range: usize,
+}
+
+/// The forward pass's rows when a dense output's sum takes `sum_rows(inputs)` rows.
+pub(super) fn forward_rows(
+    model: &QuantisedModel,
+    sum_rows: impl Fn(usize) -> usize,
+) -> ForwardRows {
     let b = model.params.value_bits as usize;
     let s = model.params.scale as usize;
     let range = |bits: usize| bits.div_ceil(LIMB_BITS);
@@ -368,8 +442,7 @@ pub fn rows(model: &QuantisedModel) -> usize {
                 inputs, outputs, ..
             } => {
                 width = *outputs;
-                let per_output = inputs.div_ceil(LINEAR_WIDTH).max(1) + 2;
-                linear += outputs * per_output;
+                linear += outputs * (sum_rows(*inputs) + 2);
                 ranged += outputs * (range(b) + if s > 0 { range(s) } else { 0 });
             }
             QuantisedLayer::Bias(_) => {
@@ -382,5 +455,8 @@ pub fn rows(model: &QuantisedModel) -> usize {
             }
         }
     }
-    linear.max(ranged).max(1 << LIMB_BITS)
+    ForwardRows {
+        linear,
+        range: ranged,
+    }
 }

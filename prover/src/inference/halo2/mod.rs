@@ -1,4 +1,4 @@
-//! # Proof of inference with halo2: the fixed-weights circuit
+//! # Proof of inference with halo2: the fixed-weights and the hashed-weights circuits
 //!
 //! The same quantised model and the same arithmetic as [`QuantisedModel::infer`] and the
 //! Groth16 [`circuit`](super::circuit), proved with `halo2_proofs` (zcash's PLONKish halo2, IPA
@@ -8,7 +8,10 @@
 //! - [`layout`]: the forward pass laid out in them (dense layers as linear rows with the weights
 //!   in fixed columns, rescaling and ReLU through range checks);
 //! - [`circuit`]: the [`Halo2InferenceCircuit`], its instance (input then output) and `k`;
-//! - [`proof`]: parameters, keys, proving, verifying.
+//! - [`proof`]: parameters, keys, proving, verifying;
+//! - [`hashed`]: the *hashed* binding — the weights private advice under a Poseidon commitment
+//!   (`halo2_gadgets`), the first instance value; one verifying key per architecture. Its
+//!   layout of the committed weights is in `committed`.
 //!
 //! # The model commitment
 //!
@@ -21,7 +24,9 @@
 //! [`QuantisedModel::infer`]: super::QuantisedModel::infer
 
 pub mod circuit;
+mod committed;
 pub mod config;
+pub mod hashed;
 pub mod layout;
 pub mod proof;
 

@@ -9,9 +9,10 @@
 use std::sync::Arc;
 
 use halo2_proofs::dev::MockProver;
-use halo2_proofs::pasta::EqAffine;
+use halo2_proofs::pasta::{EqAffine, Fp};
 use halo2_proofs::plonk::{
-    ProvingKey, SingleVerifier, VerifyingKey, create_proof, keygen_pk, keygen_vk, verify_proof,
+    Circuit, ProvingKey, SingleVerifier, VerifyingKey, create_proof, keygen_pk, keygen_vk,
+    verify_proof,
 };
 use halo2_proofs::poly::commitment::Params;
 use halo2_proofs::transcript::{Blake2bRead, Blake2bWrite, Challenge255};
@@ -107,20 +108,48 @@ pub fn prove(
     let output = model.infer(&input)?;
     let public = instance(&input, &output);
     let circuit = Halo2InferenceCircuit::new(Arc::clone(model), input.clone());
+    Ok(Halo2Proof {
+        bytes: create_proof_bytes(params, pk, circuit, &public)?,
+        input,
+        output,
+    })
+}
+
+/// A proof of `circuit` with the instance column `public`: the Blake2b transcript's bytes.
+pub(super) fn create_proof_bytes<C: Circuit<Fp>>(
+    params: &Params<EqAffine>,
+    pk: &ProvingKey<EqAffine>,
+    circuit: C,
+    public: &[Fp],
+) -> Result<Vec<u8>> {
     let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
     create_proof(
         params,
         pk,
         &[circuit],
-        &[&[&public[..]]],
+        &[&[public]],
         rand::rngs::OsRng,
         &mut transcript,
     )?;
-    Ok(Halo2Proof {
-        input,
-        output,
-        bytes: transcript.finalize(),
-    })
+    Ok(transcript.finalize())
+}
+
+/// Checks `proof` against `vk` and the instance column `public`.
+pub(super) fn check_proof(
+    params: &Params<EqAffine>,
+    vk: &VerifyingKey<EqAffine>,
+    public: &[Fp],
+    proof: &[u8],
+) -> Result<()> {
+    let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(proof);
+    verify_proof(
+        params,
+        vk,
+        SingleVerifier::new(params),
+        &[&[public]],
+        &mut transcript,
+    )
+    .map_err(|e| ProverError::Halo2Rejected(e.to_string()))
 }
 
 /// Checks that `proof` proves `output` of the model of `vk` on `input`.
@@ -131,16 +160,7 @@ pub fn verify(
     output: &[i64],
     proof: &[u8],
 ) -> Result<()> {
-    let public = instance(input, output);
-    let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(proof);
-    verify_proof(
-        params,
-        vk,
-        SingleVerifier::new(params),
-        &[&[&public[..]]],
-        &mut transcript,
-    )
-    .map_err(|e| ProverError::Halo2Rejected(e.to_string()))
+    check_proof(params, vk, &instance(input, output), proof)
 }
 
 /// Whether `model`'s circuit on `input` is satisfied with `output` claimed, by halo2's
