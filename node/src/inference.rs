@@ -35,6 +35,8 @@ use ramjet_accel::Accelerator;
 use ramjet_prover::formats;
 use ramjet_prover::groth16::{Phase, Prover};
 use ramjet_prover::inference::circuit::from_field;
+use ramjet_prover::inference::halo2::hashed as halo2_hash;
+use ramjet_prover::inference::halo2::io as halo2_io;
 use ramjet_prover::inference::hashed::{HashedInferenceCircuit, WeightWidths, weights_commitment};
 use ramjet_prover::inference::io::values_hash;
 use ramjet_prover::inference::{
@@ -68,16 +70,14 @@ pub enum ProofSystem {
 }
 
 impl ProofSystem {
-    /// Ok for the visibilities of input and output the system implements; a clear error for
-    /// the others.
-    pub fn check_visibility(self, visibility: IoVisibility) -> Result<()> {
-        if self == Self::Halo2 && visibility != IoVisibility::PUBLIC {
-            return Err(invalid(
-                "hashed input or output is not implemented for --system halo2; use \
-                 --input-visibility public --output-visibility public, or --system groth16",
-            ));
-        }
-        Ok(())
+    /// The Poseidon hash of a hashed section's `values` (decimal): each system hashes in its
+    /// own field (BN254's scalar field for Groth16, Vesta's for halo2), so the same values have
+    /// a different hash with each.
+    pub fn values_hash(self, values: &[i64], value_bits: u32) -> Result<String> {
+        Ok(match self {
+            Self::Groth16 => values_hash(values, value_bits)?.to_string(),
+            Self::Halo2 => halo2_hash::to_decimal(halo2_io::values_hash(values, value_bits)?),
+        })
     }
 }
 
@@ -225,13 +225,19 @@ impl Section {
     }
 
     /// The section with its values checked against `revealed`: a hashed section's hash must be
-    /// the values' hash, a public section's values must be them.
-    fn reveal(self, revealed: &[i64], value_bits: u32, what: &str) -> Result<Self> {
+    /// the values' hash (with `system`'s hash), a public section's values must be them.
+    fn reveal(
+        self,
+        system: ProofSystem,
+        revealed: &[i64],
+        value_bits: u32,
+        what: &str,
+    ) -> Result<Self> {
         let matches = match &self {
             Self::Values(values) => values == revealed,
-            Self::Hashed { hash } => {
-                values_hash(revealed, value_bits).is_ok_and(|h| h.to_string() == *hash)
-            }
+            Self::Hashed { hash } => system
+                .values_hash(revealed, value_bits)
+                .is_ok_and(|h| h == *hash),
         };
         if !matches {
             return Err(NodeError::ProofRejected(format!(
@@ -288,9 +294,8 @@ pub fn setup(
         binding,
         visibility,
     } = shape;
-    system.check_visibility(visibility)?;
     if system == ProofSystem::Halo2 {
-        return halo2::setup(model_path, params, binding, out, progress);
+        return halo2::setup(model_path, params, shape, out, progress);
     }
     progress.step("loading and quantising the model");
     let model = LoadedModel::read(model_path, params)?;
@@ -452,15 +457,7 @@ pub fn prove(
     progress.step("checking the proof");
     proofs::check(key.verifying_key(), &proof, &public_inputs)?;
     create_dir(out)?;
-    let (result, private) = describe(
-        &model,
-        info.quantisation,
-        visibility,
-        commitment,
-        None,
-        input,
-        output,
-    )?;
+    let (result, private) = describe(&model, &info, commitment, None, input, output)?;
     let mut files = vec![
         out.join("proof.bin"),
         out.join("public.json"),
@@ -484,19 +481,20 @@ pub fn prove(
 /// The name of a proof directory's file of the values behind its hashes.
 pub const PRIVATE_VALUES: &str = "private.json";
 
-/// `output.json`'s description of an inference, and the values behind its hashes (`None` when
-/// nothing is hashed).
+/// `output.json`'s description of an inference with the keys `info` describes (their system,
+/// quantisation and visibility), and the values behind its hashes (`None` when nothing is
+/// hashed).
 fn describe(
     model: &LoadedModel,
-    quantisation: QuantParams,
-    visibility: IoVisibility,
+    info: &ModelInfo,
     commitment: Option<String>,
     vk_digest: Option<String>,
     input: Vec<i64>,
     output: Vec<i64>,
 ) -> Result<(InferenceOutput, Option<PrivateValues>)> {
+    let (quantisation, visibility) = (info.quantisation, info.visibility);
     let bits = quantisation.value_bits;
-    let hash = |values: &[i64]| -> Result<String> { Ok(values_hash(values, bits)?.to_string()) };
+    let hash = |values: &[i64]| info.system.values_hash(values, bits);
     let mut private = PrivateValues::default();
     let (input, input_hash) = match visibility.input {
         Visibility::Public => (input, None),
@@ -595,8 +593,7 @@ pub fn verify(
 ) -> Result<Verified> {
     let info = read_info(keys, system)?;
     let (mut input, mut output) = if system == ProofSystem::Halo2 {
-        let (input, output) = halo2::verify(&info, keys, proof, public, expect.model)?;
-        (Section::Values(input), Section::Values(output))
+        halo2::verify(&info, keys, proof, public, expect.model)?
     } else {
         verify_groth16(&info, keys, proof, public, expect.model)?
     };
@@ -604,10 +601,10 @@ pub fn verify(
     if let Some(path) = expect.reveal {
         let revealed: PrivateValues = read_json(path, "a private.json of revealed values")?;
         if let Some(values) = revealed.input {
-            input = input.reveal(&values, bits, "input")?;
+            input = input.reveal(system, &values, bits, "input")?;
         }
         if let Some(values) = revealed.output {
-            output = output.reveal(&values, bits, "output")?;
+            output = output.reveal(system, &values, bits, "output")?;
         }
     }
     if let Some(path) = expect.input {
@@ -617,12 +614,14 @@ pub fn verify(
             .iter()
             .map(|&v| QuantParams::round_at(v, info.quantisation.scale))
             .collect::<ramjet_prover::Result<_>>()?;
-        input = input.reveal(&quantised, bits, "input").map_err(|_| {
-            NodeError::ProofRejected(format!(
-                "the proof is about another input than {}",
-                path.display()
-            ))
-        })?;
+        input = input
+            .reveal(system, &quantised, bits, "input")
+            .map_err(|_| {
+                NodeError::ProofRejected(format!(
+                    "the proof is about another input than {}",
+                    path.display()
+                ))
+            })?;
     }
     Ok(Verified {
         input,

@@ -218,11 +218,12 @@ enum InferCommand {
         #[arg(long, value_enum, default_value = "fixed")]
         binding: Binding,
         /// public: the quantised input values are public values. hashed: the input stays
-        /// private, and one public value is its Poseidon hash (Groth16 only).
+        /// private, and one public value is its Poseidon hash (each system hashes in its own
+        /// field).
         #[arg(long, value_name = "public|hashed", default_value = "public", value_parser = parse_visibility)]
         input_visibility: Visibility,
         /// public: the output values are public values. hashed: the output stays private, and
-        /// one public value is its Poseidon hash (Groth16 only).
+        /// one public value is its Poseidon hash.
         #[arg(long, value_name = "public|hashed", default_value = "public", value_parser = parse_visibility)]
         output_visibility: Visibility,
         /// Directory for proving_key.bin, verifying_key.bin and model.json.

@@ -1,34 +1,36 @@
 //! `ramjet infer` as a user runs it on the demo model: setup → prove → verify (with the
-//! verifying key alone), the same with halo2 (the verifying key regenerated from the model), the
-//! accuracy report, and the ways it must refuse: another output, another input, another model's
-//! key, an unsupported operator; and the hashed binding with both systems (one key per
-//! architecture, the published commitment enforced; with halo2 verified without the model).
+//! verifying key alone), the accuracy report, and the ways it must refuse: another output,
+//! another input, another model's key, an unsupported operator; the hashed binding (one key per
+//! architecture, the published commitment enforced), hashed input and output, and the majority
+//! check. The same with halo2 is in [`halo2`].
 
 use std::path::{Path, PathBuf};
 
 use crate::support::{ok, ramjet, refused};
 
+mod halo2;
+
 use prost::Message;
 use ramjet_prover::inference::{LoadedModel, QuantParams, argmax, onnx};
 
-fn demo(file: &str) -> PathBuf {
+pub(super) fn demo(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../prover/models/digits")
         .join(file)
 }
 
-fn arg(path: &Path) -> &str {
+pub(super) fn arg(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
 /// The demo model with its graph changed by `edit`, re-encoded.
-fn edited_demo(edit: impl FnOnce(&mut onnx::GraphProto)) -> Vec<u8> {
+pub(super) fn edited_demo(edit: impl FnOnce(&mut onnx::GraphProto)) -> Vec<u8> {
     let mut proto = onnx::decode(&std::fs::read(demo("digits.onnx")).unwrap()).unwrap();
     edit(proto.graph.as_mut().unwrap());
     proto.encode_to_vec()
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> T {
+pub(super) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> T {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -174,112 +176,6 @@ fn unsupported_operators_are_refused_clearly() {
 }
 
 #[test]
-fn halo2_setup_prove_verify_the_demo_model_and_refuse_forgeries() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let (model, input) = (demo("digits.onnx"), demo("input.json"));
-    let halo2 = ["--system", "halo2"];
-    let run = |args: &[&str]| {
-        let mut all = args.to_vec();
-        all.extend(halo2);
-        ramjet(d, &all)
-    };
-
-    let text = ok(&run(&["infer", "setup", "--model", arg(&model)]));
-    assert!(text.contains("64 inputs, 10 outputs, scale 2^7"), "{text}");
-    assert!(text.contains("rows of 2^"), "{text}");
-    assert!(text.contains("verifying key digest"), "{text}");
-    let info: serde_json::Value = read_json(&d.join("infer-keys/model.json"));
-    assert_eq!(info["system"], "halo2");
-    let digest = info["halo2"]["vk_digest"].as_str().unwrap().to_owned();
-    assert_eq!(digest.len(), 64);
-    // The key directory is model.json alone: the keys are derived from the model.
-    assert_eq!(std::fs::read_dir(d.join("infer-keys")).unwrap().count(), 1);
-
-    let text = ok(&run(&[
-        "infer",
-        "prove",
-        "--model",
-        arg(&model),
-        "--input",
-        arg(&input),
-    ]));
-    for phase in ["keygen", "prove", "total"] {
-        assert!(text.contains(phase), "{text}");
-    }
-    let loaded = LoadedModel::read(&model, QuantParams::default()).unwrap();
-    let floats: serde_json::Value = read_json(&input);
-    let floats: Vec<f64> = serde_json::from_value(floats["input"].clone()).unwrap();
-    let native = loaded
-        .quantised
-        .infer(&loaded.quantised.quantise_input(&floats).unwrap())
-        .unwrap();
-    let output: serde_json::Value = read_json(&d.join("infer-proof/output.json"));
-    let proved: Vec<i64> = serde_json::from_value(output["output"].clone()).unwrap();
-    assert_eq!(proved, native);
-    assert_eq!(output["vk_digest"], digest.as_str());
-    let public: Vec<String> = read_json(&d.join("infer-proof/public.json"));
-    assert_eq!(public.len(), 74);
-
-    let verify_args = ["infer", "verify", "--model", arg(&model)];
-    let text = ok(&run(&verify_args));
-    assert!(text.starts_with("proof OK"), "{text}");
-    assert!(text.contains(&format!("{native:?}")), "{text}");
-    let mut with_input = verify_args.to_vec();
-    with_input.extend(["--input", arg(&input)]);
-    ok(&run(&with_input));
-    // Without the model there is no verifying key.
-    let err = refused(&run(&["infer", "verify"]));
-    assert!(err.contains("pass --model"), "{err}");
-    // Keys for halo2 are not Groth16 keys.
-    let err = refused(&ramjet(d, &verify_args));
-    assert!(err.contains("not Groth16"), "{err}");
-
-    // A forged output (one logit up by one), a forged input (one pixel).
-    for index in [70, 5] {
-        let mut forged = public.clone();
-        forged[index] = (forged[index].parse::<i64>().unwrap() + 1).to_string();
-        std::fs::write(
-            d.join("forged.json"),
-            serde_json::to_string(&forged).unwrap(),
-        )
-        .unwrap();
-        let mut args = verify_args.to_vec();
-        args.extend(["--public", "forged.json"]);
-        let err = refused(&run(&args));
-        assert!(err.contains("proof rejected"), "{index}: {err}");
-    }
-
-    // Another model of the same shape (its first weight set to 1.0, so that it quantises to
-    // another circuit) has another verifying key: it is not the published model, and the proof
-    // does not verify against its key.
-    let other = edited_demo(|graph| {
-        graph.initializer[0].raw_data[..4].copy_from_slice(&1.0f32.to_le_bytes());
-    });
-    std::fs::write(d.join("other.onnx"), other).unwrap();
-    let err = refused(&run(&["infer", "verify", "--model", "other.onnx"]));
-    assert!(err.contains("but the key was made for model"), "{err}");
-    let text = ok(&run(&[
-        "infer",
-        "setup",
-        "--model",
-        "other.onnx",
-        "--out",
-        "other-keys",
-    ]));
-    assert!(!text.contains(&digest), "{text}");
-    let err = refused(&run(&[
-        "infer",
-        "verify",
-        "--keys",
-        "other-keys",
-        "--model",
-        "other.onnx",
-    ]));
-    assert!(err.contains("proof rejected"), "{err}");
-}
-
-#[test]
 fn accuracy_reports_float_and_quantised_accuracy_on_the_test_set() {
     let dir = tempfile::tempdir().unwrap();
     let text = ok(&ramjet(
@@ -298,7 +194,7 @@ fn accuracy_reports_float_and_quantised_accuracy_on_the_test_set() {
 }
 
 /// A 4-3-2 ReLU network (Gemm, Relu, Gemm) whose weights come from `seed`.
-fn tiny_model(seed: f32) -> Vec<u8> {
+pub(super) fn tiny_model(seed: f32) -> Vec<u8> {
     use onnx::{
         Dimension, GraphProto, ModelProto, NodeProto, TensorProto, TensorShapeProto,
         TensorTypeProto, TypeProto, ValueInfoProto,
@@ -450,7 +346,6 @@ fn hashed_binding_round_trip_and_the_published_commitment_is_enforced() {
     );
 }
 
-/// Copies the files of proof directory `from` into a new directory `to`.
 /// Hashed input and output from the command line: the public values are two hashes, the values
 /// stay in private.json, and verify checks an input file or revealed values against the hashes.
 #[test]
@@ -474,16 +369,6 @@ fn hashed_input_and_output_round_trip_and_revealed_values_are_checked() {
     };
     let err = refused(&setup(&["--input-visibility", "secret"]));
     assert!(err.contains("`secret` is not public or hashed"), "{err}");
-    let err = refused(&setup(&[
-        "--system",
-        "halo2",
-        "--output-visibility",
-        "hashed",
-    ]));
-    assert!(
-        err.contains("hashed input or output is not implemented for --system halo2"),
-        "{err}"
-    );
     ok(&setup(&[
         "--input-visibility",
         "hashed",
@@ -601,6 +486,7 @@ fn hashed_input_and_output_round_trip_and_revealed_values_are_checked() {
     assert_eq!(public.len(), 4 + 2);
 }
 
+/// Copies the files of proof directory `from` into a new directory `to`.
 fn copy_proof(d: &Path, from: &str, to: &str) {
     std::fs::create_dir_all(d.join(to)).unwrap();
     for file in ["proof.bin", "public.json", "output.json"] {
@@ -737,130 +623,4 @@ fn compare_finds_the_majority_and_names_forged_copied_and_off_input_proofs() {
         text.contains("a: REJECTED") && text.contains("another input"),
         "{text}"
     );
-}
-
-#[test]
-fn halo2_hashed_binding_verifies_without_the_model_and_enforces_the_published_commitment() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    std::fs::write(d.join("tiny.onnx"), tiny_model(0.0)).unwrap();
-    std::fs::write(d.join("other.onnx"), tiny_model(1.0)).unwrap();
-    std::fs::write(d.join("x.json"), r#"{"input": [0.5, -1.0, 0.25, 2.0]}"#).unwrap();
-    let halo2 = ["--system", "halo2"];
-    let run = |args: &[&str]| {
-        let mut all = args.to_vec();
-        all.extend(halo2);
-        ramjet(d, &all)
-    };
-
-    let text = ok(&run(&[
-        "infer",
-        "setup",
-        "--binding",
-        "hashed",
-        "--model",
-        "tiny.onnx",
-    ]));
-    assert!(text.contains("weights commitment (Poseidon)"), "{text}");
-    assert!(text.contains("rows of 2^"), "{text}");
-    let info: serde_json::Value = read_json(&d.join("infer-keys/model.json"));
-    assert_eq!(info["system"], "halo2");
-    assert_eq!(info["binding"], "hashed");
-    assert_eq!(
-        info["halo2"]["architecture"],
-        serde_json::json!([{"dense": [4, 3]}, "relu", {"dense": [3, 2]}])
-    );
-    let commitment = info["commitment"].as_str().unwrap().to_owned();
-    assert!(commitment.parse::<f64>().is_ok(), "{commitment}");
-    // The key directory is model.json alone.
-    assert_eq!(std::fs::read_dir(d.join("infer-keys")).unwrap().count(), 1);
-
-    let prove = |model: &str, out: &str| {
-        run(&[
-            "infer", "prove", "--model", model, "--input", "x.json", "--out", out,
-        ])
-    };
-    let text = ok(&prove("tiny.onnx", "infer-proof"));
-    for phase in ["keygen", "prove", "total"] {
-        assert!(text.contains(phase), "{text}");
-    }
-    let public: Vec<String> = read_json(&d.join("infer-proof/public.json"));
-    assert_eq!(public.len(), 1 + 4 + 2);
-    assert_eq!(public[0], commitment);
-    let output: serde_json::Value = read_json(&d.join("infer-proof/output.json"));
-    assert_eq!(output["commitment"], commitment.as_str());
-    let loaded = LoadedModel::read(&d.join("tiny.onnx"), QuantParams::default()).unwrap();
-    let native = loaded
-        .quantised
-        .infer(
-            &loaded
-                .quantised
-                .quantise_input(&[0.5, -1.0, 0.25, 2.0])
-                .unwrap(),
-        )
-        .unwrap();
-    let proved: Vec<i64> = serde_json::from_value(output["output"].clone()).unwrap();
-    assert_eq!(proved, native);
-
-    // Verified without the model: the key is rebuilt from the architecture in model.json.
-    let text = ok(&run(&["infer", "verify"]));
-    assert!(text.starts_with("proof OK"), "{text}");
-    assert!(text.contains(&format!("{native:?}")), "{text}");
-    ok(&run(&[
-        "infer",
-        "verify",
-        "--model",
-        "tiny.onnx",
-        "--input",
-        "x.json",
-    ]));
-
-    // One key serves the architecture: another model proves with it, but its proof is about
-    // another commitment than the published one.
-    ok(&prove("other.onnx", "other-proof"));
-    let other_public: Vec<String> = read_json(&d.join("other-proof/public.json"));
-    assert_ne!(other_public[0], commitment);
-    let verify_with =
-        |public: &str, proof: &str| run(&["infer", "verify", "--proof", proof, "--public", public]);
-    let err = refused(&verify_with(
-        "other-proof/public.json",
-        "other-proof/proof.bin",
-    ));
-    assert!(err.contains("not the published"), "{err}");
-    let err = refused(&run(&["infer", "verify", "--model", "other.onnx"]));
-    assert!(err.contains("the key was made for model"), "{err}");
-
-    // Forgeries: the published commitment claimed for the other model's proof, a forged
-    // commitment, a forged output.
-    let forge = |from: &[String], index: usize, value: String| {
-        let mut forged = from.to_vec();
-        forged[index] = value;
-        std::fs::write(
-            d.join("forged.json"),
-            serde_json::to_string(&forged).unwrap(),
-        )
-        .unwrap();
-    };
-    forge(&other_public, 0, commitment.clone());
-    let err = refused(&verify_with("forged.json", "other-proof/proof.bin"));
-    assert!(err.contains("proof rejected"), "{err}");
-    forge(&public, 0, other_public[0].clone());
-    let err = refused(&verify_with("forged.json", "infer-proof/proof.bin"));
-    assert!(err.contains("not the published"), "{err}");
-    forge(&public, 6, (native[1] + 1).to_string());
-    let err = refused(&verify_with("forged.json", "infer-proof/proof.bin"));
-    assert!(err.contains("proof rejected"), "{err}");
-
-    // The majority check goes through the same verification: two honest proofs (halo2 proofs
-    // are randomised, so not copies) and the other model's proof.
-    ok(&prove("tiny.onnx", "second-proof"));
-    let text = ok(&run(&[
-        "infer",
-        "compare",
-        "infer-proof",
-        "second-proof",
-        "other-proof",
-    ]));
-    assert!(text.contains("2 of 3 proofs verify"), "{text}");
-    assert!(text.contains("majority"), "{text}");
 }

@@ -97,13 +97,24 @@ impl IoVisibility {
 /// The Poseidon hash of `values`, each bounded to `value_bits` signed bits ([module
 /// docs](self)); a value out of bounds is refused.
 pub fn values_hash(values: &[i64], value_bits: u32) -> Result<Fr> {
+    let unsigned = offset_values(values, value_bits)?;
+    let elements: Vec<Fr> = pack(std::iter::repeat_n(value_bits, unsigned.len()))
+        .into_iter()
+        .map(|range| pack_element(unsigned[range].iter().map(|&u| (u, value_bits))))
+        .collect();
+    Ok(chain_hash(&elements))
+}
+
+/// Each of `values` as `v + 2^(B−1)`, unsigned in `B = value_bits` bits: what a hashed section
+/// packs (with either proof system). A value out of bounds is refused.
+pub(super) fn offset_values(values: &[i64], value_bits: u32) -> Result<Vec<u64>> {
     if !(1..=64).contains(&value_bits) {
         return Err(ProverError::Quantisation(format!(
             "value width {value_bits} is not between 1 and 64"
         )));
     }
     let half = 1i128 << (value_bits - 1);
-    let unsigned = values
+    values
         .iter()
         .enumerate()
         .map(|(index, &v)| {
@@ -116,10 +127,5 @@ pub fn values_hash(values: &[i64], value_bits: u32) -> Result<Fr> {
                 )))
             }
         })
-        .collect::<Result<Vec<u64>>>()?;
-    let elements: Vec<Fr> = pack(std::iter::repeat_n(value_bits, unsigned.len()))
-        .into_iter()
-        .map(|range| pack_element(unsigned[range].iter().map(|&u| (u, value_bits))))
-        .collect();
-    Ok(chain_hash(&elements))
+        .collect()
 }

@@ -37,7 +37,7 @@ fn one_weight_changed(model: &QuantisedModel) -> QuantisedModel {
 
 /// 2 → 2 dense at scale 2^2 with 8-bit values, a ReLU, then a bias layer (as in the fixed
 /// circuit's small-model test): every kind of layer, with small widths.
-fn small_model() -> Arc<QuantisedModel> {
+pub(super) fn small_model() -> Arc<QuantisedModel> {
     let bytes = model_bytes(
         vec![fixed(1), fixed(2)],
         vec![

@@ -6,8 +6,12 @@ use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 
-use super::config::InferenceConfig;
-use super::layout::{FixedParameters, forward, rows, to_field};
+use super::config::{HashedConfig, InferenceConfig, LIMB_BITS, LINEAR_WIDTH};
+use super::io::{forward_with_sections, section_rows};
+use super::layout::{
+    FixedParameters, InputCells, assign_inputs, forward, forward_rows, rows, to_field,
+};
+use crate::inference::IoVisibility;
 use crate::inference::quantise::QuantisedModel;
 
 /// Rows halo2 keeps for blinding at the end of the columns, with room to spare (the exact
@@ -81,12 +85,18 @@ impl Circuit<Fp> for Halo2InferenceCircuit {
         mut layouter: impl Layouter<Fp>,
     ) -> Result<(), Error> {
         config.load_table(&mut layouter)?;
-        let outputs = forward(
+        let input = assign_inputs(
             &config,
             &mut layouter,
             &self.model,
             self.input.as_deref(),
-            0,
+            InputCells::Instance(0),
+        )?;
+        let outputs = forward(
+            &config,
+            &mut layouter,
+            &self.model,
+            input,
             &FixedParameters(&self.model),
         )?;
         let offset = self.model.input_len;
@@ -94,5 +104,78 @@ impl Circuit<Fp> for Halo2InferenceCircuit {
             layouter.constrain_instance(output.cell.cell(), config.public, offset + i)?;
         }
         Ok(())
+    }
+}
+
+/// `y = model(x)` with the weights as constants and the input, the output or both hashed
+/// ([`io`](super::io)): the instance column holds each section's values or its hash, input
+/// first. It takes the hashed binding's columns ([`HashedConfig`]) for the Poseidon chip; its
+/// keys, like [`Halo2InferenceCircuit`]'s, are the model's.
+#[derive(Debug, Clone)]
+pub struct Halo2HashedIoCircuit {
+    model: Arc<QuantisedModel>,
+    visibility: IoVisibility,
+    input: Option<Vec<i64>>,
+}
+
+impl Halo2HashedIoCircuit {
+    /// The circuit without a witness, for key generation.
+    pub fn blank(model: Arc<QuantisedModel>, visibility: IoVisibility) -> Self {
+        Self {
+            model,
+            visibility,
+            input: None,
+        }
+    }
+
+    /// The circuit proving the model's output on `input` (quantised).
+    pub fn new(model: Arc<QuantisedModel>, visibility: IoVisibility, input: Vec<i64>) -> Self {
+        Self {
+            model,
+            visibility,
+            input: Some(input),
+        }
+    }
+}
+
+/// Rows of [`Halo2HashedIoCircuit`] for `model` with `visibility`: the forward pass's and the
+/// sections' hashing, by group of columns; the largest group, at least the lookup table's.
+pub fn hashed_io_rows(model: &QuantisedModel, visibility: IoVisibility) -> usize {
+    let forward = forward_rows(model, |inputs| inputs.div_ceil(LINEAR_WIDTH).max(1));
+    let sections = section_rows(model, visibility);
+    (forward.linear + sections.linear)
+        .max(forward.range)
+        .max(sections.poseidon)
+        .max(sections.constants)
+        .max(1 << LIMB_BITS)
+}
+
+impl Circuit<Fp> for Halo2HashedIoCircuit {
+    type Config = HashedConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+
+    fn without_witnesses(&self) -> Self {
+        Self::blank(Arc::clone(&self.model), self.visibility)
+    }
+
+    fn configure(meta: &mut ConstraintSystem<Fp>) -> Self::Config {
+        HashedConfig::configure(meta)
+    }
+
+    fn synthesize(
+        &self,
+        config: Self::Config,
+        mut layouter: impl Layouter<Fp>,
+    ) -> Result<(), Error> {
+        config.base.load_table(&mut layouter)?;
+        forward_with_sections(
+            &config,
+            &mut layouter,
+            &self.model,
+            self.input.as_deref(),
+            self.visibility,
+            0,
+            &FixedParameters(&self.model),
+        )
     }
 }

@@ -8,8 +8,6 @@
 //! (`ConstantLength<2>`, `P128Pow5T3`). [`Committed`] then gives the forward pass its weights
 //! through multiply-accumulate rows (gates `mac` / `mac_chain`, [`HashedConfig`]).
 
-use halo2_gadgets::poseidon::primitives::{ConstantLength, P128Pow5T3};
-use halo2_gadgets::poseidon::{Hash, Pow5Chip};
 use halo2_proofs::arithmetic::Field;
 use halo2_proofs::circuit::{AssignedCell, Layouter, Value};
 use halo2_proofs::pasta::Fp;
@@ -17,13 +15,9 @@ use halo2_proofs::plonk::Error;
 
 use super::config::{HashedConfig, InferenceConfig, LINEAR_WIDTH, MAC_PAIRS};
 use super::layout::{LayerParameters, Signal, known, pow2, range_check, to_field};
+use super::poseidon::{chain_cells, field_pow2};
 use crate::inference::hashed::{WeightWidths, layout, offset_value};
 use crate::inference::quantise::QuantisedModel;
-
-/// `2^n` in the field, for `n` up to 255.
-pub(super) fn field_pow2(n: usize) -> Fp {
-    Fp::from(2).pow_vartime([n as u64])
-}
 
 /// The committed weights and biases of one layer (unsigned forms), in index order.
 #[derive(Debug, Default)]
@@ -110,18 +104,7 @@ pub(super) fn commit(
         }
         packed.push(sum);
     }
-    let mut chain = zero.cell.clone();
-    for (i, element) in packed.into_iter().enumerate() {
-        let chip = Pow5Chip::construct(config.poseidon.clone());
-        let hasher = Hash::<_, _, P128Pow5T3, ConstantLength<2>, 3, 2>::init(
-            chip,
-            layouter.namespace(|| format!("poseidon {i} init")),
-        )?;
-        chain = hasher.hash(
-            layouter.namespace(|| format!("poseidon {i}")),
-            [chain, element],
-        )?;
-    }
+    let commitment = chain_cells(&config.poseidon, layouter, zero.cell.clone(), packed)?;
     Ok(Committed {
         layers,
         widths,
@@ -131,7 +114,7 @@ pub(super) fn commit(
         },
         zero,
         one,
-        commitment: chain,
+        commitment,
     })
 }
 
@@ -296,14 +279,4 @@ impl LayerParameters for Committed {
             &[(x, 0, &self.one), (bias, self.bias_offset(), &self.one)],
         )
     }
-}
-
-/// Rows of one Poseidon call in the `Pow5Chip` columns: the initial state (1 row), adding the
-/// two inputs (3 rows), and the permutation (one row per full round, one per two partial
-/// rounds, and the final state).
-pub(super) fn poseidon_rows() -> usize {
-    use halo2_gadgets::poseidon::primitives::Spec;
-    let full = <P128Pow5T3 as Spec<Fp, 3, 2>>::full_rounds();
-    let partial = <P128Pow5T3 as Spec<Fp, 3, 2>>::partial_rounds();
-    1 + 3 + full + partial / 2 + 1
 }

@@ -29,8 +29,6 @@
 
 use std::sync::Arc;
 
-use halo2_gadgets::poseidon::primitives::{self as poseidon, ConstantLength, P128Pow5T3};
-use halo2_proofs::arithmetic::Field;
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_proofs::dev::MockProver;
 use halo2_proofs::pasta::{EqAffine, Fp};
@@ -40,11 +38,14 @@ use halo2_proofs::plonk::{
 use halo2_proofs::poly::commitment::Params;
 
 use super::circuit::{instance, k_for_rows};
-use super::committed::{commit, field_pow2, poseidon_rows};
+use super::committed::commit;
 use super::config::{HashedConfig, LIMB_BITS, MAC_PAIRS};
-use super::layout::{ForwardRows, forward, forward_rows};
+use super::io::{SectionRows, forward_with_sections};
+use super::layout::{ForwardRows, forward_rows};
+use super::poseidon::{chain_hash, pack_fp, poseidon_rows};
 use super::proof::{check_proof, create_proof_bytes};
 use crate::Result;
+use crate::inference::IoVisibility;
 use crate::inference::hashed::{WeightWidths, check_accumulator_bounds, layout, offset_value};
 use crate::inference::quantise::QuantisedModel;
 
@@ -54,24 +55,18 @@ pub fn packed_elements(model: &QuantisedModel, widths: WeightWidths) -> Result<V
     layout(model, widths)?
         .iter()
         .map(|element| {
-            let mut packed = Fp::ZERO;
-            let mut shift = 0;
-            for &item in element {
-                packed += Fp::from(offset_value(model, item)?) * field_pow2(shift);
-                shift += item.bits as usize;
-            }
-            Ok(packed)
+            let values = element
+                .iter()
+                .map(|&item| Ok((offset_value(model, item)?, item.bits)))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(pack_fp(values))
         })
         .collect()
 }
 
 /// The Poseidon commitment to `model`'s weights, computed natively ([module docs](self)).
 pub fn weights_commitment(model: &QuantisedModel, widths: WeightWidths) -> Result<Fp> {
-    Ok(packed_elements(model, widths)?
-        .into_iter()
-        .fold(Fp::ZERO, |c, e| {
-            poseidon::Hash::<_, P128Pow5T3, ConstantLength<2>, 3, 2>::init().hash([c, e])
-        }))
+    Ok(chain_hash(packed_elements(model, widths)?))
 }
 
 /// The instance column: the commitment, the input values, the output values.
@@ -87,6 +82,7 @@ pub fn hashed_instance(commitment: Fp, input: &[i64], output: &[i64]) -> Vec<Fp>
 pub struct Halo2HashedCircuit {
     model: Arc<QuantisedModel>,
     widths: WeightWidths,
+    visibility: IoVisibility,
     input: Option<Vec<i64>>,
 }
 
@@ -100,8 +96,16 @@ impl Halo2HashedCircuit {
         Ok(Self {
             model,
             widths,
+            visibility: IoVisibility::PUBLIC,
             input: None,
         })
+    }
+
+    /// The circuit with the input and output public or hashed ([`io`](super::io)) as
+    /// `visibility` says (both public by default).
+    pub fn with_visibility(mut self, visibility: IoVisibility) -> Self {
+        self.visibility = visibility;
+        self
     }
 
     /// The circuit proving `model`'s output on `input` (quantised). Fails if a weight or bias
@@ -122,6 +126,7 @@ impl Circuit<Fp> for Halo2HashedCircuit {
         Self {
             model: Arc::clone(&self.model),
             widths: self.widths,
+            visibility: self.visibility,
             input: None,
         }
     }
@@ -139,19 +144,15 @@ impl Circuit<Fp> for Halo2HashedCircuit {
         let known = self.input.is_some();
         let committed = commit(&config, &mut layouter, &self.model, self.widths, known)?;
         layouter.constrain_instance(committed.commitment.cell(), config.base.public, 0)?;
-        let outputs = forward(
-            &config.base,
+        forward_with_sections(
+            &config,
             &mut layouter,
             &self.model,
             self.input.as_deref(),
+            self.visibility,
             1,
             &committed,
-        )?;
-        let offset = 1 + self.model.input_len;
-        for (i, output) in outputs.iter().enumerate() {
-            layouter.constrain_instance(output.cell.cell(), config.base.public, offset + i)?;
-        }
-        Ok(())
+        )
     }
 }
 
@@ -171,23 +172,26 @@ pub struct HashedRows {
     pub elements: usize,
     /// Rows of the constants column: 0 and 1, and three per Poseidon call's initial state.
     pub constants: usize,
+    /// What hashed input and output add ([`section_rows`]; nothing when both are public).
+    pub sections: SectionRows,
 }
 
 impl HashedRows {
     /// Rows the layout takes: the largest group (the linear one has the two rows of the
     /// constants 0 and 1 too), at least the lookup table's.
     pub fn total(&self) -> usize {
-        let linear = self.forward.linear + self.packing + 2;
+        let linear = self.forward.linear + self.packing + 2 + self.sections.linear;
         let range = self.forward.range + self.weight_range;
         linear
             .max(range)
-            .max(self.poseidon)
-            .max(self.constants)
+            .max(self.poseidon + self.sections.poseidon)
+            .max(self.constants + self.sections.constants)
             .max(1 << LIMB_BITS)
     }
 }
 
-/// The rows of `model`'s hashed circuit with `widths`.
+/// The rows of `model`'s hashed circuit with `widths`, input and output public (see
+/// [`HashedRows::sections`] for hashed ones).
 pub fn rows(model: &QuantisedModel, widths: WeightWidths) -> Result<HashedRows> {
     let elements = layout(model, widths)?;
     let forward = forward_rows(model, |inputs| (inputs + 1).div_ceil(MAC_PAIRS));
@@ -204,6 +208,7 @@ pub fn rows(model: &QuantisedModel, widths: WeightWidths) -> Result<HashedRows> 
         poseidon: elements.len() * poseidon_rows(),
         elements: elements.len(),
         constants: 2 + 3 * elements.len(),
+        sections: SectionRows::default(),
     })
 }
 

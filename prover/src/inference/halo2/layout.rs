@@ -102,19 +102,26 @@ impl LayerParameters for FixedParameters<'_> {
     }
 }
 
-/// Lays out every layer on `input` (public, instance rows `first_row..first_row + input_len`),
-/// the weights from `parameters`; returns the last layer's values.
-pub(super) fn forward(
+/// Where the forward pass's input values come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum InputCells {
+    /// Copied from the instance rows `first, first + 1, …` (a public input).
+    Instance(usize),
+    /// Private witnesses (a hashed input: the hash is what is public).
+    Witness,
+}
+
+/// Assigns the input values (`input`, unknown during key generation) from `source`, each bounded
+/// to `B` bits.
+pub(super) fn assign_inputs(
     config: &InferenceConfig,
     layouter: &mut impl Layouter<Fp>,
     model: &QuantisedModel,
     input: Option<&[i64]>,
-    first_row: usize,
-    parameters: &impl LayerParameters,
+    source: InputCells,
 ) -> Result<Vec<Signal>, Error> {
     let b = model.params.value_bits as usize;
-    let s = model.params.scale as usize;
-    let mut x = (0..model.input_len)
+    (0..model.input_len)
         .map(|i| {
             let value = match input {
                 Some(input) => Value::known(i128::from(input[i])),
@@ -123,20 +130,39 @@ pub(super) fn forward(
             let signal = layouter.assign_region(
                 || format!("input {i}"),
                 |mut region| {
-                    let cell = region.assign_advice_from_instance(
-                        || "x",
-                        config.public,
-                        first_row + i,
-                        config.a[0],
-                        0,
-                    )?;
+                    let cell = match source {
+                        InputCells::Instance(first) => region.assign_advice_from_instance(
+                            || "x",
+                            config.public,
+                            first + i,
+                            config.a[0],
+                            0,
+                        )?,
+                        InputCells::Witness => {
+                            region.assign_advice(|| "x", config.a[0], 0, || known(value))?
+                        }
+                    };
                     Ok(Signal { cell, value })
                 },
             )?;
             bounded(config, layouter, &signal, b)?;
             Ok(signal)
         })
-        .collect::<Result<Vec<_>, Error>>()?;
+        .collect()
+}
+
+/// Lays out every layer on the input values `x` ([`assign_inputs`]), the weights from
+/// `parameters`; returns the last layer's values, each in `[−2^(B−1), 2^(B−1))` (a dense or
+/// bias layer bounds its values, a ReLU keeps a bound).
+pub(super) fn forward(
+    config: &InferenceConfig,
+    layouter: &mut impl Layouter<Fp>,
+    model: &QuantisedModel,
+    mut x: Vec<Signal>,
+    parameters: &impl LayerParameters,
+) -> Result<Vec<Signal>, Error> {
+    let b = model.params.value_bits as usize;
+    let s = model.params.scale as usize;
     for (index, layer) in model.layers.iter().enumerate() {
         x = match layer {
             QuantisedLayer::Dense { outputs, .. } => (0..*outputs)

@@ -11,7 +11,10 @@
 //! - [`proof`]: parameters, keys, proving, verifying;
 //! - [`hashed`]: the *hashed* binding — the weights private advice under a Poseidon commitment
 //!   (`halo2_gadgets`), the first instance value; one verifying key per architecture. Its
-//!   layout of the committed weights is in `committed`.
+//!   layout of the committed weights is in `committed`;
+//! - [`io`]: hashed input and output (a section's values private, their Poseidon hash in the
+//!   instance), with either binding; the Poseidon chain and packing are in `poseidon`;
+//! - [`design`]: one entry point for every combination of binding and visibility ([`Design`]).
 //!
 //! # The model commitment
 //!
@@ -26,11 +29,17 @@
 pub mod circuit;
 mod committed;
 pub mod config;
+pub mod design;
 pub mod hashed;
+pub mod io;
 pub mod layout;
+mod poseidon;
 pub mod proof;
 
-pub use circuit::{Halo2InferenceCircuit, circuit_k, instance};
+pub use circuit::{Halo2HashedIoCircuit, Halo2InferenceCircuit, circuit_k, instance};
+pub use design::{Design, DesignProof, verify_instance};
+/// The field of the halo2 circuits (Vesta's scalar field, Pallas' base field).
+pub use halo2_proofs::pasta::Fp;
 pub use layout::rows;
 pub use proof::{
     Halo2Proof, VerifyingKeyDigest, is_satisfied, params, params_for, prove, proving_key, verify,
