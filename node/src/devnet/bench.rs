@@ -261,7 +261,7 @@ fn targets(batched: &Summary, single: &Summary) -> Vec<BenchTarget> {
 mod tests {
     use super::*;
     use crate::devnet::load::{Pool, Tracker};
-    use crate::devnet::report::tests::{facts, settings};
+    use crate::devnet::report::tests::{coin, facts, settings};
     use crate::tx::TxHash;
 
     fn summary(
@@ -272,7 +272,7 @@ mod tests {
         growth: Option<(u64, u64)>,
     ) -> Summary {
         let mut tracker = Tracker::new(2, Pool::new(1));
-        tracker.sent(TxHash([1; 32]), 0, vec![], 0);
+        tracker.sent(TxHash([1; 32]), 0, coin(), vec![], 0);
         tracker.on_accepted(0, TxHash([1; 32]), 10);
         tracker.on_accepted(1, TxHash([1; 32]), 20);
         let node = |half_end: Option<(u64, u64)>| NodeFacts {

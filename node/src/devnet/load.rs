@@ -222,6 +222,8 @@ pub struct NodeCounts {
 struct InFlight {
     node: usize,
     submit_ms: u64,
+    /// The output it spends: back to the pool if the node refuses the transfer unseen.
+    input: Coin,
     outputs: Vec<Coin>,
     accepted_at: Vec<Option<u64>>,
     accepted: usize,
@@ -366,6 +368,8 @@ pub struct Tracker {
     pub decided: HashSet<OutPoint>,
     /// Load ticks that found no spendable output.
     pub starved: u64,
+    /// Inputs of refused transfers put back in the pool.
+    pub recycled: u64,
     /// Event streams that failed or ended while the run needed them.
     pub stream_errors: Vec<String>,
     /// Set once the run is over: streams ending then are expected.
@@ -391,6 +395,7 @@ impl Tracker {
             conflicts: HashSet::new(),
             decided: HashSet::new(),
             starved: 0,
+            recycled: 0,
             stream_errors: Vec::new(),
             closing: false,
         }
@@ -411,14 +416,23 @@ impl Tracker {
             .count()
     }
 
-    /// Records that transfer `hash`, creating `outputs`, is being sent to `node` at `submit_ms`.
-    pub fn sent(&mut self, hash: TxHash, node: usize, outputs: Vec<Coin>, submit_ms: u64) {
+    /// Records that transfer `hash`, spending `input` and creating `outputs`, is being sent to
+    /// `node` at `submit_ms`.
+    pub fn sent(
+        &mut self,
+        hash: TxHash,
+        node: usize,
+        input: Coin,
+        outputs: Vec<Coin>,
+        submit_ms: u64,
+    ) {
         self.submitted += 1;
         self.in_flight.insert(
             hash,
             InFlight {
                 node,
                 submit_ms,
+                input,
                 outputs,
                 accepted_at: vec![None; self.nodes],
                 accepted: 0,
@@ -438,8 +452,16 @@ impl Tracker {
     }
 
     /// The answer to a submission of `hash`: refused when `error` is set or the state is
-    /// REJECTED (the transfer is dropped, its input not reused).
+    /// REJECTED. The transfer is dropped; its input goes back to the pool when the answer says
+    /// the node did not take the transfer (REJECTED at once: no event follows, the input is
+    /// unspent). Other errors (already known, no result) leave the input's fate unknown: it
+    /// is not reused, since spending it again could be a double spend.
     pub fn submit_answer(&mut self, hash: &TxHash, state: pb::TxState, error: &str) {
+        let unspent = state == pb::TxState::Rejected;
+        self.answer(hash, state, error, unspent);
+    }
+
+    fn answer(&mut self, hash: &TxHash, state: pb::TxState, error: &str, unspent: bool) {
         if let Some(&(index, side)) = self.double_spend_of.get(hash) {
             self.double_spends[index].refused[side] =
                 !error.is_empty() || state == pb::TxState::Rejected;
@@ -450,9 +472,14 @@ impl Tracker {
             };
             return;
         }
-        if (!error.is_empty() || state == pb::TxState::Rejected)
-            && self.in_flight.remove(hash).is_some()
-        {
+        if !error.is_empty() || state == pb::TxState::Rejected {
+            let Some(tx) = self.in_flight.remove(hash) else {
+                return;
+            };
+            if unspent {
+                self.pool.push(tx.input);
+                self.recycled += 1;
+            }
             self.refused += 1;
             let reason = if error.is_empty() {
                 state_name(state).to_owned()
@@ -463,10 +490,14 @@ impl Tracker {
         }
     }
 
-    /// A submission call failed: every transfer in it is refused.
-    pub fn submit_failed(&mut self, hashes: &[TxHash], error: &str) {
+    /// A submission call failed with `code`: every transfer in it is refused. Their inputs go
+    /// back to the pool when the code says the node refused the whole call before taking any
+    /// transaction ([`refused_unseen`]: overloaded or rate-limited, say); after a timeout or a
+    /// broken connection the node may have taken them, so they are not reused.
+    pub fn submit_failed(&mut self, hashes: &[TxHash], code: tonic::Code, error: &str) {
+        let unspent = refused_unseen(code);
         for hash in hashes {
-            self.submit_answer(hash, pb::TxState::Unspecified, error);
+            self.answer(hash, pb::TxState::Unspecified, error, unspent);
         }
     }
 
@@ -558,6 +589,23 @@ impl Tracker {
     }
 }
 
+/// Whether a failed `SubmitTransactions` call with `code` was refused before the node took
+/// any of its transactions (`docs/api.md`: overloaded or rate-limited, a batch too large, a
+/// light node, a missing token), so that their inputs are still unspent. Not for deadlines,
+/// cancellations, `UNAVAILABLE` or internal errors: the node may have queued them.
+pub(crate) fn refused_unseen(code: tonic::Code) -> bool {
+    use tonic::Code;
+    matches!(
+        code,
+        Code::ResourceExhausted
+            | Code::InvalidArgument
+            | Code::FailedPrecondition
+            | Code::Unauthenticated
+            | Code::PermissionDenied
+            | Code::Unimplemented
+    )
+}
+
 /// A TxState's name as the API spells it, shortened (`PENDING`).
 pub(crate) fn state_name(state: pb::TxState) -> &'static str {
     state
@@ -581,6 +629,7 @@ fn outpoint(o: &pb::OutPoint) -> Option<OutPoint> {
 #[derive(Debug)]
 pub(crate) struct Prepared {
     hash: TxHash,
+    input: Coin,
     bytes: Vec<u8>,
     outputs: Vec<Coin>,
 }
@@ -615,7 +664,7 @@ async fn submit(node: usize, client: &mut Client, batch: Vec<Prepared>, tracker:
         let submit_ms = now_ms();
         let mut t = tracker.lock().expect("tracker lock");
         for p in batch {
-            t.sent(p.hash, node, p.outputs, submit_ms);
+            t.sent(p.hash, node, p.input, p.outputs, submit_ms);
             hashes.push(p.hash);
             transactions.push(p.bytes);
         }
@@ -638,7 +687,7 @@ async fn submit(node: usize, client: &mut Client, batch: Vec<Prepared>, tracker:
             tracker
                 .lock()
                 .expect("tracker lock")
-                .submit_failed(&hashes, &error);
+                .submit_failed(&hashes, status.code(), &error);
         }
     }
 }
@@ -741,6 +790,7 @@ pub(crate) async fn drive(
             let (tx, outputs) = wallet.transfer(&coin);
             batches[next_node].push(Prepared {
                 hash: tx.hash(),
+                input: coin,
                 bytes: tx.encode(),
                 outputs,
             });
@@ -915,7 +965,7 @@ mod tests {
     fn tracker_releases_outputs_and_measures_finality() {
         let mut t = Tracker::new(3, Pool::new(2));
         let out = coin(1, 9);
-        t.sent(TxHash([1; 32]), 1, vec![out], 1_000);
+        t.sent(TxHash([1; 32]), 1, coin(1, 8), vec![out], 1_000);
         t.on_event(0, accepted(TxHash([1; 32]), 1_300));
         assert!(
             t.pool.is_empty(),
@@ -931,18 +981,101 @@ mod tests {
         assert_eq!(t.pool.len(), 1);
         assert_eq!(t.per_node[1].accepted, 2);
 
-        // Refused at submission, rejected later: dropped, outputs never spendable.
-        t.sent(TxHash([2; 32]), 0, vec![coin(0, 10)], 2_000);
+        // Refused at submission, rejected later: dropped, outputs never spendable; the input of
+        // the one refused at once is spendable again, the other's is not.
+        t.sent(TxHash([2; 32]), 0, coin(0, 20), vec![coin(0, 10)], 2_000);
         t.submit_answer(&TxHash([2; 32]), pb::TxState::Rejected, "unknown input");
-        t.sent(TxHash([3; 32]), 2, vec![coin(0, 11)], 2_000);
+        t.sent(TxHash([3; 32]), 2, coin(0, 21), vec![coin(0, 11)], 2_000);
         t.submit_answer(&TxHash([3; 32]), pb::TxState::Pending, "");
         t.on_rejected(0, TxHash([3; 32]), "elsewhere"); // not the node it was sent to
         assert_eq!(t.in_flight(), 1);
         t.on_rejected(2, TxHash([3; 32]), "bad");
         assert_eq!((t.in_flight(), t.refused, t.rejected), (0, 1, 1));
-        assert_eq!(t.pool.len(), 1);
+        assert_eq!(t.pool.len(), 2);
+        let back = [t.pool.take().unwrap(), t.pool.take().unwrap()];
+        assert!(
+            back.contains(&out) && back.contains(&coin(0, 20)),
+            "{back:?}"
+        );
         assert_eq!(t.submitted, 3);
         assert_eq!(t.refusal_reasons.get("unknown input"), Some(&1));
+    }
+
+    /// The 240 s devnet run that starved: overloaded nodes refused whole batches with
+    /// RESOURCE_EXHAUSTED, and every refused transfer took its input out of the wallet for
+    /// good, until no output was left and the load stopped. A refused transfer's input must go
+    /// back to the pool (and an accepted one's outputs come in), so that the wallet never runs
+    /// dry however many calls are refused.
+    #[test]
+    fn refused_transfers_give_their_input_back() {
+        let accounts = 4;
+        let mut t = Tracker::new(2, Pool::new(accounts));
+        for n in 0..8 {
+            t.pool.push(coin(n % accounts, n as u8));
+        }
+        let mut next = 0u32;
+        let mut hash = || {
+            next += 1;
+            let mut h = [0xee; 32];
+            h[..4].copy_from_slice(&next.to_le_bytes());
+            TxHash(h)
+        };
+        // 40 rounds of 8 transfers in one batch; three calls out of four refused as a whole.
+        for round in 0..40 {
+            let coins: Vec<Coin> = std::iter::from_fn(|| t.pool.take()).take(8).collect();
+            assert_eq!(coins.len(), 8, "round {round}: the wallet ran dry");
+            let mut hashes = Vec::new();
+            for c in coins {
+                let h = hash();
+                let change = Coin {
+                    outpoint: OutPoint { tx: h, index: 0 },
+                    ..c
+                };
+                t.sent(h, 0, c, vec![change], 0);
+                hashes.push(h);
+            }
+            if round % 4 == 0 {
+                for h in hashes {
+                    t.submit_answer(&h, pb::TxState::Pending, "");
+                    t.on_accepted(0, h, 10);
+                    t.on_accepted(1, h, 10);
+                }
+            } else {
+                t.submit_failed(&hashes, tonic::Code::ResourceExhausted, "node overloaded");
+            }
+        }
+        assert_eq!(t.pool.len(), 8);
+        assert_eq!((t.refused, t.recycled, t.finalized), (240, 240, 80));
+        assert_eq!(t.in_flight(), 0);
+
+        // REJECTED at once: the node never took it, the input is unspent.
+        let h = hash();
+        let input = t.pool.take().unwrap();
+        t.sent(h, 1, input, vec![], 0);
+        t.submit_answer(&h, pb::TxState::Rejected, "stateless checks: no inputs");
+        assert_eq!(t.pool.len(), 8);
+
+        // A timeout, a broken connection, "already known" or a missing result: the node may
+        // have taken the transfer, so its input is not spent a second time.
+        for (code, error) in [
+            (tonic::Code::DeadlineExceeded, "deadline"),
+            (tonic::Code::Unavailable, "connection reset"),
+            (tonic::Code::Unknown, "?"),
+        ] {
+            let (h, input) = (hash(), t.pool.take().unwrap());
+            t.sent(h, 0, input, vec![], 0);
+            t.submit_failed(&[h], code, error);
+        }
+        for error in ["already known", "no result returned"] {
+            let (h, input) = (hash(), t.pool.take().unwrap());
+            t.sent(h, 0, input, vec![], 0);
+            t.submit_answer(&h, pb::TxState::Unspecified, error);
+        }
+        assert_eq!(t.pool.len(), 3);
+        assert_eq!((t.refused, t.recycled, t.in_flight()), (246, 241, 0));
+        // An answer for a transfer already settled changes nothing.
+        t.submit_failed(&[h], tonic::Code::ResourceExhausted, "again");
+        assert_eq!((t.pool.len(), t.refused), (3, 246));
     }
 
     fn attempt(nodes: usize) -> DoubleSpend {

@@ -90,6 +90,9 @@ pub struct Totals {
     pub accepted_per_sec: f64,
     /// Transfers refused at submission (or whose call failed).
     pub refused: u64,
+    /// Of those, the ones the node did not take (overloaded, say), whose input went back to
+    /// the wallet's spendable outputs.
+    pub refused_inputs_reused: u64,
     /// Transfers rejected later by the node they were sent to.
     pub rejected: u64,
     /// Transfers still not accepted on every node when the run ended.
@@ -326,6 +329,7 @@ impl Summary {
                 0.0
             },
             refused: tracker.refused,
+            refused_inputs_reused: tracker.recycled,
             rejected: tracker.rejected,
             in_flight_at_end: tracker.in_flight(),
             conflicts_detected: tracker.conflicts.len(),
@@ -342,8 +346,8 @@ impl Summary {
         }
         if totals.refused + totals.rejected > 0 {
             warnings.push(format!(
-                "{} transfers refused at submission, {} rejected later",
-                totals.refused, totals.rejected
+                "{} transfers refused at submission ({} inputs reused), {} rejected later",
+                totals.refused, totals.refused_inputs_reused, totals.rejected
             ));
         }
         if totals.starved_ticks > 0 {
@@ -542,8 +546,20 @@ fn mib(kib: u64) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::devnet::load::{DoubleSpend, Pool};
+    use crate::devnet::load::{Coin, DoubleSpend, Pool};
     use crate::tx::{OutPoint, TxHash};
+
+    /// An output of account 0, for transfers whose input does not matter.
+    pub(crate) fn coin() -> Coin {
+        Coin {
+            account: 0,
+            outpoint: OutPoint {
+                tx: TxHash([0; 32]),
+                index: 0,
+            },
+            amount: 1,
+        }
+    }
 
     pub(crate) fn settings() -> Settings {
         Settings {
@@ -584,7 +600,7 @@ pub(crate) mod tests {
     #[test]
     fn checks_pass_and_fail() {
         let mut tracker = Tracker::new(2, Pool::new(1));
-        tracker.sent(TxHash([1; 32]), 0, vec![], 0);
+        tracker.sent(TxHash([1; 32]), 0, coin(), vec![], 0);
         tracker.on_accepted(0, TxHash([1; 32]), 10);
         tracker.on_accepted(1, TxHash([1; 32]), 20);
         let mut d = DoubleSpend::new(
