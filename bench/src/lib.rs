@@ -26,7 +26,7 @@
 //!
 //! The proof-of-inference cases (`--only inference`; `--no-prover` skips them too) prove and
 //! verify the demo model (64-32-10) and a 784-56-10 MLP with random weights, with ramjet's
-//! Groth16 prover (weights fixed or hashed) and with halo2 (fixed): setup, proving and
+//! Groth16 prover and with halo2, each with the weights fixed or hashed: setup, proving and
 //! verification time, proof size, the peak heap of a whole prove, and with hashed weights the
 //! commitment's cost. The 784-56-10 cases are held to issue 7's targets (reported, never
 //! asserted). With `--ezkl PYTHON` (a Python with the `ezkl` package) EZKL, the product people

@@ -332,7 +332,7 @@ pub enum InferenceSystem {
 pub enum InferenceBinding {
     /// The weights are constants of the circuit.
     Fixed,
-    /// The weights are private witnesses under a Poseidon commitment (Groth16 only).
+    /// The weights are private witnesses under a Poseidon commitment.
     Hashed,
 }
 
@@ -380,6 +380,7 @@ impl InferenceCase {
             (Groth16, Fixed) => (Some(1.0), Some(0.010), Some(300)),
             (Halo2, Fixed) => (Some(10.0), None, None),
             (Groth16, Hashed) => (Some(10.0), None, None),
+            // The brief sets no time for halo2 with hashed weights: its cost is reported.
             (Halo2, Hashed) | (InferenceSystem::Ezkl, _) => (None, None, None),
         };
         InferenceTargets {
@@ -439,10 +440,12 @@ pub fn inference_cases(
             case(Digits, Groth16, Fixed, 7),
             case(Digits, Groth16, Hashed, 5),
             case(Digits, Halo2, Fixed, 5),
+            case(Digits, Halo2, Hashed, 3),
             case(Digits, Ezkl, Fixed, 3),
             case(Mlp784, Groth16, Fixed, 7),
             case(Mlp784, Groth16, Hashed, 3),
             case(Mlp784, Halo2, Fixed, 3),
+            case(Mlp784, Halo2, Hashed, 2),
             case(Mlp784, Ezkl, Fixed, 3),
         ],
         Preset::Quick => vec![
@@ -651,9 +654,9 @@ mod tests {
     #[test]
     fn inference_cases_follow_the_presets_and_only_the_784_mlp_has_targets() {
         let full = inference_cases(Preset::Full, None, None, false);
-        assert_eq!(full.len(), 6);
+        assert_eq!(full.len(), 8);
         let with_ezkl = inference_cases(Preset::Full, None, None, true);
-        assert_eq!(with_ezkl.len(), 8);
+        assert_eq!(with_ezkl.len(), 10);
         let ezkl: Vec<String> = with_ezkl
             .iter()
             .filter(|c| c.system == InferenceSystem::Ezkl)
@@ -664,11 +667,9 @@ mod tests {
             ["digits 64-32-10, ezkl, fixed", "mlp 784-56-10, ezkl, fixed"]
         );
         assert!(inference_cases(Preset::Smoke, None, None, true).len() == 2);
-        assert!(full.iter().all(|c| {
-            !(c.system == InferenceSystem::Halo2 && c.binding == InferenceBinding::Hashed)
-        }));
         let labels: Vec<String> = full.iter().map(InferenceCase::label).collect();
         assert!(labels.contains(&"mlp 784-56-10, groth16, hashed".to_owned()));
+        assert!(labels.contains(&"mlp 784-56-10, halo2, hashed".to_owned()));
         assert_eq!(inference_cases(Preset::Quick, None, None, false).len(), 5);
         let smoke = inference_cases(Preset::Smoke, None, Some(3), false);
         assert_eq!(smoke.len(), 2);
@@ -691,6 +692,9 @@ mod tests {
                         (t.prove_s, t.verify_s, t.proof_bytes),
                         (Some(1.0), Some(0.010), Some(300))
                     );
+                }
+                (InferenceModel::Mlp784, InferenceSystem::Halo2, InferenceBinding::Hashed) => {
+                    assert_eq!((t.prove_s, t.verify_s), (None, None));
                 }
                 (InferenceModel::Mlp784, ..) => {
                     assert_eq!((t.prove_s, t.verify_s), (Some(10.0), None));

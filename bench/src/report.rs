@@ -371,18 +371,35 @@ pub struct InferenceRow {
     pub reached: Vec<TargetOutcome>,
 }
 
-/// What the hashed binding's Poseidon commitment to the weights costs.
+/// What the hashed binding's Poseidon commitment to the weights costs, in each system's unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CommitmentCost {
-    /// Constraints of the commitment: the hashed circuit's, less the fixed circuit's and the
-    /// products `w·x` (the weights' bits and the Poseidon chain).
-    pub constraints: usize,
-    /// Products `w·x`: one constraint each once the weights are witnesses.
-    pub products: usize,
-    /// Constraints of the same model's fixed-weights circuit.
-    pub fixed_circuit_constraints: usize,
-    /// Seconds to compute the commitment natively (packing and Poseidon), once.
-    pub native_s: f64,
+#[serde(rename_all = "snake_case")]
+pub enum CommitmentCost {
+    /// Groth16: R1CS constraints.
+    Groth16 {
+        /// Constraints of the commitment: the hashed circuit's, less the fixed circuit's and
+        /// the products `w·x` (the weights' bits and the Poseidon chain).
+        constraints: usize,
+        /// Products `w·x`: one constraint each once the weights are witnesses.
+        products: usize,
+        /// Constraints of the same model's fixed-weights circuit.
+        fixed_circuit_constraints: usize,
+        /// Seconds to compute the commitment natively (packing and Poseidon), once.
+        native_s: f64,
+    },
+    /// halo2: rows of the circuit (the largest group of columns) and `k`.
+    Halo2 {
+        /// Rows of the hashed circuit.
+        rows: usize,
+        /// Its `k`.
+        k: u32,
+        /// Rows of the same model's fixed-weights circuit.
+        fixed_rows: usize,
+        /// Its `k`.
+        fixed_k: u32,
+        /// Seconds to compute the commitment natively (packing and halo2's Poseidon), once.
+        native_s: f64,
+    },
 }
 
 /// One target of a proof-of-inference case.
@@ -644,19 +661,37 @@ pub fn inference_notes(rows: &[InferenceRow]) -> Vec<String> {
             .to_owned(),
     ];
     for row in rows {
-        if let Some(c) = &row.commitment {
-            notes.push(format!(
-                "inference {}: the Poseidon commitment to the {} weights and biases costs {} \
-                 constraints (the weights' bits and the Poseidon chain), plus {} products w·x \
-                 that the fixed binding gets free; the fixed circuit has {} constraints. \
-                 Computed natively it takes {}.",
+        match &row.commitment {
+            Some(CommitmentCost::Groth16 {
+                constraints,
+                products,
+                fixed_circuit_constraints,
+                native_s,
+            }) => notes.push(format!(
+                "inference {}: the Poseidon commitment to the {} weights and biases costs \
+                 {constraints} constraints (the weights' bits and the Poseidon chain), plus \
+                 {products} products w·x that the fixed binding gets free; the fixed circuit has \
+                 {fixed_circuit_constraints} constraints. Computed natively it takes {}.",
                 row.case,
                 row.parameters,
-                c.constraints,
-                c.products,
-                c.fixed_circuit_constraints,
-                format::seconds(c.native_s)
-            ));
+                format::seconds(*native_s)
+            )),
+            Some(CommitmentCost::Halo2 {
+                rows,
+                k,
+                fixed_rows,
+                fixed_k,
+                native_s,
+            }) => notes.push(format!(
+                "inference {}: with the {} weights and biases committed (range-checked, packed \
+                 and hashed with halo2's Poseidon, and multiplied in the circuit) the circuit \
+                 takes {rows} rows, k = {k}, against {fixed_rows} rows, k = {fixed_k}, with \
+                 the weights fixed. Computed natively the commitment takes {}.",
+                row.case,
+                row.parameters,
+                format::seconds(*native_s)
+            )),
+            None => {}
         }
     }
     let fixed_and_hashed = rows.iter().filter_map(|hashed| {

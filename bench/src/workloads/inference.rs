@@ -1,10 +1,11 @@
-//! The proof-of-inference cases: a model proved with ramjet's Groth16 prover (fixed or hashed
-//! weights) or with halo2 (fixed weights), on the demo model and on a 784-56-10 MLP.
+//! The proof-of-inference cases: a model proved with ramjet's Groth16 prover or with halo2, with
+//! fixed or hashed weights, on the demo model and on a 784-56-10 MLP.
 //!
 //! Per case, in order:
 //! 1. untimed: the model is built and quantised at `2^7`, the input quantised;
 //! 2. the setup, timed once, with its peak heap: Groth16 `circuit_specific_setup` (seeded) and
-//!    ramjet's key preparation; halo2 `Params::new(k)`, `keygen_vk` and `keygen_pk`;
+//!    ramjet's key preparation; halo2 `Params::new(k)`, `keygen_vk` and `keygen_pk` (with the
+//!    hashed binding of the model's circuit: the same keys as its zero-weight model's);
 //! 3. the proofs, `warmups + repeats` of them, each timed from the circuit with its witness to
 //!    the proof (synthesis included; Groth16 with a fresh seeded `(r, s)` per case);
 //! 4. the peak heap and the time of a **whole prove** as `ramjet infer prove` does it: Groth16
@@ -17,7 +18,7 @@
 //!    prepared verifying key, the public inputs' MSM included; halo2: `verify_proof`); every
 //!    proof of the case must verify, or the run stops;
 //! 6. with the hashed binding, the native Poseidon commitment to the weights, timed, and the
-//!    circuit's constraints beyond the fixed binding's.
+//!    circuit's size beyond the fixed binding's (Groth16 constraints, halo2 rows and `k`).
 
 mod ezkl;
 
@@ -37,10 +38,10 @@ use indicatif::ProgressBar;
 use ramjet_accel::Accelerator;
 use ramjet_prover::groth16::Prover;
 use ramjet_prover::inference::circuit::count_constraints;
-use ramjet_prover::inference::halo2 as h2;
+use ramjet_prover::inference::halo2::{self as h2, Design};
 use ramjet_prover::inference::hashed::{HashedInferenceCircuit, WeightWidths, weights_commitment};
 use ramjet_prover::inference::{
-    InferenceCircuit, LoadedModel, QuantParams, QuantisedLayer, QuantisedModel, demo,
+    InferenceCircuit, IoVisibility, LoadedModel, QuantParams, QuantisedLayer, QuantisedModel, demo,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -49,7 +50,7 @@ use super::timed;
 use crate::measure::{self, Contender, Sample};
 use crate::memory;
 use crate::plan::{InferenceBinding, InferenceCase, InferenceModel, InferenceSystem};
-use crate::report::{InferenceRow, Timing};
+use crate::report::{CommitmentCost, InferenceRow, Timing};
 use crate::{BenchError, Result};
 
 /// Progress steps of a case: the model, the setup, every proof, the memory proof, every
@@ -102,6 +103,12 @@ pub(crate) fn measure_case(
             measured
         }
     };
+    let commitment = if case.binding == InferenceBinding::Hashed {
+        message("the commitment's cost");
+        Some(commitment_cost(case, &model, &measured)?)
+    } else {
+        None
+    };
     let mut row = InferenceRow {
         case: label.clone(),
         model: case.model.label().to_owned(),
@@ -120,30 +127,52 @@ pub(crate) fn measure_case(
         proof_bytes: measured.proof_bytes,
         prove_peak_bytes: measured.prove_peak_bytes,
         whole_prove_s: measured.whole_prove_s,
-        commitment: None,
+        commitment,
         proof_file_bytes: measured.proof_file_bytes,
         peak_is_rss: case.system == InferenceSystem::Ezkl,
         targets: case.targets(),
         reached: Vec::new(),
     };
-    if case.binding == InferenceBinding::Hashed {
-        message("the commitment's cost");
-        let widths = WeightWidths::fitting(&model);
-        let (elapsed, commitment) = timed(|| weights_commitment(&model, widths));
-        commitment?;
-        let fixed = count_constraints(&model)?;
-        let products = products(&model);
-        let total = measured.constraints.unwrap_or_default();
-        row.commitment = Some(crate::report::CommitmentCost {
-            constraints: total.saturating_sub(fixed + products),
-            products,
-            fixed_circuit_constraints: fixed,
-            native_s: elapsed.as_secs_f64(),
-        });
-    }
     progress.inc(1);
     row.reached = crate::report::inference_outcomes(&row);
     Ok(row)
+}
+
+/// What the hashed binding's commitment costs `model` with `case`'s system: the circuit's size
+/// against the fixed binding's, and the native commitment's time.
+fn commitment_cost(
+    case: &InferenceCase,
+    model: &Arc<QuantisedModel>,
+    measured: &Measured,
+) -> Result<CommitmentCost> {
+    let widths = WeightWidths::fitting(model);
+    Ok(match case.system {
+        InferenceSystem::Halo2 => {
+            let (elapsed, commitment) = timed(|| h2::hashed::weights_commitment(model, widths));
+            commitment?;
+            let fixed = Design::fixed(IoVisibility::PUBLIC);
+            CommitmentCost::Halo2 {
+                rows: measured.halo2_rows.unwrap_or_default(),
+                k: measured.halo2_k.unwrap_or_default(),
+                fixed_rows: fixed.rows(model)?,
+                fixed_k: fixed.k(model)?,
+                native_s: elapsed.as_secs_f64(),
+            }
+        }
+        _ => {
+            let (elapsed, commitment) = timed(|| weights_commitment(model, widths));
+            commitment?;
+            let fixed = count_constraints(model)?;
+            let products = products(model);
+            let total = measured.constraints.unwrap_or_default();
+            CommitmentCost::Groth16 {
+                constraints: total.saturating_sub(fixed + products),
+                products,
+                fixed_circuit_constraints: fixed,
+                native_s: elapsed.as_secs_f64(),
+            }
+        }
+    })
 }
 
 /// What one system's measurement gives.
@@ -340,12 +369,18 @@ fn halo2(
     progress: &ProgressBar,
 ) -> Result<Measured> {
     let label = case.label();
-    let (k, rows) = (h2::circuit_k(model), h2::rows(model));
+    let design = match case.binding {
+        InferenceBinding::Fixed => Design::fixed(IoVisibility::PUBLIC),
+        InferenceBinding::Hashed => {
+            Design::hashed(WeightWidths::fitting(model), IoVisibility::PUBLIC)
+        }
+    };
+    let (k, rows) = (design.k(model)?, design.rows(model)?);
     message(&format!("halo2 parameters and keys ({rows} rows, k = {k})"));
     let started = Instant::now();
     let (setup, setup_peak_bytes) = memory::peak_during(|| -> Result<_> {
         let params = h2::params(k);
-        let pk = h2::proving_key(&params, model)?;
+        let pk = design.proving_key(&params, model)?;
         Ok((params, pk))
     });
     let (params, pk) = setup?;
@@ -355,7 +390,7 @@ fn halo2(
     let mut last = None;
     let prove = {
         let mut contenders = [Contender::new("halo2_proofs (IPA, Pasta)", || {
-            let (elapsed, proof) = timed(|| h2::prove(&params, &pk, model, input.to_vec()));
+            let (elapsed, proof) = timed(|| design.prove(&params, &pk, model, input.to_vec()));
             let proof = proof?;
             // The proofs are randomised: what must not change is the proved output.
             let fingerprint = format!("{:?}", proof.output);
@@ -380,8 +415,8 @@ fn halo2(
     let started = Instant::now();
     let (whole, prove_peak_bytes) = memory::peak_during(|| -> Result<_> {
         let params = h2::params(k);
-        let pk = h2::proving_key(&params, model)?;
-        Ok(h2::prove(&params, &pk, model, input.to_vec())?)
+        let pk = design.proving_key(&params, model)?;
+        Ok(design.prove(&params, &pk, model, input.to_vec())?)
     });
     let whole_prove_s = started.elapsed().as_secs_f64();
     whole?;
@@ -391,7 +426,7 @@ fn halo2(
     let verify = {
         let mut contenders = [Contender::new("halo2_proofs verify", || {
             let (elapsed, verdict) =
-                timed(|| h2::verify(&params, vk, &proof.input, &proof.output, &proof.bytes));
+                timed(|| h2::verify_instance(&params, vk, &proof.instance, &proof.bytes));
             verdict.map_err(|_| rejected(&label, "halo2"))?;
             Ok(Sample {
                 elapsed,

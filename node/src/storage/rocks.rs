@@ -8,6 +8,9 @@ use rocksdb::{ColumnFamily, DB, Direction, IteratorMode, Options, WriteOptions};
 
 use super::{CHAIN_KEY, Column, Entry, FORMAT, FORMAT_KEY, Op, StorageError, Store, WriteBatch};
 
+/// Bytes all column families' memtables may take together (RocksDB's `db_write_buffer_size`).
+const MEMTABLE_BUDGET: usize = 64 << 20;
+
 /// A [`Store`] in a RocksDB database: one column family per [`Column`] (plus RocksDB's
 /// unused `default`), bytewise key order, every write synced to disk before it returns.
 pub struct RocksStore {
@@ -69,6 +72,10 @@ impl RocksStore {
         };
 
         let mut options = Options::default();
+        // One budget for the memtables of every column family: by default each family may
+        // hold two 64 MiB memtables, so a busy node's memory grew by hundreds of MiB before the
+        // first flush. Past the budget RocksDB flushes the largest memtable.
+        options.set_db_write_buffer_size(MEMTABLE_BUDGET);
         options.create_if_missing(fresh);
         options.create_missing_column_families(fresh);
         options.set_paranoid_checks(true);

@@ -411,44 +411,16 @@ fn hashed_input_and_output_round_trip_and_revealed_values_are_checked() {
     assert_eq!(private["input"].as_array().unwrap().len(), 4);
     assert_eq!(revealed.len(), 2);
 
-    // The proof alone: verifies, says only the hashes.
-    let text = ok(&ramjet(d, &["infer", "verify"]));
-    assert!(text.starts_with("proof OK"), "{text}");
-    assert!(
-        text.contains(&format!("output hashed ({})", public[1])),
-        "{text}"
-    );
-    assert!(
-        text.contains(&format!("the input with hash {}", public[0])),
-        "{text}"
-    );
-    // With the input file: its hash is checked; another input is refused.
-    let text = ok(&ramjet(d, &["infer", "verify", "--input", "x.json"]));
-    assert!(text.contains("on the proved input"), "{text}");
-    let err = refused(&ramjet(d, &["infer", "verify", "--input", "y.json"]));
-    assert!(err.contains("another input than y.json"), "{err}");
-    // Revealed values: checked against the hashes and shown.
-    let text = ok(&ramjet(
+    check_hashed_sections(
         d,
-        &["infer", "verify", "--reveal", "infer-proof/private.json"],
-    ));
-    assert!(text.contains(&format!("output {revealed:?}")), "{text}");
-    let mut lie = private.clone();
-    lie["output"][0] = serde_json::json!(revealed[0] + 1);
-    std::fs::write(d.join("lie.json"), lie.to_string()).unwrap();
-    let err = refused(&ramjet(d, &["infer", "verify", "--reveal", "lie.json"]));
-    assert!(
-        err.contains("another output than the one revealed"),
-        "{err}"
+        &|extra| {
+            let mut args = vec!["infer", "verify"];
+            args.extend(extra);
+            ramjet(d, &args)
+        },
+        &public,
+        &private,
     );
-    // The two hashes swapped: the pairing check fails.
-    std::fs::write(
-        d.join("swapped.json"),
-        serde_json::to_string(&[&public[1], &public[0]]).unwrap(),
-    )
-    .unwrap();
-    let err = refused(&ramjet(d, &["infer", "verify", "--public", "swapped.json"]));
-    assert!(err.contains("proof rejected"), "{err}");
 
     // The majority check groups proofs by the output's hash.
     ok(&prove("second-proof"));
@@ -484,6 +456,51 @@ fn hashed_input_and_output_round_trip_and_revealed_values_are_checked() {
     assert!(!d.join("infer-proof/private.json").exists());
     let public: Vec<String> = read_json(&d.join("infer-proof/public.json"));
     assert_eq!(public.len(), 4 + 2);
+}
+
+/// The checks of a proof directory `infer-proof` whose input and output are both hashed, with
+/// `verify` running `ramjet infer verify` (of the right system and keys) with extra arguments:
+/// the proof alone verifies and shows the hashes; `--input x.json` is the proved input and
+/// `--input y.json` is not; `--reveal` shows the revealed output and refuses one off by one;
+/// the two hashes swapped are rejected.
+pub(super) fn check_hashed_sections(
+    d: &Path,
+    verify: &dyn Fn(&[&str]) -> std::process::Output,
+    public: &[String],
+    private: &serde_json::Value,
+) {
+    let revealed: Vec<i64> = serde_json::from_value(private["output"].clone()).unwrap();
+    let text = ok(&verify(&[]));
+    assert!(text.starts_with("proof OK"), "{text}");
+    assert!(
+        text.contains(&format!("output hashed ({})", public[1])),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("the input with hash {}", public[0])),
+        "{text}"
+    );
+    let text = ok(&verify(&["--input", "x.json"]));
+    assert!(text.contains("on the proved input"), "{text}");
+    let err = refused(&verify(&["--input", "y.json"]));
+    assert!(err.contains("another input than y.json"), "{err}");
+    let text = ok(&verify(&["--reveal", "infer-proof/private.json"]));
+    assert!(text.contains(&format!("output {revealed:?}")), "{text}");
+    let mut lie = private.clone();
+    lie["output"][0] = serde_json::json!(revealed[0] + 1);
+    std::fs::write(d.join("lie.json"), lie.to_string()).unwrap();
+    let err = refused(&verify(&["--reveal", "lie.json"]));
+    assert!(
+        err.contains("another output than the one revealed"),
+        "{err}"
+    );
+    std::fs::write(
+        d.join("swapped.json"),
+        serde_json::to_string(&[&public[1], &public[0]]).unwrap(),
+    )
+    .unwrap();
+    let err = refused(&verify(&["--public", "swapped.json"]));
+    assert!(err.contains("proof rejected"), "{err}");
 }
 
 /// Copies the files of proof directory `from` into a new directory `to`.

@@ -2,7 +2,7 @@
 //! (the verifying key regenerated from the model), the hashed binding (verified without the
 //! model, the published commitment enforced), and hashed input and output with both bindings.
 
-use super::{arg, demo, edited_demo, read_json, tiny_model};
+use super::{arg, check_hashed_sections, demo, edited_demo, read_json, tiny_model};
 use crate::support::{ok, ramjet, refused};
 use ramjet_prover::inference::{LoadedModel, QuantParams};
 
@@ -307,33 +307,7 @@ fn halo2_hashed_input_and_output_round_trip_with_both_bindings() {
         args.extend(extra);
         run(&args)
     };
-    let text = ok(&verify(&[]));
-    assert!(text.starts_with("proof OK"), "{text}");
-    assert!(
-        text.contains(&format!("output hashed ({})", public[1])),
-        "{text}"
-    );
-    ok(&verify(&["--input", "x.json"]));
-    let err = refused(&verify(&["--input", "y.json"]));
-    assert!(err.contains("another input than y.json"), "{err}");
-    let text = ok(&verify(&["--reveal", "infer-proof/private.json"]));
-    assert!(text.contains(&format!("output {revealed:?}")), "{text}");
-    let mut lie = private.clone();
-    lie["output"][0] = serde_json::json!(revealed[0] + 1);
-    std::fs::write(d.join("lie.json"), lie.to_string()).unwrap();
-    let err = refused(&verify(&["--reveal", "lie.json"]));
-    assert!(
-        err.contains("another output than the one revealed"),
-        "{err}"
-    );
-    // The two hashes swapped, or one not a field element: rejected.
-    std::fs::write(
-        d.join("swapped.json"),
-        serde_json::to_string(&[&public[1], &public[0]]).unwrap(),
-    )
-    .unwrap();
-    let err = refused(&verify(&["--public", "swapped.json"]));
-    assert!(err.contains("proof rejected"), "{err}");
+    check_hashed_sections(d, &verify, &public, &private);
     std::fs::write(d.join("bad.json"), r#"["12x", "3"]"#).unwrap();
     let err = refused(&verify(&["--public", "bad.json"]));
     assert!(err.contains("not a field element"), "{err}");
