@@ -1,15 +1,13 @@
 //! The gossip messages and their canonical encodings.
 //!
 //! Every message is one frame: a one-byte kind tag followed by its body. The bodies reuse the
-//! canonical encodings of `tx`, `observe` ([`Observation::encode`], [`RootHeader::encode`]); the
+//! canonical encodings of `tx`, `observe` ([`Observation::encode`], [`SignedRoot::encode`]); the
 //! layout is specified byte by byte in `docs/consensus.md`.
 
 use sha2::{Digest, Sha256};
 
 use super::ConsensusError;
-use crate::observe::{
-    Evidence, HEADER_LEN, InclusionProof, OBSERVATION_LEN, Observation, RootHeader, SignedRoot,
-};
+use crate::observe::{Evidence, InclusionProof, OBSERVATION_LEN, Observation, SignedRoot};
 use crate::tx::{Transaction, TxHash};
 
 /// Kind tag of [`Message::Tx`].
@@ -20,8 +18,8 @@ pub const KIND_ROOTS: u8 = 1;
 pub const KIND_EVIDENCE: u8 = 2;
 /// Domain tag hashed before an evidence message's body to form its id.
 pub const EVIDENCE_ID_DOMAIN: &[u8] = b"ramjet/evidence/v1";
-/// Length of a signed root's encoding: header then signature.
-pub const SIGNED_ROOT_LEN: usize = HEADER_LEN + 64;
+/// Length of a signed root's encoding: header then signature (the observation buffer's).
+pub use crate::observe::SIGNED_ROOT_LEN;
 
 /// What nodes gossip to each other.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -181,8 +179,7 @@ pub fn decode_inclusion_proofs(bytes: &[u8]) -> Result<Vec<InclusionProof>, Cons
 }
 
 fn encode_signed_root(root: &SignedRoot, out: &mut Vec<u8>) {
-    out.extend_from_slice(&root.header.encode());
-    out.extend_from_slice(&root.signature);
+    out.extend_from_slice(&root.encode());
 }
 
 fn encode_proof(proof: &InclusionProof, out: &mut Vec<u8>) {
@@ -239,11 +236,7 @@ impl<'a> Reader<'a> {
     }
 
     fn signed_root(&mut self) -> Result<SignedRoot, ConsensusError> {
-        let header = RootHeader::decode(self.take(HEADER_LEN)?)?;
-        Ok(SignedRoot {
-            header,
-            signature: self.array::<64>()?,
-        })
+        Ok(SignedRoot::decode(self.take(SIGNED_ROOT_LEN)?)?)
     }
 
     fn inclusion_proof(&mut self) -> Result<InclusionProof, ConsensusError> {

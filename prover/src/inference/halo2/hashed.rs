@@ -18,7 +18,10 @@
 //!
 //! # The circuit
 //!
-//! The instance column holds the commitment, the input, the output. The circuit is the fixed
+//! The instance column holds the commitment, then the input section and the output section:
+//! the values, or with [`Halo2HashedCircuit::with_visibility`] a section's hash
+//! ([`io`](super::io); [`hashed_instance`], [`prove`] and [`verify`] are the all-public case,
+//! [`Design`](super::Design) the general one). The circuit is the fixed
 //! one's ([`layout`](super::layout)) with the weights read from committed cells
 //! ([`committed`](super::committed)): each item range-checked to its width by the limb lookup,
 //! packed in linear rows, hashed in the `Pow5Chip` columns, and each dense output's

@@ -69,7 +69,6 @@ pub fn io_instance(
 /// two sections starting at `first_row`: a public input is copied from the instance, a hashed
 /// one is a witness whose hash is constrained to the instance; public outputs are constrained
 /// to the instance one by one, hashed ones through their hash.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn forward_with_sections(
     config: &HashedConfig,
     layouter: &mut impl Layouter<Fp>,
