@@ -396,19 +396,8 @@ fn hashed_input_and_output_round_trip_and_revealed_values_are_checked() {
     };
     let text = ok(&prove("infer-proof"));
     assert!(text.contains("output hash (public"), "{text}");
-    let public: Vec<String> = read_json(&d.join("infer-proof/public.json"));
-    assert_eq!(public.len(), 2, "{public:?}");
-    // output.json shows the hashes, not the values; private.json holds the values.
-    let output: serde_json::Value = read_json(&d.join("infer-proof/output.json"));
-    assert_eq!(output["input_hash"], public[0].as_str());
-    assert_eq!(output["output_hash"], public[1].as_str());
-    assert!(
-        output.get("input").is_none() && output.get("output").is_none(),
-        "{output}"
-    );
-    let private: serde_json::Value = read_json(&d.join("infer-proof/private.json"));
+    let (public, private) = hashed_proof_files(d);
     let revealed: Vec<i64> = serde_json::from_value(private["output"].clone()).unwrap();
-    assert_eq!(private["input"].as_array().unwrap().len(), 4);
     assert_eq!(revealed.len(), 2);
 
     check_hashed_sections(
@@ -456,6 +445,28 @@ fn hashed_input_and_output_round_trip_and_revealed_values_are_checked() {
     assert!(!d.join("infer-proof/private.json").exists());
     let public: Vec<String> = read_json(&d.join("infer-proof/public.json"));
     assert_eq!(public.len(), 4 + 2);
+}
+
+/// The public values and `private.json` of the proof directory `infer-proof`, whose input and
+/// output are both hashed: two public values, the hashes; `output.json` has the hashes and not
+/// the values; `private.json` has the values.
+pub(super) fn hashed_proof_files(d: &Path) -> (Vec<String>, serde_json::Value) {
+    let public: Vec<String> = read_json(&d.join("infer-proof/public.json"));
+    assert_eq!(public.len(), 2, "{public:?}");
+    let output: serde_json::Value = read_json(&d.join("infer-proof/output.json"));
+    assert_eq!(output["input_hash"], public[0].as_str());
+    assert_eq!(output["output_hash"], public[1].as_str());
+    assert!(
+        output.get("input").is_none() && output.get("output").is_none(),
+        "{output}"
+    );
+    let private: serde_json::Value = read_json(&d.join("infer-proof/private.json"));
+    assert_eq!(
+        private["input"].as_array().map(Vec::len),
+        Some(4),
+        "{private}"
+    );
+    (public, private)
 }
 
 /// The checks of a proof directory `infer-proof` whose input and output are both hashed, with

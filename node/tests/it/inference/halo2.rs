@@ -2,7 +2,9 @@
 //! (the verifying key regenerated from the model), the hashed binding (verified without the
 //! model, the published commitment enforced), and hashed input and output with both bindings.
 
-use super::{arg, check_hashed_sections, demo, edited_demo, read_json, tiny_model};
+use super::{
+    arg, check_hashed_sections, demo, edited_demo, hashed_proof_files, read_json, tiny_model,
+};
 use crate::support::{ok, ramjet, refused};
 use ramjet_prover::inference::{LoadedModel, QuantParams};
 
@@ -281,16 +283,7 @@ fn halo2_hashed_input_and_output_round_trip_with_both_bindings() {
         ])
     };
     ok(&prove("infer-keys", "infer-proof"));
-    let public: Vec<String> = read_json(&d.join("infer-proof/public.json"));
-    assert_eq!(public.len(), 2, "{public:?}");
-    let output: serde_json::Value = read_json(&d.join("infer-proof/output.json"));
-    assert_eq!(output["input_hash"], public[0].as_str());
-    assert_eq!(output["output_hash"], public[1].as_str());
-    assert!(
-        output.get("input").is_none() && output.get("output").is_none(),
-        "{output}"
-    );
-    let private: serde_json::Value = read_json(&d.join("infer-proof/private.json"));
+    let (public, private) = hashed_proof_files(d);
     let revealed: Vec<i64> = serde_json::from_value(private["output"].clone()).unwrap();
     let loaded = LoadedModel::read(&d.join("tiny.onnx"), QuantParams::default()).unwrap();
     let quantised = &loaded.quantised;
