@@ -60,10 +60,9 @@ fn halo2_circuit_outputs_equal_native_inference_exactly() {
     );
 }
 
-#[test]
-fn halo2_circuit_floors_bounds_and_relus_like_native_inference_on_a_small_model() {
-    // 2 → 2 dense at scale 2^2 with 8-bit values, a ReLU, then a bias: W = [[0.5, -0.25],
-    // [1, 1]], b = [0.1, 0]; the ReLU's and the bias's range checks have partial top limbs.
+/// 2 → 2 dense at scale 2^2 with 8-bit values, a ReLU, then a bias layer: every kind of layer,
+/// with small widths (shared by the hashed-weights and hashed-sections tests).
+pub(super) fn small_model() -> Arc<QuantisedModel> {
     let bytes = model_bytes(
         vec![fixed(1), fixed(2)],
         vec![
@@ -82,7 +81,14 @@ fn halo2_circuit_floors_bounds_and_relus_like_native_inference_on_a_small_model(
         scale: 2,
         value_bits: 8,
     };
-    let model = Arc::new(QuantisedModel::new(&onnx::load(&bytes).unwrap(), params).unwrap());
+    Arc::new(QuantisedModel::new(&onnx::load(&bytes).unwrap(), params).unwrap())
+}
+
+#[test]
+fn halo2_circuit_floors_bounds_and_relus_like_native_inference_on_a_small_model() {
+    // W = [[0.5, -0.25], [1, 1]], b = [0.1, 0]; the ReLU's and the bias's range checks have
+    // partial top limbs.
+    let model = small_model();
     assert!(matches!(model.layers[2], QuantisedLayer::Bias(_)));
     // x = [-1, 1]: acc0 = -2 - 1 + 2 = -1, floor(-1/4) = -1 (not 0), ReLU 0, bias -2.
     assert_eq!(assert_circuit_agrees(&model, &[-1, 1]), [-2, 1]);

@@ -13,11 +13,10 @@ use ramjet_prover::inference::halo2::hashed::{
 use ramjet_prover::inference::halo2::{self as fixed_halo2, VerifyingKeyDigest, params};
 use ramjet_prover::inference::hashed::WeightWidths;
 use ramjet_prover::inference::shape::{LayerShape, shape, zero_weights};
-use ramjet_prover::inference::{
-    LoadedModel, QuantParams, QuantisedLayer, QuantisedModel, demo, onnx,
-};
+use ramjet_prover::inference::{LoadedModel, QuantParams, QuantisedLayer, QuantisedModel, demo};
 
-use super::inference::{demo_onnx, demo_test_set, fixed, floats, int_attr, model_bytes, node};
+use super::inference::{demo_onnx, demo_test_set};
+use super::inference_halo2::small_model;
 
 /// `model` with the first weight of its first dense layer moved by one towards zero (so it
 /// keeps fitting the same widths).
@@ -33,30 +32,6 @@ fn one_weight_changed(model: &QuantisedModel) -> QuantisedModel {
         .unwrap();
     dense[0] += if dense[0] > 0 { -1 } else { 1 };
     other
-}
-
-/// 2 → 2 dense at scale 2^2 with 8-bit values, a ReLU, then a bias layer (as in the fixed
-/// circuit's small-model test): every kind of layer, with small widths.
-pub(super) fn small_model() -> Arc<QuantisedModel> {
-    let bytes = model_bytes(
-        vec![fixed(1), fixed(2)],
-        vec![
-            node("Gemm", &["x", "w", "b"], "h", vec![int_attr("transB", 1)]),
-            node("Relu", &["h"], "r", vec![]),
-            node("Add", &["r", "c"], "y", vec![]),
-        ],
-        vec![
-            floats("w", &[2, 2], &[0.5, -0.25, 1.0, 1.0]),
-            floats("b", &[2], &[0.1, 0.0]),
-            floats("c", &[2], &[-0.5, 0.25]),
-        ],
-        "y",
-    );
-    let params = QuantParams {
-        scale: 2,
-        value_bits: 8,
-    };
-    Arc::new(QuantisedModel::new(&onnx::load(&bytes).unwrap(), params).unwrap())
 }
 
 #[test]

@@ -14,7 +14,7 @@ use ramjet_prover::inference::halo2::{
 use ramjet_prover::inference::hashed::WeightWidths;
 use ramjet_prover::inference::{IoVisibility, QuantisedModel, Visibility};
 
-use super::inference_halo2_hashed::small_model;
+use super::inference_halo2::small_model;
 
 const VISIBILITIES: [IoVisibility; 4] = [
     IoVisibility::PUBLIC,
