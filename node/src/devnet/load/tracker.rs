@@ -1,0 +1,626 @@
+//! What the run has seen: transfers in flight and their finality, refusals, per-node event
+//! counts and double-spend attempts ([`Tracker`]), fed by the submitters' answers and the
+//! nodes' event streams.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::{Coin, MAX_REASONS, Pool};
+use crate::api::pb;
+use crate::tx::{OutPoint, TxHash};
+
+/// Per node, what its event stream said.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct NodeCounts {
+    /// `Accepted` events.
+    pub accepted: u64,
+    /// `Rejected` events.
+    pub rejected: u64,
+    /// `Conflict` events.
+    pub conflicts: u64,
+    /// `Decided` events.
+    pub decided: u64,
+    /// `Equivocation` events.
+    pub equivocations: u64,
+}
+
+/// A transfer sent and not yet accepted on every node.
+#[derive(Debug)]
+struct InFlight {
+    node: usize,
+    submit_ms: u64,
+    /// The output it spends: back to the pool if the node refuses the transfer unseen.
+    input: Coin,
+    outputs: Vec<Coin>,
+    accepted_at: Vec<Option<u64>>,
+    accepted: usize,
+    released: bool,
+}
+
+/// One double-spend attempt: two transactions spending the same output, sent at the same
+/// moment to two different nodes.
+#[derive(Clone, Debug)]
+pub struct DoubleSpend {
+    /// The output both spend.
+    pub outpoint: OutPoint,
+    /// The two spenders (side 0 and side 1).
+    pub txs: [TxHash; 2],
+    /// The node each side was sent to.
+    pub sent_to: [usize; 2],
+    /// Each side's state, or error, as its submission answered.
+    pub submit_states: [String; 2],
+    /// Whether each side was refused at submission (an error, or REJECTED at once).
+    pub refused: [bool; 2],
+    /// Per node, whether it accepted each side.
+    pub accepted: Vec<[bool; 2]>,
+    /// Per node, the side its `Decided` event named the winner (`None` before, or if it named
+    /// neither side).
+    pub decided: Vec<Option<usize>>,
+}
+
+/// What a double spend came to across the nodes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every node accepted the same side, and only it.
+    Agreed(usize),
+    /// A node accepted both sides, or two nodes accepted different sides: a safety violation.
+    Violation(String),
+    /// No violation, but some nodes accepted neither side.
+    Unresolved(String),
+    /// Both sides were refused at submission (an overloaded node, say) and no node accepted
+    /// either: nothing for the network to decide.
+    Refused,
+}
+
+impl DoubleSpend {
+    /// A new attempt, nothing seen yet on the `nodes` nodes.
+    pub fn new(outpoint: OutPoint, txs: [TxHash; 2], sent_to: [usize; 2], nodes: usize) -> Self {
+        Self {
+            outpoint,
+            txs,
+            sent_to,
+            submit_states: [String::new(), String::new()],
+            refused: [false; 2],
+            accepted: vec![[false; 2]; nodes],
+            decided: vec![None; nodes],
+        }
+    }
+
+    /// At most one side accepted on any node, and the same side on all nodes.
+    pub fn verdict(&self) -> Verdict {
+        let mut sides = Vec::with_capacity(self.accepted.len());
+        for (node, accepted) in self.accepted.iter().enumerate() {
+            match accepted {
+                [true, true] => {
+                    return Verdict::Violation(format!("node {node} accepted both spenders"));
+                }
+                [true, false] => sides.push(Some(0)),
+                [false, true] => sides.push(Some(1)),
+                [false, false] => sides.push(None),
+            }
+        }
+        let first = sides.iter().flatten().next().copied();
+        if let Some(side) = first
+            && let Some(node) = sides.iter().position(|s| s.is_some_and(|s| s != side))
+        {
+            let other = sides.iter().position(|s| *s == Some(side)).unwrap_or(0);
+            return Verdict::Violation(format!(
+                "node {other} accepted spender {} and node {node} accepted spender {}",
+                letter(side),
+                letter(1 - side)
+            ));
+        }
+        let missing: Vec<String> = sides
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_none())
+            .map(|(node, _)| node.to_string())
+            .collect();
+        match first {
+            Some(side) if missing.is_empty() => Verdict::Agreed(side),
+            Some(side) => Verdict::Unresolved(format!(
+                "spender {} accepted, but node(s) {} accepted neither",
+                letter(side),
+                missing.join(", ")
+            )),
+            None if self.refused == [true, true] => Verdict::Refused,
+            None => Verdict::Unresolved("no node accepted either spender".to_owned()),
+        }
+    }
+
+    /// What node `node` did, in a word: `a`, `b`, `both` or `none`.
+    pub fn accepted_on(&self, node: usize) -> &'static str {
+        match self.accepted[node] {
+            [true, true] => "both",
+            [true, false] => "a",
+            [false, true] => "b",
+            [false, false] => "none",
+        }
+    }
+}
+
+/// Side 0 is spender `a`, side 1 spender `b`.
+pub(crate) fn letter(side: usize) -> &'static str {
+    if side == 0 { "a" } else { "b" }
+}
+
+/// Everything the run has seen: the pool, transfers in flight, latencies, counts, double
+/// spends.
+#[derive(Debug)]
+pub struct Tracker {
+    /// Number of nodes.
+    pub(super) nodes: usize,
+    /// The spendable outputs.
+    pub pool: Pool,
+    in_flight: HashMap<TxHash, InFlight>,
+    double_spend_of: HashMap<TxHash, (usize, usize)>,
+    /// Every double-spend attempt.
+    pub double_spends: Vec<DoubleSpend>,
+    /// Finality latency of each transfer accepted on every node, in ms.
+    pub latencies: Vec<u64>,
+    /// Per node, its events.
+    pub per_node: Vec<NodeCounts>,
+    /// Transfers sent (double spends not counted).
+    pub submitted: u64,
+    /// Transfers accepted on every node.
+    pub finalized: u64,
+    /// Transfers the node they were sent to refused at submission (or the call failed).
+    pub refused: u64,
+    /// Transfers the node they were sent to rejected later.
+    pub rejected: u64,
+    /// Why transfers were refused: reason → count (the first few reasons).
+    pub refusal_reasons: BTreeMap<String, u64>,
+    /// Outputs some node reported a conflict on.
+    pub conflicts: HashSet<OutPoint>,
+    /// Outputs some node decided a conflict on.
+    pub decided: HashSet<OutPoint>,
+    /// Load ticks that found no spendable output.
+    pub starved: u64,
+    /// Inputs of refused transfers put back in the pool.
+    pub recycled: u64,
+    /// Event streams that failed or ended while the run needed them.
+    pub stream_errors: Vec<String>,
+    /// Set once the run is over: streams ending then are expected.
+    pub closing: bool,
+}
+
+impl Tracker {
+    /// A tracker for `nodes` nodes and the wallet's `pool`.
+    pub fn new(nodes: usize, pool: Pool) -> Self {
+        Self {
+            nodes,
+            pool,
+            in_flight: HashMap::new(),
+            double_spend_of: HashMap::new(),
+            double_spends: Vec::new(),
+            latencies: Vec::new(),
+            per_node: vec![NodeCounts::default(); nodes],
+            submitted: 0,
+            finalized: 0,
+            refused: 0,
+            rejected: 0,
+            refusal_reasons: BTreeMap::new(),
+            conflicts: HashSet::new(),
+            decided: HashSet::new(),
+            starved: 0,
+            recycled: 0,
+            stream_errors: Vec::new(),
+            closing: false,
+        }
+    }
+
+    /// Transfers sent and not yet accepted on every node (nor refused or rejected).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Double spends not yet accepted (one side or the other) on every node.
+    pub fn unresolved_double_spends(&self) -> usize {
+        self.double_spends
+            .iter()
+            .filter(|d| {
+                d.refused != [true, true] && d.accepted.iter().any(|a| a == &[false, false])
+            })
+            .count()
+    }
+
+    /// Records that transfer `hash`, spending `input` and creating `outputs`, is being sent to
+    /// `node` at `submit_ms`.
+    pub fn sent(
+        &mut self,
+        hash: TxHash,
+        node: usize,
+        input: Coin,
+        outputs: Vec<Coin>,
+        submit_ms: u64,
+    ) {
+        self.submitted += 1;
+        self.in_flight.insert(
+            hash,
+            InFlight {
+                node,
+                submit_ms,
+                input,
+                outputs,
+                accepted_at: vec![None; self.nodes],
+                accepted: 0,
+                released: false,
+            },
+        );
+    }
+
+    /// Records a double-spend attempt; returns its index.
+    pub fn double_spend(&mut self, attempt: DoubleSpend) -> usize {
+        let index = self.double_spends.len();
+        for (side, hash) in attempt.txs.iter().enumerate() {
+            self.double_spend_of.insert(*hash, (index, side));
+        }
+        self.double_spends.push(attempt);
+        index
+    }
+
+    /// The answer to a submission of `hash`: refused when `error` is set or the state is
+    /// REJECTED. The transfer is dropped; its input goes back to the pool when the answer says
+    /// the node did not take the transfer (REJECTED at once: no event follows, the input is
+    /// unspent). Other errors (already known, no result) leave the input's fate unknown: it
+    /// is not reused, since spending it again could be a double spend.
+    pub fn submit_answer(&mut self, hash: &TxHash, state: pb::TxState, error: &str) {
+        let unspent = state == pb::TxState::Rejected;
+        self.answer(hash, state, error, unspent);
+    }
+
+    fn answer(&mut self, hash: &TxHash, state: pb::TxState, error: &str, unspent: bool) {
+        if let Some(&(index, side)) = self.double_spend_of.get(hash) {
+            self.double_spends[index].refused[side] =
+                !error.is_empty() || state == pb::TxState::Rejected;
+            self.double_spends[index].submit_states[side] = if error.is_empty() {
+                state_name(state).to_owned()
+            } else {
+                format!("{}: {error}", state_name(state))
+            };
+            return;
+        }
+        if !error.is_empty() || state == pb::TxState::Rejected {
+            let Some(tx) = self.in_flight.remove(hash) else {
+                return;
+            };
+            if unspent {
+                self.pool.push(tx.input);
+                self.recycled += 1;
+            }
+            self.refused += 1;
+            let reason = if error.is_empty() {
+                state_name(state).to_owned()
+            } else {
+                error.to_owned()
+            };
+            self.note_reason(reason);
+        }
+    }
+
+    /// A submission call failed with `code`: every transfer in it is refused. Their inputs go
+    /// back to the pool when the code says the node refused the whole call before taking any
+    /// transaction ([`refused_unseen`]: overloaded or rate-limited, say); after a timeout or a
+    /// broken connection the node may have taken them, so they are not reused.
+    pub fn submit_failed(&mut self, hashes: &[TxHash], code: tonic::Code, error: &str) {
+        let unspent = refused_unseen(code);
+        for hash in hashes {
+            self.answer(hash, pb::TxState::Unspecified, error, unspent);
+        }
+    }
+
+    fn note_reason(&mut self, reason: String) {
+        if let Some(count) = self.refusal_reasons.get_mut(&reason) {
+            *count += 1;
+        } else if self.refusal_reasons.len() < MAX_REASONS {
+            self.refusal_reasons.insert(reason, 1);
+        }
+    }
+
+    /// An event from node `node`'s stream.
+    pub fn on_event(&mut self, node: usize, event: pb::Event) {
+        use pb::event::Kind;
+        let counts = &mut self.per_node[node];
+        match event.kind {
+            Some(Kind::Accepted(a)) => {
+                counts.accepted += 1;
+                if let Some(hash) = tx_hash(&a.tx_hash) {
+                    self.on_accepted(node, hash, event.time_ms);
+                }
+            }
+            Some(Kind::Rejected(r)) => {
+                counts.rejected += 1;
+                if let Some(hash) = tx_hash(&r.tx_hash) {
+                    self.on_rejected(node, hash, &r.reason);
+                }
+            }
+            Some(Kind::Conflict(c)) => {
+                counts.conflicts += 1;
+                if let Some(outpoint) = c.outpoint.as_ref().and_then(outpoint) {
+                    self.conflicts.insert(outpoint);
+                }
+            }
+            Some(Kind::Decided(d)) => {
+                counts.decided += 1;
+                if let Some(outpoint) = d.outpoint.as_ref().and_then(outpoint) {
+                    self.decided.insert(outpoint);
+                }
+                if let Some(winner) = tx_hash(&d.winner)
+                    && let Some(&(index, side)) = self.double_spend_of.get(&winner)
+                {
+                    self.double_spends[index].decided[node] = Some(side);
+                }
+            }
+            Some(Kind::Equivocation(_)) => counts.equivocations += 1,
+            None => {}
+        }
+    }
+
+    /// Transfer `hash` was accepted on `node` at `time_ms`: its outputs become spendable when
+    /// `node` is the one it was sent to; its latency is known once every node accepted it.
+    pub fn on_accepted(&mut self, node: usize, hash: TxHash, time_ms: u64) {
+        if let Some(&(index, side)) = self.double_spend_of.get(&hash) {
+            self.double_spends[index].accepted[node][side] = true;
+            return;
+        }
+        let Some(tx) = self.in_flight.get_mut(&hash) else {
+            return;
+        };
+        if tx.accepted_at[node].is_none() {
+            tx.accepted_at[node] = Some(time_ms);
+            tx.accepted += 1;
+        }
+        if node == tx.node && !tx.released {
+            tx.released = true;
+            for coin in tx.outputs.drain(..) {
+                self.pool.push(coin);
+            }
+        }
+        if tx.accepted == self.nodes {
+            let last = tx.accepted_at.iter().flatten().max().copied().unwrap_or(0);
+            self.latencies.push(last.saturating_sub(tx.submit_ms));
+            self.finalized += 1;
+            self.in_flight.remove(&hash);
+        }
+    }
+
+    /// Transfer `hash` was rejected on `node`: dropped if `node` is the one it was sent to.
+    pub fn on_rejected(&mut self, node: usize, hash: TxHash, reason: &str) {
+        if self.double_spend_of.contains_key(&hash) {
+            return;
+        }
+        if self.in_flight.get(&hash).is_some_and(|tx| tx.node == node) {
+            self.in_flight.remove(&hash);
+            self.rejected += 1;
+            self.note_reason(format!("rejected: {reason}"));
+        }
+    }
+}
+
+/// Whether a failed `SubmitTransactions` call with `code` was refused before the node took
+/// any of its transactions (`docs/api.md`: overloaded or rate-limited, a batch too large, a
+/// light node, a missing token), so that their inputs are still unspent. Not for deadlines,
+/// cancellations, `UNAVAILABLE` or internal errors: the node may have queued them.
+fn refused_unseen(code: tonic::Code) -> bool {
+    use tonic::Code;
+    matches!(
+        code,
+        Code::ResourceExhausted
+            | Code::InvalidArgument
+            | Code::FailedPrecondition
+            | Code::Unauthenticated
+            | Code::PermissionDenied
+            | Code::Unimplemented
+    )
+}
+
+/// A TxState's name as the API spells it, shortened (`PENDING`).
+fn state_name(state: pb::TxState) -> &'static str {
+    state
+        .as_str_name()
+        .strip_prefix("TX_STATE_")
+        .unwrap_or("UNSPECIFIED")
+}
+
+fn tx_hash(bytes: &[u8]) -> Option<TxHash> {
+    <[u8; 32]>::try_from(bytes).ok().map(TxHash)
+}
+
+fn outpoint(o: &pb::OutPoint) -> Option<OutPoint> {
+    Some(OutPoint {
+        tx: tx_hash(&o.tx_hash)?,
+        index: o.index,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::coin;
+    use super::*;
+
+    fn accepted(hash: TxHash, time_ms: u64) -> pb::Event {
+        pb::Event {
+            time_ms,
+            kind: Some(pb::event::Kind::Accepted(pb::Accepted {
+                tx_hash: hash.0.to_vec(),
+            })),
+        }
+    }
+
+    #[test]
+    fn tracker_releases_outputs_and_measures_finality() {
+        let mut t = Tracker::new(3, Pool::new(2));
+        let out = coin(1, 9);
+        t.sent(TxHash([1; 32]), 1, coin(1, 8), vec![out], 1_000);
+        t.on_event(0, accepted(TxHash([1; 32]), 1_300));
+        assert!(
+            t.pool.is_empty(),
+            "not spendable before the node it was sent to accepts it"
+        );
+        t.on_event(1, accepted(TxHash([1; 32]), 1_200));
+        assert_eq!(t.pool.len(), 1);
+        assert_eq!((t.in_flight(), t.finalized), (1, 0));
+        t.on_event(1, accepted(TxHash([1; 32]), 1_250)); // a duplicate changes nothing
+        t.on_event(2, accepted(TxHash([1; 32]), 1_450));
+        assert_eq!((t.in_flight(), t.finalized), (0, 1));
+        assert_eq!(t.latencies, vec![450]);
+        assert_eq!(t.pool.len(), 1);
+        assert_eq!(t.per_node[1].accepted, 2);
+
+        // Refused at submission, rejected later: dropped, outputs never spendable; the input of
+        // the one refused at once is spendable again, the other's is not.
+        t.sent(TxHash([2; 32]), 0, coin(0, 20), vec![coin(0, 10)], 2_000);
+        t.submit_answer(&TxHash([2; 32]), pb::TxState::Rejected, "unknown input");
+        t.sent(TxHash([3; 32]), 2, coin(0, 21), vec![coin(0, 11)], 2_000);
+        t.submit_answer(&TxHash([3; 32]), pb::TxState::Pending, "");
+        t.on_rejected(0, TxHash([3; 32]), "elsewhere"); // not the node it was sent to
+        assert_eq!(t.in_flight(), 1);
+        t.on_rejected(2, TxHash([3; 32]), "bad");
+        assert_eq!((t.in_flight(), t.refused, t.rejected), (0, 1, 1));
+        assert_eq!(t.pool.len(), 2);
+        let back = [t.pool.take().unwrap(), t.pool.take().unwrap()];
+        assert!(
+            back.contains(&out) && back.contains(&coin(0, 20)),
+            "{back:?}"
+        );
+        assert_eq!(t.submitted, 3);
+        assert_eq!(t.refusal_reasons.get("unknown input"), Some(&1));
+    }
+
+    /// The 240 s devnet run that starved: overloaded nodes refused whole batches with
+    /// RESOURCE_EXHAUSTED, and every refused transfer took its input out of the wallet for
+    /// good, until no output was left and the load stopped. A refused transfer's input must go
+    /// back to the pool (and an accepted one's outputs come in), so that the wallet never runs
+    /// dry however many calls are refused.
+    #[test]
+    fn refused_transfers_give_their_input_back() {
+        let accounts = 4;
+        let mut t = Tracker::new(2, Pool::new(accounts));
+        for n in 0..8 {
+            t.pool.push(coin(n % accounts, n as u8));
+        }
+        let mut next = 0u32;
+        let mut hash = || {
+            next += 1;
+            let mut h = [0xee; 32];
+            h[..4].copy_from_slice(&next.to_le_bytes());
+            TxHash(h)
+        };
+        // 40 rounds of 8 transfers in one batch; three calls out of four refused as a whole.
+        for round in 0..40 {
+            let coins: Vec<Coin> = std::iter::from_fn(|| t.pool.take()).take(8).collect();
+            assert_eq!(coins.len(), 8, "round {round}: the wallet ran dry");
+            let mut hashes = Vec::new();
+            for c in coins {
+                let h = hash();
+                let change = Coin {
+                    outpoint: OutPoint { tx: h, index: 0 },
+                    ..c
+                };
+                t.sent(h, 0, c, vec![change], 0);
+                hashes.push(h);
+            }
+            if round % 4 == 0 {
+                for h in hashes {
+                    t.submit_answer(&h, pb::TxState::Pending, "");
+                    t.on_accepted(0, h, 10);
+                    t.on_accepted(1, h, 10);
+                }
+            } else {
+                t.submit_failed(&hashes, tonic::Code::ResourceExhausted, "node overloaded");
+            }
+        }
+        assert_eq!(t.pool.len(), 8);
+        assert_eq!((t.refused, t.recycled, t.finalized), (240, 240, 80));
+        assert_eq!(t.in_flight(), 0);
+
+        // REJECTED at once: the node never took it, the input is unspent.
+        let h = hash();
+        let input = t.pool.take().unwrap();
+        t.sent(h, 1, input, vec![], 0);
+        t.submit_answer(&h, pb::TxState::Rejected, "stateless checks: no inputs");
+        assert_eq!(t.pool.len(), 8);
+
+        // A timeout, a broken connection, "already known" or a missing result: the node may
+        // have taken the transfer, so its input is not spent a second time.
+        for (code, error) in [
+            (tonic::Code::DeadlineExceeded, "deadline"),
+            (tonic::Code::Unavailable, "connection reset"),
+            (tonic::Code::Unknown, "?"),
+        ] {
+            let (h, input) = (hash(), t.pool.take().unwrap());
+            t.sent(h, 0, input, vec![], 0);
+            t.submit_failed(&[h], code, error);
+        }
+        for error in ["already known", "no result returned"] {
+            let (h, input) = (hash(), t.pool.take().unwrap());
+            t.sent(h, 0, input, vec![], 0);
+            t.submit_answer(&h, pb::TxState::Unspecified, error);
+        }
+        assert_eq!(t.pool.len(), 3);
+        assert_eq!((t.refused, t.recycled, t.in_flight()), (246, 241, 0));
+        // An answer for a transfer already settled changes nothing.
+        t.submit_failed(&[h], tonic::Code::ResourceExhausted, "again");
+        assert_eq!((t.pool.len(), t.refused), (3, 246));
+    }
+
+    fn attempt(nodes: usize) -> DoubleSpend {
+        DoubleSpend::new(
+            coin(0, 1).outpoint,
+            [TxHash([0xa; 32]), TxHash([0xb; 32])],
+            [0, 1],
+            nodes,
+        )
+    }
+
+    #[test]
+    fn double_spend_verdicts() {
+        let mut d = attempt(3);
+        assert!(matches!(d.verdict(), Verdict::Unresolved(_)));
+        let mut both_refused = d.clone();
+        both_refused.refused = [true, true];
+        assert_eq!(both_refused.verdict(), Verdict::Refused);
+        d.accepted = vec![[false, true]; 3];
+        assert_eq!(d.verdict(), Verdict::Agreed(1));
+        d.accepted[2] = [false, false];
+        assert!(matches!(d.verdict(), Verdict::Unresolved(m) if m.contains("node(s) 2")));
+        d.accepted[2] = [true, false];
+        assert!(
+            matches!(d.verdict(), Verdict::Violation(m) if m.contains("node 2 accepted spender a"))
+        );
+        d.accepted[1] = [true, true];
+        assert!(matches!(d.verdict(), Verdict::Violation(m) if m.contains("node 1 accepted both")));
+        assert_eq!(d.accepted_on(1), "both");
+        assert_eq!(d.accepted_on(2), "a");
+    }
+
+    #[test]
+    fn tracker_follows_double_spends() {
+        let mut t = Tracker::new(2, Pool::new(1));
+        let index = t.double_spend(attempt(2));
+        t.on_event(0, accepted(TxHash([0xb; 32]), 5));
+        t.on_event(
+            1,
+            pb::Event {
+                time_ms: 6,
+                kind: Some(pb::event::Kind::Decided(pb::Decided {
+                    outpoint: Some(pb::OutPoint {
+                        tx_hash: vec![1; 32],
+                        index: 0,
+                    }),
+                    winner: vec![0xb; 32],
+                    support: Default::default(),
+                })),
+            },
+        );
+        assert_eq!(t.unresolved_double_spends(), 1);
+        t.on_event(1, accepted(TxHash([0xb; 32]), 7));
+        assert_eq!(t.unresolved_double_spends(), 0);
+        let d = &t.double_spends[index];
+        assert_eq!(d.verdict(), Verdict::Agreed(1));
+        assert_eq!(d.decided, vec![None, Some(1)]);
+        assert_eq!(t.decided.len(), 1);
+        assert_eq!(t.finalized, 0, "double spends are not transfers");
+        t.submit_answer(&TxHash([0xa; 32]), pb::TxState::Conflicted, "");
+        assert_eq!(t.double_spends[index].submit_states[0], "CONFLICTED");
+    }
+}
