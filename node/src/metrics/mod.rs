@@ -27,7 +27,7 @@ use prometheus::{
 };
 
 use crate::net::Topic;
-use crate::protocol::{Acceptance, NodeEvent};
+use crate::protocol::{Acceptance, Invalid, NodeEvent};
 use crate::{NodeError, Result};
 
 use conflicts::OpenConflicts;
@@ -40,6 +40,9 @@ const SUBSYSTEM: &str = "node";
 const TOPICS: [&str; 3] = ["tx", "obs", "meta"];
 /// The `verdict` label's values of incoming messages (outgoing ones are `published`).
 const VERDICTS_IN: [&str; 4] = ["accept", "reject", "ignore", "deferred"];
+/// The `reason` of `gossip_invalid_total` for a message that does not decode (the others are
+/// [`Invalid::label`]s).
+const MALFORMED: &str = "malformed";
 /// Outcomes of a repair fetch.
 const REPAIR_OUTCOMES: [&str; 3] = ["fetched", "not_found", "failed"];
 /// The `le` label of `peer_trust`: upper bounds over the trust range [-1, 1], and `+Inf`.
@@ -72,6 +75,7 @@ pub struct NodeMetrics {
     convicted_peers: IntGauge,
     gossip_messages: IntCounterVec,
     gossip_bytes: IntCounterVec,
+    gossip_invalid: IntCounterVec,
     repairs: IntCounterVec,
     paused: IntGauge,
     /// Outpoints of the conflicts counted as detected and not decided yet, so that a third
@@ -158,6 +162,16 @@ impl NodeMetrics {
                 &["topic", "direction"],
             ),
         )?;
+        let gossip_invalid = register(
+            registry,
+            IntCounterVec::new(
+                opts(
+                    "gossip_invalid_total",
+                    "Gossip messages judged invalid (rejected, the sender penalised), by topic and reason: malformed (does not decode) or the fault found",
+                ),
+                &["topic", "reason"],
+            ),
+        )?;
 
         let repairs = register(
             registry,
@@ -182,6 +196,15 @@ impl NodeMetrics {
             gossip_messages.with_label_values(&[topic, "out", "published"]);
             gossip_bytes.with_label_values(&[topic, "in"]);
             gossip_bytes.with_label_values(&[topic, "out"]);
+            gossip_invalid.with_label_values(&[topic, MALFORMED]);
+        }
+        for reason in Invalid::LABELS {
+            let topic = if reason.starts_with("tx_") {
+                "tx"
+            } else {
+                "obs"
+            };
+            gossip_invalid.with_label_values(&[topic, reason]);
         }
         for outcome in REPAIR_OUTCOMES {
             repairs.with_label_values(&[outcome]);
@@ -221,6 +244,7 @@ impl NodeMetrics {
                 "Peers convicted of equivocation, weight 0 in conflict decisions",
             )?,
             gossip_messages,
+            gossip_invalid,
             gossip_bytes,
             repairs,
             paused: gauge(
@@ -251,7 +275,10 @@ impl NodeMetrics {
         let topic = bounded_topic(topic);
         let verdict = match acceptance {
             Acceptance::Accept => "accept",
-            Acceptance::Reject(_) => "reject",
+            Acceptance::Reject(invalid) => {
+                self.on_invalid(topic, invalid);
+                "reject"
+            }
             Acceptance::Ignore => "ignore",
             Acceptance::Deferred => "deferred",
         };
@@ -270,9 +297,21 @@ impl NodeMetrics {
         self.gossip_messages
             .with_label_values(&[topic, "in", "reject"])
             .inc();
+        self.gossip_invalid
+            .with_label_values(&[topic, MALFORMED])
+            .inc();
         self.gossip_bytes
             .with_label_values(&[topic, "in"])
             .inc_by(bytes as u64);
+    }
+
+    /// A gossip message on `topic` judged invalid, counted by its fault: called by
+    /// [`Self::on_gossip_in`] for a verdict given at once, and by the driver for a deferred
+    /// transaction's later verdict (which [`Self::on_gossip_in`] counted as `deferred`).
+    pub fn on_invalid(&self, topic: &str, invalid: &Invalid) {
+        self.gossip_invalid
+            .with_label_values(&[bounded_topic(topic), invalid.label()])
+            .inc();
     }
 
     /// A message of `bytes` this node published on `topic` (as in [`Self::on_gossip_in`]).

@@ -42,6 +42,47 @@ pub enum Invalid {
     Evidence(ConsensusError),
 }
 
+impl Invalid {
+    /// Every value [`label`](Self::label) can return, for metrics that list them up front.
+    pub const LABELS: [&'static str; 12] = [
+        "tx_stateless",
+        "tx_wrong_chain",
+        "tx_bad_signature",
+        "tx_wrong_owner",
+        "tx_unbalanced",
+        "tx_no_such_output",
+        "tx_other",
+        "roots_signature",
+        "roots_leaf_count",
+        "roots_root_mismatch",
+        "roots_other",
+        "evidence",
+    ];
+
+    /// A short label naming the kind of fault, from a small fixed set ([`Self::LABELS`]): what
+    /// a metric counts invalid messages by.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Invalid::Tx(reason) => match reason {
+                RejectReason::Stateless(_) => "tx_stateless",
+                RejectReason::WrongChain { .. } => "tx_wrong_chain",
+                RejectReason::BadSignature { .. } => "tx_bad_signature",
+                RejectReason::WrongOwner { .. } => "tx_wrong_owner",
+                RejectReason::Unbalanced { .. } => "tx_unbalanced",
+                RejectReason::NoSuchOutput { .. } => "tx_no_such_output",
+                _ => "tx_other",
+            },
+            Invalid::Roots(e) => match e {
+                ConsensusError::Observe(_) => "roots_signature",
+                ConsensusError::LeafCount { .. } => "roots_leaf_count",
+                ConsensusError::RootMismatch { .. } => "roots_root_mismatch",
+                _ => "roots_other",
+            },
+            Invalid::Evidence(_) => "evidence",
+        }
+    }
+}
+
 /// What the caller does after an input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {

@@ -450,6 +450,9 @@ impl Driver {
         let id = message.id();
         let (acceptance, actions) = self.node.on_message_with_id(from, id, &message, now)?;
         self.count_in(topic, bytes, &acceptance);
+        if let Acceptance::Reject(invalid) = &acceptance {
+            tracing::debug!(%source, ?topic, "invalid gossip: {invalid}");
+        }
         if let (Message::Roots { root, .. }, Acceptance::Accept) = (&message, &acceptance) {
             self.note_lateness(root.header.time_ms);
         }
@@ -593,12 +596,16 @@ impl Driver {
                 }
                 Action::Verdict { id, acceptance } => {
                     if let Some(d) = self.deferred.remove(&id) {
-                        if matches!(acceptance, Acceptance::Reject(_))
-                            && let Some(from) = net::node_id_of(&d.source)
-                        {
-                            // The node does not remember who relayed a queued transaction:
-                            // the penalty for a bad signature is recorded here.
-                            self.node.record_malformed(from, now);
+                        if let Acceptance::Reject(invalid) = &acceptance {
+                            tracing::debug!(source = %d.source, "invalid gossip: {invalid}");
+                            if let Some(m) = &self.metrics {
+                                m.on_invalid(NodeMetrics::topic_label(Topic::Tx), invalid);
+                            }
+                            if let Some(from) = net::node_id_of(&d.source) {
+                                // The node does not remember who relayed a queued transaction:
+                                // the penalty for a bad signature is recorded here.
+                                self.node.record_malformed(from, now);
+                            }
                         }
                         self.report(d.gossip_id, d.source, to_net(&acceptance))
                             .await;

@@ -164,6 +164,15 @@ async fn a_scrape_shows_every_recorded_value() {
         &Acceptance::Reject(Invalid::Tx(RejectReason::BadSignature { input: 0 })),
     );
     metrics.on_gossip_in("obs", 20, &Acceptance::Ignore);
+    metrics.on_malformed("meta", 5);
+    // A deferred transaction's later verdict.
+    metrics.on_invalid(
+        tx,
+        &Invalid::Tx(RejectReason::NoSuchOutput {
+            input: 0,
+            outpoint: outpoint(3),
+        }),
+    );
     metrics.on_publish(tx, 70);
     metrics.on_publish(tx, 80);
     metrics.record_sig_batch("cpu:test", 3, 0.25);
@@ -205,6 +214,11 @@ async fn a_scrape_shows_every_recorded_value() {
         "ramjet_node_gossip_messages_total{direction=\"in\",topic=\"obs\",verdict=\"ignore\"} 1",
         "ramjet_node_gossip_messages_total{direction=\"out\",topic=\"tx\",verdict=\"published\"} 2",
         "ramjet_node_gossip_messages_total{direction=\"out\",topic=\"meta\",verdict=\"published\"} 0",
+        "ramjet_node_gossip_messages_total{direction=\"in\",topic=\"meta\",verdict=\"reject\"} 1",
+        "ramjet_node_gossip_invalid_total{reason=\"tx_bad_signature\",topic=\"obs\"} 1",
+        "ramjet_node_gossip_invalid_total{reason=\"malformed\",topic=\"meta\"} 1",
+        "ramjet_node_gossip_invalid_total{reason=\"tx_no_such_output\",topic=\"tx\"} 1",
+        "ramjet_node_gossip_invalid_total{reason=\"roots_leaf_count\",topic=\"obs\"} 0",
         "ramjet_node_gossip_bytes_total{direction=\"in\",topic=\"tx\"} 150",
         "ramjet_node_gossip_bytes_total{direction=\"in\",topic=\"obs\"} 50",
         "ramjet_node_gossip_bytes_total{direction=\"out\",topic=\"tx\"} 150",
@@ -233,6 +247,7 @@ async fn a_scrape_shows_every_recorded_value() {
         "convicted_peers",
         "gossip_messages_total",
         "gossip_bytes_total",
+        "gossip_invalid_total",
     ] {
         let help = format!("# HELP ramjet_node_{name} ");
         assert!(
