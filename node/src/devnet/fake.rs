@@ -1,6 +1,8 @@
 //! Test double: N in-process gRPC `Node` servers sharing one ideal network (every transaction
 //! accepted on every node 30 ms after submission; the second spender of an output loses, with
 //! `Conflict` and `Decided` events everywhere), to run the load against without node processes.
+//! One node's first event stream can be made to lag ([`start_lagging`]): it loses events, then
+//! fails with `DATA_LOSS`, as a real node's does for a client too slow to keep up.
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -19,10 +21,18 @@ use crate::tx::{OutPoint, Transaction, TxHash};
 
 /// Delay between submission and the events.
 const DELAY: Duration = Duration::from_millis(30);
+/// A lagging stream delivers this many events...
+const LAG_AFTER: usize = 50;
+/// ...then loses this many, then fails with `DATA_LOSS`.
+const LAG_LOST: usize = 60;
 
 struct Net {
     spent: Mutex<HashMap<OutPoint, TxHash>>,
+    /// Each transaction's state once its events are out (the same on every node).
+    states: Mutex<HashMap<TxHash, pb::TxState>>,
     events: Vec<broadcast::Sender<pb::Event>>,
+    /// The node whose next event stream lags (taken by the first subscription).
+    lag: Mutex<Option<usize>>,
 }
 
 impl Net {
@@ -31,6 +41,15 @@ impl Net {
         tokio::spawn(async move {
             tokio::time::sleep(DELAY).await;
             for kind in kinds {
+                let state = match &kind {
+                    pb::event::Kind::Accepted(a) => Some((&a.tx_hash, pb::TxState::Accepted)),
+                    pb::event::Kind::Rejected(r) => Some((&r.tx_hash, pb::TxState::Rejected)),
+                    _ => None,
+                };
+                if let Some((hash, state)) = state {
+                    let hash = TxHash(hash[..].try_into().expect("32 bytes"));
+                    net.states.lock().unwrap().insert(hash, state);
+                }
                 let event = pb::Event {
                     time_ms: now_ms(),
                     kind: Some(kind),
@@ -130,9 +149,23 @@ impl Node for FakeNode {
 
     async fn get_transaction(
         &self,
-        _: Request<pb::GetTransactionRequest>,
+        request: Request<pb::GetTransactionRequest>,
     ) -> Result<Response<pb::GetTransactionResponse>, Status> {
-        Err(Status::unimplemented("fake"))
+        let tx_hash = request.into_inner().tx_hash;
+        let hash = TxHash(
+            tx_hash[..]
+                .try_into()
+                .map_err(|_| Status::invalid_argument("not 32 bytes"))?,
+        );
+        let state = self.net.states.lock().unwrap().get(&hash).copied();
+        match state {
+            Some(state) => Ok(Response::new(pb::GetTransactionResponse {
+                tx_hash,
+                transaction: Vec::new(),
+                state: state as i32,
+            })),
+            None => Err(Status::not_found("unknown or not final yet")),
+        }
     }
 
     async fn get_finality_proof(
@@ -150,7 +183,31 @@ impl Node for FakeNode {
     ) -> Result<Response<Self::StreamEventsStream>, Status> {
         let stream = BroadcastStream::new(self.net.events[self.index].subscribe())
             .map(|r| r.map_err(|e| Status::data_loss(e.to_string())));
-        Ok(Response::new(Box::pin(stream)))
+        let lags = self
+            .net
+            .lag
+            .lock()
+            .unwrap()
+            .take_if(|node| *node == self.index)
+            .is_some();
+        if !lags {
+            return Ok(Response::new(Box::pin(stream)));
+        }
+        let lagging = futures::stream::unfold((stream, 0), |(mut inner, sent)| async move {
+            match sent {
+                LAG_AFTER => {
+                    for _ in 0..LAG_LOST {
+                        // Lost: never delivered.
+                        let _lost = inner.next().await?;
+                    }
+                    let lost = Status::data_loss(format!("{LAG_LOST} events dropped"));
+                    Some((Err(lost), (inner, sent + 1)))
+                }
+                _ if sent > LAG_AFTER => None,
+                _ => Some((inner.next().await?, (inner, sent + 1))),
+            }
+        });
+        Ok(Response::new(Box::pin(lagging)))
     }
 
     async fn get_status(
@@ -172,9 +229,21 @@ impl Node for FakeNode {
 
 /// Starts `n` fake nodes on free loopback ports; returns a client of each.
 pub(crate) async fn start(n: usize) -> Vec<Client> {
+    start_with(n, None).await
+}
+
+/// [`start`], with node `lagging`'s first event stream lagging: it delivers [`LAG_AFTER`]
+/// events, loses [`LAG_LOST`], then fails with `DATA_LOSS`.
+pub(crate) async fn start_lagging(n: usize, lagging: usize) -> Vec<Client> {
+    start_with(n, Some(lagging)).await
+}
+
+async fn start_with(n: usize, lag: Option<usize>) -> Vec<Client> {
     let net = Arc::new(Net {
         spent: Mutex::new(HashMap::new()),
+        states: Mutex::new(HashMap::new()),
         events: (0..n).map(|_| broadcast::channel(100_000).0).collect(),
+        lag: Mutex::new(lag),
     });
     let mut clients = Vec::new();
     for index in 0..n {

@@ -417,14 +417,66 @@ async fn double_spend(
     }
 }
 
-/// Reads node `node`'s event stream into the tracker until it ends.
+/// The most transfers read back with GetTransaction after a lag, per read-back.
+pub(crate) const MAX_READ_BACK: usize = 200_000;
+/// GetTransaction calls in flight at once during a read-back.
+const READ_BACK_CONCURRENCY: usize = 16;
+
+/// Opens node `node`'s event stream.
+pub(crate) async fn subscribe(
+    node: usize,
+    client: &Client,
+) -> std::result::Result<tonic::Streaming<pb::Event>, String> {
+    client
+        .clone()
+        .stream_events(pb::StreamEventsRequest {})
+        .await
+        .map(tonic::Response::into_inner)
+        .map_err(|s| {
+            format!(
+                "cannot open the event stream of node {node}: {}",
+                s.message()
+            )
+        })
+}
+
+/// Reads node `node`'s event stream (`stream`, opened with [`subscribe`]) into the tracker
+/// until it ends. A stream that lags (the node dropped events for this client, too slow
+/// under load: `DATA_LOSS`) is opened again at once and the lag noted ([`Tracker::on_lag`]),
+/// so that [`read_back`] can recover what was lost.
 pub(crate) async fn follow_events(
     node: usize,
+    client: Client,
     mut stream: tonic::Streaming<pb::Event>,
     tracker: Shared,
 ) {
     loop {
         let next = stream.message().await;
+        if let Err(status) = &next
+            && status.code() == tonic::Code::DataLoss
+            && !tracker.lock().expect("tracker lock").closing
+        {
+            match subscribe(node, &client).await {
+                Ok(again) => {
+                    stream = again;
+                    // Noted once the new stream is open: a read-back from now on covers
+                    // every event lost.
+                    tracker.lock().expect("tracker lock").on_lag(node);
+                    continue;
+                }
+                Err(e) => {
+                    tracker
+                        .lock()
+                        .expect("tracker lock")
+                        .stream_errors
+                        .push(format!(
+                            "the event stream of node {node} lagged ({}), then {e}",
+                            status.message()
+                        ));
+                    return;
+                }
+            }
+        }
         let mut t = tracker.lock().expect("tracker lock");
         match next {
             Ok(Some(event)) => t.on_event(node, event),
@@ -446,6 +498,45 @@ pub(crate) async fn follow_events(
             }
         }
     }
+}
+
+/// After event streams lagged, reads back with GetTransaction the state, on each lagged node,
+/// of every transfer and double-spend side not seen accepted there ([`Tracker::take_gaps`],
+/// at most [`MAX_READ_BACK`]), and applies it ([`Tracker::read_back`]). Returns how many were
+/// read; a failed call leaves that one as it was.
+pub(crate) async fn read_back(clients: &[Client], tracker: &Shared) -> usize {
+    use futures::StreamExt;
+    let wanted = tracker
+        .lock()
+        .expect("tracker lock")
+        .take_gaps(MAX_READ_BACK);
+    let count = wanted.len();
+    let mut answers = futures::stream::iter(wanted)
+        .map(|(node, hash)| {
+            let mut client = clients[node].clone();
+            async move {
+                let mut request = tonic::Request::new(pb::GetTransactionRequest {
+                    tx_hash: hash.0.to_vec(),
+                });
+                request.set_timeout(RPC_TIMEOUT);
+                let state = client
+                    .get_transaction(request)
+                    .await
+                    .ok()
+                    .map(|r| r.into_inner().state());
+                (node, hash, state)
+            }
+        })
+        .buffer_unordered(READ_BACK_CONCURRENCY);
+    while let Some((node, hash, state)) = answers.next().await {
+        if let Some(state) = state {
+            tracker
+                .lock()
+                .expect("tracker lock")
+                .read_back(node, hash, state);
+        }
+    }
+    count
 }
 
 #[cfg(test)]

@@ -223,18 +223,15 @@ async fn session(
     let pool = Pool::from_genesis(&plan.genesis, plan.outputs_per_account, plan.accounts.len());
     let tracker: Shared = Arc::new(Mutex::new(Tracker::new(n, pool)));
     for (index, client) in clients.iter().enumerate() {
-        let stream = client
-            .clone()
-            .stream_events(pb::StreamEventsRequest {})
+        let stream = load::subscribe(index, client)
             .await
-            .map_err(|s| {
-                NodeError::Devnet(format!(
-                    "cannot open the event stream of node {index}: {}",
-                    s.message()
-                ))
-            })?
-            .into_inner();
-        tasks.spawn(load::follow_events(index, stream, tracker.clone()));
+            .map_err(NodeError::Devnet)?;
+        tasks.spawn(load::follow_events(
+            index,
+            client.clone(),
+            stream,
+            tracker.clone(),
+        ));
     }
     let statuses: Arc<Mutex<Vec<Option<pb::NodeStatus>>>> = Arc::new(Mutex::new(vec![None; n]));
     tasks.spawn(poll_statuses(clients.clone(), statuses.clone()));
@@ -288,9 +285,15 @@ async fn session(
     drop(queues);
     while submitters.join_next().await.is_some() {}
 
-    // Drain: transfers in flight accepted everywhere, double spends resolved everywhere.
-    let deadline = Instant::now() + DRAIN_TIMEOUT;
+    // Drain: transfers in flight accepted everywhere, double spends resolved everywhere. What
+    // lagged event streams lost is read back first (and again if a stream lags meanwhile).
+    let mut deadline = None;
     loop {
+        if tracker.lock().expect("tracker lock").has_gaps() {
+            bar.set_message("reading back what lagged event streams lost");
+            load::read_back(&clients, &tracker).await;
+        }
+        let deadline = *deadline.get_or_insert_with(|| Instant::now() + DRAIN_TIMEOUT);
         let (in_flight, open) = {
             let t = tracker.lock().expect("tracker lock");
             (t.in_flight(), t.unresolved_double_spends())
@@ -587,13 +590,13 @@ mod tests {
         let tracker: Shared = Arc::new(Mutex::new(Tracker::new(n, pool)));
         let mut tasks = JoinSet::new();
         for (index, client) in clients.iter().enumerate() {
-            let stream = client
-                .clone()
-                .stream_events(pb::StreamEventsRequest {})
-                .await
-                .unwrap()
-                .into_inner();
-            tasks.spawn(load::follow_events(index, stream, tracker.clone()));
+            let stream = load::subscribe(index, client).await.unwrap();
+            tasks.spawn(load::follow_events(
+                index,
+                client.clone(),
+                stream,
+                tracker.clone(),
+            ));
         }
         let mut queues = Vec::new();
         let mut submitters = JoinSet::new();
@@ -608,6 +611,9 @@ mod tests {
         while submitters.join_next().await.is_some() {}
         let deadline = Instant::now() + drain;
         loop {
+            if tracker.lock().unwrap().has_gaps() {
+                load::read_back(clients, &tracker).await;
+            }
             let busy = {
                 let t = tracker.lock().unwrap();
                 t.in_flight() > 0 || t.unresolved_double_spends() > 0
@@ -693,6 +699,41 @@ mod tests {
         assert!(summary.ok, "{:?}", summary.failures);
         assert_eq!(summary.double_spend_checks.agreed, double_spends);
         assert!(summary.latency_ms.p50 >= 25);
+    }
+
+    /// A node's event stream lags and loses events mid-run: the stream is opened again, the
+    /// lost acceptances are read back with GetTransaction, every transfer ends final, and the
+    /// read-back ones stay out of the latency figures.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn load_recovers_from_a_lagging_event_stream() {
+        let n = 3;
+        let clients = fake::start_lagging(n, 1).await;
+        let params = LoadParams {
+            duration: Duration::from_millis(1500),
+            tps: 200,
+            double_spends: 4,
+        };
+        let (t, _) = load_with(&clients, 8, params, Duration::from_secs(5)).await;
+        assert_eq!(t.lags, vec![0, 1, 0]);
+        assert!(t.stream_errors.is_empty(), "{:?}", t.stream_errors);
+        assert_eq!((t.finalized, t.in_flight()), (t.submitted, 0));
+        assert!(
+            t.finalized_read_back > 0,
+            "the lost events held some transfers"
+        );
+        assert_eq!(
+            t.latencies.len() as u64,
+            t.finalized - t.finalized_read_back
+        );
+        // Node 1 saw fewer Accepted events than the others: the lost ones.
+        assert!(t.per_node[1].accepted < t.per_node[0].accepted);
+        for d in &t.double_spends {
+            assert!(
+                matches!(d.verdict(), Verdict::Agreed(_)),
+                "{:?}",
+                d.verdict()
+            );
+        }
     }
 
     /// The load against three real nodes (the service and its gRPC API, in this process, on

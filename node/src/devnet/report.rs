@@ -52,6 +52,9 @@ pub struct NodeReport {
     /// What its event stream said.
     #[serde(flatten)]
     pub events: NodeCounts,
+    /// How many times its event stream lagged (events dropped for the slow devnet client)
+    /// and was opened again.
+    pub event_stream_lags: u64,
     /// Peak resident memory, KiB (sampled every second).
     pub rss_peak_kib: u64,
     /// Last resident memory sample, KiB.
@@ -97,6 +100,9 @@ pub struct Totals {
     pub rejected: u64,
     /// Transfers still not accepted on every node when the run ended.
     pub in_flight_at_end: usize,
+    /// Of `accepted`, those whose acceptance on some node was read back with GetTransaction
+    /// after that node's event stream lagged: left out of the latency figures.
+    pub accepted_read_back: u64,
     /// Outputs on which some node reported a conflict.
     pub conflicts_detected: usize,
     /// Outputs on which some node decided a conflict.
@@ -332,6 +338,7 @@ impl Summary {
             refused_inputs_reused: tracker.recycled,
             rejected: tracker.rejected,
             in_flight_at_end: tracker.in_flight(),
+            accepted_read_back: tracker.finalized_read_back,
             conflicts_detected: tracker.conflicts.len(),
             conflicts_decided: tracker.decided.len(),
             equivocations: tracker.per_node.iter().map(|c| c.equivocations).sum(),
@@ -348,6 +355,22 @@ impl Summary {
             warnings.push(format!(
                 "{} transfers refused at submission ({} inputs reused), {} rejected later",
                 totals.refused, totals.refused_inputs_reused, totals.rejected
+            ));
+        }
+        let lagged: Vec<String> = tracker
+            .lags
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(node, n)| format!("node {node} ×{n}"))
+            .collect();
+        if !lagged.is_empty() {
+            warnings.push(format!(
+                "event streams lagged under load ({}), events were lost and states read back: \
+                 {} transfers' acceptance read back with GetTransaction, left out of the \
+                 latency figures",
+                lagged.join(", "),
+                totals.accepted_read_back
             ));
         }
         if totals.starved_ticks > 0 {
@@ -394,6 +417,7 @@ impl Summary {
                     api: f.api,
                     peers: f.status.as_ref().map_or(0, |s| s.peers.len()),
                     events: tracker.per_node.get(index).cloned().unwrap_or_default(),
+                    event_stream_lags: tracker.lags.get(index).copied().unwrap_or(0),
                     rss_peak_kib: f.rss_peak_kib,
                     rss_last_kib: f.rss_last_kib,
                     rss_half_load_kib: f.rss_half_load_kib,

@@ -34,6 +34,9 @@ struct InFlight {
     accepted_at: Vec<Option<u64>>,
     accepted: usize,
     released: bool,
+    /// Some node's acceptance was read back ([`Tracker::read_back`]), not seen as an event
+    /// with its time: no latency is known.
+    read_back: bool,
 }
 
 /// One double-spend attempt: two transactions spending the same output, sent at the same
@@ -179,6 +182,15 @@ pub struct Tracker {
     pub recycled: u64,
     /// Event streams that failed or ended while the run needed them.
     pub stream_errors: Vec<String>,
+    /// Per node, how many times its event stream lagged (the node dropped events for this
+    /// slow client) and was opened again.
+    pub lags: Vec<u64>,
+    /// Per node, whether events may have been lost since its last read-back
+    /// ([`Self::take_gaps`]).
+    gaps: Vec<bool>,
+    /// Transfers accepted on every node whose acceptance somewhere was read back with
+    /// GetTransaction after a lag: final, but left out of [`Self::latencies`].
+    pub finalized_read_back: u64,
     /// Set once the run is over: streams ending then are expected.
     pub closing: bool,
 }
@@ -204,6 +216,9 @@ impl Tracker {
             starved: 0,
             recycled: 0,
             stream_errors: Vec::new(),
+            lags: vec![0; nodes],
+            gaps: vec![false; nodes],
+            finalized_read_back: 0,
             closing: false,
         }
     }
@@ -244,6 +259,7 @@ impl Tracker {
                 accepted_at: vec![None; self.nodes],
                 accepted: 0,
                 released: false,
+                read_back: false,
             },
         );
     }
@@ -358,6 +374,59 @@ impl Tracker {
     /// Transfer `hash` was accepted on `node` at `time_ms`: its outputs become spendable when
     /// `node` is the one it was sent to; its latency is known once every node accepted it.
     pub fn on_accepted(&mut self, node: usize, hash: TxHash, time_ms: u64) {
+        self.accept(node, hash, Some(time_ms));
+    }
+
+    /// `node`'s event stream lagged and has been opened again: events of `node` may be lost
+    /// until the next [`Self::take_gaps`] and read-back.
+    pub fn on_lag(&mut self, node: usize) {
+        self.lags[node] += 1;
+        self.gaps[node] = true;
+    }
+
+    /// Whether some node's stream lagged since the last [`Self::take_gaps`].
+    pub fn has_gaps(&self) -> bool {
+        self.gaps.iter().any(|&g| g)
+    }
+
+    /// The nodes whose streams lagged since the last call, flags cleared; with, for each, the
+    /// transfers and double-spend sides not seen accepted there (at most `limit` in all): what
+    /// to read back with GetTransaction.
+    pub fn take_gaps(&mut self, limit: usize) -> Vec<(usize, TxHash)> {
+        let mut wanted = Vec::new();
+        for node in 0..self.nodes {
+            if !std::mem::take(&mut self.gaps[node]) {
+                continue;
+            }
+            let transfers = self
+                .in_flight
+                .iter()
+                .filter(|(_, tx)| tx.accepted_at[node].is_none())
+                .map(|(hash, _)| *hash);
+            let sides = self
+                .double_spends
+                .iter()
+                .flat_map(|d| d.txs.iter().zip(d.accepted[node]))
+                .filter(|(_, accepted)| !accepted)
+                .map(|(hash, _)| *hash);
+            wanted.extend(transfers.chain(sides).map(|hash| (node, hash)));
+        }
+        wanted.truncate(limit);
+        wanted
+    }
+
+    /// The state of `hash` on `node` as GetTransaction read it back after a lag: an ACCEPTED
+    /// or REJECTED whose event was lost is applied (without a time: the transfer leaves the
+    /// latency figures); other states change nothing, their events are still to come.
+    pub fn read_back(&mut self, node: usize, hash: TxHash, state: pb::TxState) {
+        match state {
+            pb::TxState::Accepted => self.accept(node, hash, None),
+            pb::TxState::Rejected => self.on_rejected(node, hash, "read back after a lag"),
+            _ => {}
+        }
+    }
+
+    fn accept(&mut self, node: usize, hash: TxHash, time_ms: Option<u64>) {
         if let Some(&(index, side)) = self.double_spend_of.get(&hash) {
             self.double_spends[index].accepted[node][side] = true;
             return;
@@ -366,8 +435,9 @@ impl Tracker {
             return;
         };
         if tx.accepted_at[node].is_none() {
-            tx.accepted_at[node] = Some(time_ms);
+            tx.accepted_at[node] = Some(time_ms.unwrap_or(0));
             tx.accepted += 1;
+            tx.read_back |= time_ms.is_none();
         }
         if node == tx.node && !tx.released {
             tx.released = true;
@@ -376,8 +446,12 @@ impl Tracker {
             }
         }
         if tx.accepted == self.nodes {
-            let last = tx.accepted_at.iter().flatten().max().copied().unwrap_or(0);
-            self.latencies.push(last.saturating_sub(tx.submit_ms));
+            if tx.read_back {
+                self.finalized_read_back += 1;
+            } else {
+                let last = tx.accepted_at.iter().flatten().max().copied().unwrap_or(0);
+                self.latencies.push(last.saturating_sub(tx.submit_ms));
+            }
             self.finalized += 1;
             self.in_flight.remove(&hash);
         }
@@ -444,6 +518,43 @@ mod tests {
                 tx_hash: hash.0.to_vec(),
             })),
         }
+    }
+
+    #[test]
+    fn a_lag_is_read_back_without_a_latency() {
+        let mut t = Tracker::new(2, Pool::new(2));
+        let (one, two) = (TxHash([1; 32]), TxHash([2; 32]));
+        t.sent(one, 0, coin(0, 8), vec![coin(0, 9)], 1_000);
+        t.sent(two, 1, coin(1, 8), vec![coin(1, 9)], 1_000);
+        t.on_event(0, accepted(one, 1_100));
+        t.on_event(1, accepted(two, 1_100));
+        assert!(!t.has_gaps());
+        assert!(t.take_gaps(10).is_empty());
+
+        t.on_lag(0);
+        assert!(t.has_gaps());
+        // What node 0 has not been seen accepting: transfer two.
+        assert_eq!(t.take_gaps(10), vec![(0, two)]);
+        assert!(!t.has_gaps(), "taken");
+        t.read_back(0, two, pb::TxState::Pending); // not final there yet: nothing
+        assert_eq!(t.in_flight(), 2);
+        t.read_back(0, two, pb::TxState::Accepted);
+        assert_eq!((t.finalized, t.finalized_read_back), (1, 1));
+        assert!(
+            t.latencies.is_empty(),
+            "no latency for a read-back transfer"
+        );
+        t.on_event(1, accepted(one, 1_300));
+        assert_eq!((t.finalized, t.finalized_read_back), (2, 1));
+        assert_eq!(t.latencies, vec![300]);
+        assert_eq!(t.lags, vec![1, 0]);
+
+        // A rejection read back on the node it was sent to drops the transfer.
+        t.sent(TxHash([3; 32]), 1, coin(1, 20), vec![], 2_000);
+        t.on_lag(1);
+        assert_eq!(t.take_gaps(1), vec![(1, TxHash([3; 32]))]);
+        t.read_back(1, TxHash([3; 32]), pb::TxState::Rejected);
+        assert_eq!((t.in_flight(), t.rejected), (0, 1));
     }
 
     #[test]
