@@ -86,7 +86,7 @@ pub enum NodeError {
     Devnet(String),
     /// The node is behind with its work and refuses new submissions for now: retry later.
     #[error(
-        "node overloaded: {queued} transactions await signature verification, {backlog} network events are waiting, {dropped} dropped since start, peers' observations arrive {late_ms} ms late; retry later"
+        "node overloaded: {queued} transactions await signature verification, {backlog} network events are waiting, {dropped} dropped since start, peers' observations arrive {late_ms} ms late, {peers_behind} peers are behind; retry later"
     )]
     Overloaded {
         /// How late the latest late roots of a peer arrived (0 if none recently): the time
@@ -98,6 +98,9 @@ pub enum NodeError {
         backlog: usize,
         /// Network events dropped since start.
         dropped: u64,
+        /// Connected validators that say they are behind with their work (the network goes at
+        /// the pace of its slowest validator, `docs/network.md`, "Admission control").
+        peers_behind: usize,
     },
     /// The running node cannot serve the request: it is shutting down or stopped, or its
     /// driver failed.

@@ -247,7 +247,9 @@ pub async fn run_tx(command: TxCommand) -> Result<()> {
 
 async fn chain_id(client: &mut pb::node_client::NodeClient<Channel>) -> Result<u32> {
     Ok(client
-        .get_status(pb::GetStatusRequest {})
+        .get_status(pb::GetStatusRequest {
+            skip_utxo_digest: true,
+        })
         .await
         .map_err(|s| rpc("GetStatus", s))?
         .into_inner()
@@ -375,7 +377,7 @@ async fn send(args: SendArgs) -> Result<()> {
 pub async fn run_status(node: &str, json: bool) -> Result<()> {
     let mut client = connect(node).await?;
     let s = client
-        .get_status(pb::GetStatusRequest {})
+        .get_status(pb::GetStatusRequest::default())
         .await
         .map_err(|s| rpc("GetStatus", s))?
         .into_inner();
@@ -391,7 +393,7 @@ pub async fn run_status(node: &str, json: bool) -> Result<()> {
             "listen": s.listen_addresses,
             "peers": s.peers.iter().map(|p| serde_json::json!({
                 "peer_id": p.peer_id, "trust": p.trust, "gossip_score": p.gossip_score,
-                "mode": p.mode, "version": p.version,
+                "mode": p.mode, "version": p.version, "behind": p.behind,
             })).collect::<Vec<_>>(),
             "backends": s.backends.iter().map(|b| serde_json::json!({
                 "name": b.name, "kind": b.kind, "emulated": b.emulated, "degraded": b.degraded,
@@ -436,8 +438,13 @@ pub async fn run_status(node: &str, json: bool) -> Result<()> {
     println!("peers     {}", s.peers.len());
     for p in &s.peers {
         println!(
-            "  {}  trust {:.2}  gossip {:.2}  {} {}",
-            p.peer_id, p.trust, p.gossip_score, p.mode, p.version
+            "  {}  trust {:.2}  gossip {:.2}  {} {}{}",
+            p.peer_id,
+            p.trust,
+            p.gossip_score,
+            p.mode,
+            p.version,
+            if p.behind { "  BEHIND" } else { "" }
         );
     }
     println!("backends");

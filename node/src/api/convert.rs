@@ -189,6 +189,7 @@ pub(crate) fn status_to_pb(s: &NodeStatusInfo) -> pb::NodeStatus {
                     .as_ref()
                     .map(|m| m.version.clone())
                     .unwrap_or_default(),
+                behind: p.meta.as_ref().is_some_and(|m| m.behind),
             })
             .collect(),
         trust: Some(trust),
@@ -214,7 +215,7 @@ pub(crate) fn status_to_pb(s: &NodeStatusInfo) -> pb::NodeStatus {
             conflicts_resolved: s.counters.conflicts_resolved,
             roots: s.counters.roots,
         }),
-        utxo_digest: s.utxo_digest.to_vec(),
+        utxo_digest: s.utxo_digest.map(|d| d.to_vec()).unwrap_or_default(),
     }
 }
 

@@ -181,9 +181,10 @@ impl pb::node_server::Node for NodeApi {
 
     async fn get_status(
         &self,
-        _request: Request<pb::GetStatusRequest>,
+        request: Request<pb::GetStatusRequest>,
     ) -> Result<Response<pb::NodeStatus>, Status> {
-        let status = self.node.status().await.map_err(error_status)?;
+        let digest = !request.into_inner().skip_utxo_digest;
+        let status = self.node.status_with(digest).await.map_err(error_status)?;
         Ok(Response::new(status_to_pb(&status)))
     }
 }

@@ -56,6 +56,9 @@ pub const READY_TIMEOUT_WGPU: Duration = Duration::from_secs(900);
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long, after that, the nodes' UTXO digests have to become equal.
 const DIGEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one status with the UTXO digest may take (the digest reads the whole UTXO set:
+/// over a million outputs after a long run).
+const DIGEST_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// A pause between the nodes being ready and the load, for the gossip meshes to form.
 const SETTLE: Duration = Duration::from_secs(1);
 /// How often the progress line is redrawn.
@@ -313,7 +316,7 @@ async fn session(
     let last = loop {
         let mut last = Vec::with_capacity(n);
         for client in &clients {
-            last.push(get_status(client).await.ok());
+            last.push(get_status(client, true).await.ok());
         }
         let equal = last.iter().all(|s| {
             s.as_ref()
@@ -398,7 +401,7 @@ async fn wait_ready(
                 }
             }
             let Some(c) = client.as_ref() else { continue };
-            match get_status(c).await {
+            match get_status(c, false).await {
                 Ok(status) if !status.peers.is_empty() => ready += 1,
                 Ok(_) => problems[node.index] = "answers, but has no peer".to_owned(),
                 Err(e) => problems[node.index] = format!("GetStatus failed: {e}"),
@@ -435,9 +438,18 @@ async fn connect(url: &str) -> std::result::Result<Client, String> {
     Ok(NodeClient::new(channel))
 }
 
-async fn get_status(client: &Client) -> std::result::Result<pb::NodeStatus, String> {
-    let mut request = tonic::Request::new(pb::GetStatusRequest {});
-    request.set_timeout(Duration::from_secs(2));
+/// A node's status; with its UTXO digest only if `digest` (reading the whole UTXO set stalls
+/// the node meanwhile, so the statuses polled every second leave it out), and then with a
+/// longer timeout.
+async fn get_status(client: &Client, digest: bool) -> std::result::Result<pb::NodeStatus, String> {
+    let mut request = tonic::Request::new(pb::GetStatusRequest {
+        skip_utxo_digest: !digest,
+    });
+    request.set_timeout(if digest {
+        DIGEST_CALL_TIMEOUT
+    } else {
+        Duration::from_secs(2)
+    });
     client
         .clone()
         .get_status(request)
@@ -493,7 +505,7 @@ async fn poll_statuses(clients: Vec<Client>, statuses: Arc<Mutex<Vec<Option<pb::
     loop {
         ticker.tick().await;
         for (index, client) in clients.iter().enumerate() {
-            if let Ok(status) = get_status(client).await {
+            if let Ok(status) = get_status(client, false).await {
                 statuses.lock().expect("status lock")[index] = Some(status);
             }
         }
@@ -826,7 +838,10 @@ mod tests {
         loop {
             let mut ready = 0;
             for c in &clients {
-                if get_status(c).await.is_ok_and(|s| !s.peers.is_empty()) {
+                if get_status(c, false)
+                    .await
+                    .is_ok_and(|s| !s.peers.is_empty())
+                {
                     ready += 1;
                 }
             }
@@ -844,7 +859,7 @@ mod tests {
         loop {
             digests.clear();
             for c in &clients {
-                digests.push(get_status(c).await.unwrap().utxo_digest);
+                digests.push(get_status(c, true).await.unwrap().utxo_digest);
             }
             if digests.iter().all(|d| *d == digests[0]) || Instant::now() >= deadline {
                 break;

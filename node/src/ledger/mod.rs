@@ -298,6 +298,11 @@ impl Ledger {
         self.paused = paused;
     }
 
+    /// Transactions Pending or Conflicted now: verified, not final (held ones not counted).
+    pub fn pending_count(&self) -> usize {
+        self.live.len().saturating_sub(self.holds.len())
+    }
+
     /// Whether the ledger is paused ([`Self::set_paused`]).
     pub fn is_paused(&self) -> bool {
         self.paused

@@ -15,6 +15,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
+use super::backpressure::{Announcer, PeersBehind};
 use super::handle::{Command, QueryView, StampedEvent, SubmitOutcome};
 use super::meta::{ANNOUNCE_INTERVAL, PeerMeta};
 use super::{fetch, now_ms};
@@ -69,6 +70,25 @@ struct Deferred {
     source: PeerId,
 }
 
+/// This node's own load ([`Driver::own_load`]).
+struct OwnLoad {
+    /// It refuses its clients.
+    refuse: bool,
+    /// Behind with its own work (work waiting): it says so to its peers. A drop or a peer's
+    /// late roots make it refuse its clients for a while, but are not announced: they are
+    /// signs of the network's delays, which every node measures for itself, and announcing
+    /// them would make every node refuse whenever any one of them saw a late message.
+    behind: bool,
+    /// How late a peer's late roots were, while that counts (else 0).
+    late_ms: u64,
+    /// Transactions awaiting their signature batch.
+    queued: usize,
+    /// Network events not yet taken.
+    backlog: usize,
+    /// Network events dropped since start.
+    dropped: u64,
+}
+
 /// The outcome of a repair fetch.
 struct Repaired {
     txs: Vec<TxHash>,
@@ -118,6 +138,10 @@ pub(crate) struct Driver {
     late_ms: u64,
     /// A peer connected: announce soon (once gossipsub has had a heartbeat to take it in).
     announce_soon: bool,
+    /// When to say whether this node is behind.
+    announcer: Announcer,
+    /// Connected validators that say they are behind.
+    peers_behind: PeersBehind,
     /// Transactions being fetched for repair.
     repairing: HashSet<TxHash>,
     repaired_tx: mpsc::Sender<Repaired>,
@@ -153,6 +177,8 @@ impl Driver {
             submitted: 0,
             metrics,
             announce_soon: false,
+            announcer: Announcer::default(),
+            peers_behind: PeersBehind::default(),
             dropped_seen: 0,
             refuse_until: None,
             late_ms: 0,
@@ -204,7 +230,9 @@ impl Driver {
                     Ok(())
                 }
                 Input::Announce => {
-                    self.announce().await;
+                    let behind = self.own_load().behind;
+                    self.announcer.made(behind, std::time::Instant::now());
+                    self.announce(behind).await;
                     Ok(())
                 }
             };
@@ -216,6 +244,10 @@ impl Driver {
             }
             // Timers are due whatever woke the driver: a busy network must not starve them.
             self.update_pause();
+            let behind = self.own_load().behind;
+            if self.announcer.due(behind, std::time::Instant::now()) {
+                self.announce(behind).await;
+            }
             let now = now_ms();
             if now >= self.node.next_deadline() {
                 match self.node.on_timer(now) {
@@ -273,28 +305,42 @@ impl Driver {
         Ok(())
     }
 
-    /// Admission control: client submissions are refused while the node is behind, so that an
-    /// overload slows clients down instead of making nodes drop their peers' messages (which
-    /// breaks the timing assumption conflict resolution rests on, `docs/consensus.md`).
-    ///
-    /// Behind means: too many transactions await verification, the network event channel is
-    /// filling, within [`DROP_COOLDOWN`] of the network dropping an event, or within one quiet
-    /// period of a peer's roots arriving late.
+    /// Admission control: client submissions are refused while this node or a connected
+    /// validator is behind ([`Self::own_load`], [`PeersBehind`]), so that an overload slows
+    /// clients down instead of making nodes drop their peers' messages or fall behind them
+    /// (which breaks the timing assumption conflict resolution rests on, `docs/consensus.md`).
     fn overloaded(&mut self) -> Option<crate::NodeError> {
+        let peers_behind = self.peers_behind.count(std::time::Instant::now());
+        let load = self.own_load();
+        (load.refuse || peers_behind > 0).then(|| crate::NodeError::Overloaded {
+            late_ms: load.late_ms,
+            queued: load.queued,
+            backlog: load.backlog,
+            dropped: load.dropped,
+            peers_behind,
+        })
+    }
+
+    /// This node's own load: whether it refuses its clients by it (too many transactions await
+    /// verification, the network event channel is filling, within [`DROP_COOLDOWN`] of the
+    /// network dropping an event, or within one quiet period of a peer's roots arriving late),
+    /// and whether it is behind with its work (the first two: what it announces to its peers).
+    fn own_load(&mut self) -> OwnLoad {
         let now = std::time::Instant::now();
         let dropped = self.note_drops(now);
         let queued = self.node.queued();
         let backlog = self.net_events.len();
         let net_limit = self.net_events.max_capacity() / 4;
         let cooling = self.refuse_until.is_some_and(|t| now < t);
-        (queued > MAX_QUEUED || backlog > net_limit || cooling).then(|| {
-            crate::NodeError::Overloaded {
-                late_ms: if cooling { self.late_ms } else { 0 },
-                queued,
-                backlog,
-                dropped,
-            }
-        })
+        let behind = queued > MAX_QUEUED || backlog > net_limit;
+        OwnLoad {
+            refuse: behind || cooling,
+            behind,
+            late_ms: if cooling { self.late_ms } else { 0 },
+            queued,
+            backlog,
+            dropped,
+        }
     }
 
     /// Notes new network drops (starting a [`DROP_COOLDOWN`]); returns the total so far.
@@ -387,6 +433,7 @@ impl Driver {
             NetEvent::PeerDisconnected(peer) => {
                 tracing::info!(%peer, "peer disconnected");
                 self.meta.remove(&peer);
+                self.peers_behind.remove(&peer);
             }
             NetEvent::ListenAddr(addr) => tracing::info!(%addr, "listening"),
         }
@@ -416,6 +463,8 @@ impl Driver {
                 (Some(meta), Some(author)) => {
                     // Keep one entry per connected author (bounded by the peer count).
                     if author == source || self.meta.contains_key(&author) {
+                        self.peers_behind
+                            .on_meta(author, &meta, std::time::Instant::now());
                         self.meta.insert(author, meta);
                     }
                     self.count_in(topic, bytes, &Acceptance::Accept);
@@ -653,14 +702,15 @@ impl Driver {
             }
         }
         if let Some(m) = &self.metrics {
+            m.set_pending(self.node.ledger().pending_count());
             m.set_peers(peers.len());
             m.set_trust(&scores, self.node.votes().convicted().len());
         }
     }
 
-    /// Announces this node's metadata on the metadata topic.
-    async fn announce(&self) {
-        let meta = PeerMeta::own(self.mode, now_ms());
+    /// Announces this node's metadata on the metadata topic, saying whether it is `behind`.
+    async fn announce(&self, behind: bool) {
+        let meta = PeerMeta::own(self.mode, now_ms(), behind);
         if let Err(e) = self.net.publish(Topic::Meta, meta.encode()).await {
             tracing::debug!("announcing metadata: {e}");
         }

@@ -135,8 +135,9 @@ pub struct NodeStatusInfo {
     pub counters: NodeCounters,
     /// Transactions submitted by clients of this node.
     pub submitted: u64,
-    /// SHA-256 digest of the committed UTXO set (zero for a light node).
-    pub utxo_digest: [u8; 32],
+    /// SHA-256 digest of the committed UTXO set ([`crate::ledger::Ledger::utxo_digest`]);
+    /// `None` for a light node, or when not asked for ([`NodeHandle::status_with`]).
+    pub utxo_digest: Option<[u8; 32]>,
 }
 
 /// A cloneable handle to a running node.
@@ -325,14 +326,24 @@ impl NodeHandle {
     }
 
     /// The node's status: identity, peers with their trust and metadata, backends and their
-    /// load, counters.
+    /// load, counters, UTXO digest.
     ///
     /// # Errors
     /// [`NodeError::Service`] if the node or its network has stopped; a storage error.
     pub async fn status(&self) -> Result<NodeStatusInfo> {
+        self.status_with(true).await
+    }
+
+    /// [`Self::status`], with the UTXO digest only if `utxo_digest`. The digest reads the whole
+    /// UTXO set inside the node's driver, which does nothing else meanwhile: a status polled
+    /// often (a progress display) should leave it out.
+    ///
+    /// # Errors
+    /// As [`Self::status`].
+    pub async fn status_with(&self, utxo_digest: bool) -> Result<NodeStatusInfo> {
         let peers = self.net.peers().await?;
         let listen_addrs = self.net.listen_addrs().await?;
-        let light = self.info.mode == Mode::Light;
+        let digest_wanted = utxo_digest && self.info.mode != Mode::Light;
         let (view, digest) = self
             .query(move |v| {
                 let statuses: Vec<PeerStatus> = peers
@@ -350,11 +361,9 @@ impl NodeHandle {
                         }
                     })
                     .collect();
-                let digest = if light {
-                    Ok([0u8; 32])
-                } else {
-                    v.node.ledger().utxo_digest()
-                };
+                let digest = digest_wanted
+                    .then(|| v.node.ledger().utxo_digest())
+                    .transpose();
                 (
                     (
                         statuses,

@@ -1,5 +1,7 @@
-//! The peer-metadata topic: what a node announces about itself (mode, version) when a peer
-//! connects and every [`ANNOUNCE_INTERVAL`]. It is keyed by the message's signed author. A small JSON object; anything else is invalid.
+//! The peer-metadata topic: what a node announces about itself (mode, version, whether it is
+//! behind with its work) when a peer connects, every [`ANNOUNCE_INTERVAL`], and when it falls
+//! behind or catches up ([`super::backpressure`]). It is keyed by the message's signed author. A
+//! small JSON object; anything else is invalid.
 
 use std::time::Duration;
 
@@ -22,15 +24,19 @@ pub struct PeerMeta {
     /// When it announced, ms since the Unix epoch (also makes each announcement a distinct
     /// gossip message: message ids are content hashes).
     pub time_ms: u64,
+    /// Whether it is behind with its own work and refusing its clients (absent: `false`).
+    #[serde(default)]
+    pub behind: bool,
 }
 
 impl PeerMeta {
-    /// This node's metadata in `mode`.
-    pub(crate) fn own(mode: crate::config::Mode, time_ms: u64) -> Self {
+    /// This node's metadata in `mode`, `behind` or not.
+    pub(crate) fn own(mode: crate::config::Mode, time_ms: u64, behind: bool) -> Self {
         Self {
             mode: mode.to_string(),
             version: format!("ramjet/{}", env!("CARGO_PKG_VERSION")),
             time_ms,
+            behind,
         }
     }
 
@@ -58,8 +64,11 @@ mod tests {
 
     #[test]
     fn round_trip_and_refusals() {
-        let own = PeerMeta::own(Mode::Observer, 7);
+        let own = PeerMeta::own(Mode::Observer, 7, true);
         assert_eq!(PeerMeta::decode(&own.encode()), Some(own));
+        // Without `behind` (an older node): not behind.
+        let old = PeerMeta::decode(br#"{"mode":"light","version":"x","time_ms":1}"#).unwrap();
+        assert!(!old.behind);
         assert_eq!(PeerMeta::decode(b"garbage"), None);
         assert_eq!(
             PeerMeta::decode(br#"{"mode":"king","version":"x","time_ms":1}"#),

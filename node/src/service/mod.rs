@@ -19,6 +19,7 @@
 //! The mapping from the state machine to the network is described in `docs/network.md`
 //! ("The node on the network").
 
+mod backpressure;
 mod driver;
 mod fetch;
 mod handle;

@@ -223,7 +223,7 @@ async fn the_generated_client_submits_queries_and_streams() {
         );
 
         let status = client
-            .get_status(pb::GetStatusRequest {})
+            .get_status(pb::GetStatusRequest::default())
             .await
             .unwrap()
             .into_inner();
@@ -236,6 +236,23 @@ async fn the_generated_client_submits_queries_and_streams() {
                 .iter()
                 .any(|b| b.kind == "cpu" && b.signatures > 0)
         );
+        // The UTXO digest, and the same status without it (for a client polling often).
+        let digest = f
+            .node
+            .handle()
+            .inspect(|n, _| n.ledger().utxo_digest().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(status.utxo_digest, digest.to_vec());
+        let light = client
+            .get_status(pb::GetStatusRequest {
+                skip_utxo_digest: true,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(light.utxo_digest.is_empty());
+        assert_eq!(light.counters, status.counters);
         f.stop().await;
     })
     .await
@@ -376,10 +393,12 @@ async fn public_calls_are_rate_limited_per_client_and_admin_can_be_disabled() {
         let mut client = pb::node_client::NodeClient::new(channel(&f).await);
         let mut codes = Vec::new();
         for _ in 0..6 {
-            codes.push(match client.get_status(pb::GetStatusRequest {}).await {
-                Ok(_) => Code::Ok,
-                Err(e) => e.code(),
-            });
+            codes.push(
+                match client.get_status(pb::GetStatusRequest::default()).await {
+                    Ok(_) => Code::Ok,
+                    Err(e) => e.code(),
+                },
+            );
         }
         // The burst passes, then the bucket is empty (1 per second cannot refill 3 calls).
         assert_eq!(&codes[..3], &[Code::Ok; 3]);

@@ -1,7 +1,7 @@
 //! Networked nodes ([`ramjet_node::service`]) over real sockets on 127.0.0.1: a transfer
 //! reaches every node and the UTXO sets converge, a finality proof gathers several nodes'
 //! signatures, a double spend is decided the same way everywhere, an observer signs nothing,
-//! and malformed gossip (garbage, a wrong topic, bad signatures, replays) is dropped and costs
+//! a validator that is behind holds back its peers' clients, and malformed gossip (garbage, a wrong topic, bad signatures, replays) is dropped and costs
 //! its sender trust without disturbing the node. Every test runs under a timeout; none asserts
 //! on durations.
 
@@ -187,7 +187,13 @@ async fn a_transfer_reaches_every_node_and_gets_a_finality_proof() {
         let digests: Vec<[u8; 32]> = {
             let mut d = Vec::new();
             for h in &handles {
-                d.push(h.status().await.unwrap().utxo_digest);
+                d.push(
+                    h.status()
+                        .await
+                        .unwrap()
+                        .utxo_digest
+                        .expect("a validator has one"),
+                );
             }
             d
         };
@@ -258,7 +264,13 @@ async fn a_double_spend_is_decided_the_same_way_everywhere() {
         );
         let mut digests = Vec::new();
         for h in &handles {
-            digests.push(h.status().await.unwrap().utxo_digest);
+            digests.push(
+                h.status()
+                    .await
+                    .unwrap()
+                    .utxo_digest
+                    .expect("a validator has one"),
+            );
         }
         assert!(digests.windows(2).all(|w| w[0] == w[1]));
         stop_all(nodes).await;
@@ -313,6 +325,67 @@ async fn attacker(secret: u8, boot: String) -> (NetClient, mpsc::Receiver<NetEve
         drop(tx);
     });
     (client, rx, identity)
+}
+
+/// Admission control across the network: while a connected validator says it is behind, the
+/// node refuses its own clients (the network goes at its slowest validator's pace); once the
+/// claim is withdrawn it takes them again. An observer's claim does not count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validator_that_is_behind_holds_back_its_peers_clients() {
+    within(async {
+        let node = start_node(1, Mode::Validator, None).await;
+        let h = node.handle();
+        let boot = address_of(&h).await;
+        let (peer, _events, identity) = attacker(82, boot).await;
+        let peer_id = net::public_key_to_peer_id(identity.public_key()).unwrap();
+        wait_for(|| async { !peer.mesh_peers(Topic::Meta).await.unwrap().is_empty() }).await;
+        // Says `behind` as a `mode` node; `n` makes each announcement a new message. Returns
+        // once the node has taken it in (its status shows that announcement).
+        let say = |n: u64, mode: &'static str, behind: bool| {
+            let (peer, h) = (peer.clone(), h.clone());
+            async move {
+                let version = format!("ramjet/test-{n}");
+                let meta = format!(
+                    r#"{{"mode":"{mode}","version":"{version}","time_ms":{n},"behind":{behind}}}"#
+                );
+                peer.publish(Topic::Meta, meta.into_bytes()).await.unwrap();
+                wait_for(|| async {
+                    h.status().await.unwrap().peers.iter().any(|p| {
+                        p.peer_id == peer_id
+                            && p.meta.as_ref().is_some_and(|m| m.version == version)
+                    })
+                })
+                .await;
+            }
+        };
+        let refused = |e: &ramjet_node::NodeError| {
+            matches!(
+                e,
+                ramjet_node::NodeError::Overloaded {
+                    peers_behind: 1,
+                    ..
+                }
+            )
+        };
+
+        say(1, "observer", true).await;
+        let first = transfer(1, 9);
+        h.submit(first.clone()).await.unwrap();
+
+        say(2, "validator", true).await;
+        let second = transfer(2, 9);
+        let err = h.submit(second.clone()).await.unwrap_err();
+        assert!(refused(&err), "{err}");
+        assert!(err.to_string().contains("1 peers are behind"), "{err}");
+
+        say(3, "validator", false).await;
+        h.submit(second.clone()).await.unwrap();
+        wait_state(&h, first.hash(), TxState::Accepted).await;
+        wait_state(&h, second.hash(), TxState::Accepted).await;
+        peer.shutdown().await.unwrap();
+        stop_all(vec![node]).await;
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

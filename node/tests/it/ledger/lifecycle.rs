@@ -452,6 +452,11 @@ fn a_child_is_held_until_its_parent_commits() {
         ]
     );
     assert_eq!(ledger.state(&child.hash()), None);
+    assert_eq!(
+        ledger.pending_count(),
+        1,
+        "the parent; the held child is not counted"
+    );
     assert_eq!(ledger.transaction(&child.hash()), Some(child.clone()));
     assert_eq!(ledger.submit(child.clone(), 6), Submission::Duplicate);
     assert_eq!(
@@ -461,11 +466,13 @@ fn a_child_is_held_until_its_parent_commits() {
             LedgerEvent::Pending { tx: child.hash() },
         ]
     );
+    assert_eq!(ledger.pending_count(), 1, "the child");
     assert_eq!(ledger.tick(804).unwrap(), vec![]);
     assert_eq!(
         ledger.tick(805).unwrap(),
         vec![LedgerEvent::Accepted { tx: child.hash() }]
     );
+    assert_eq!(ledger.pending_count(), 0);
     assert_eq!(ledger.supply().unwrap(), genesis.supply());
 }
 
