@@ -452,23 +452,25 @@ impl Ledger {
     /// supply at all times.
     pub fn supply(&self) -> Result<BTreeMap<AssetId, u128>, LedgerError> {
         let mut supply = self.burnt.clone();
-        for (_, output) in self.utxos.all()? {
+        self.utxos.for_each(|_, output| {
             *supply.entry(output.asset).or_insert(0) += u128::from(output.amount);
-        }
+        })?;
         Ok(supply)
     }
 
     /// SHA-256 over the sorted UTXO set: for each UTXO in outpoint order, its 36-byte key
-    /// ([`utxo_key`]) then its output's canonical bytes. Equal digests, equal UTXO sets.
+    /// ([`utxo_key`]) then its output's canonical bytes. Equal digests, equal UTXO sets. It
+    /// reads the whole set, one UTXO at a time (bounded memory), so it takes time in
+    /// proportion to the set's size.
     pub fn utxo_digest(&self) -> Result<[u8; 32], LedgerError> {
         let mut hasher = Sha256::new();
         let mut bytes = Vec::new();
-        for (outpoint, output) in self.utxos.all()? {
+        self.utxos.for_each(|outpoint, output| {
             bytes.clear();
             bytes.extend_from_slice(&utxo_key(&outpoint));
             encode_output(&output, &mut bytes);
             hasher.update(&bytes);
-        }
+        })?;
         Ok(hasher.finalize().into())
     }
 

@@ -74,21 +74,41 @@ impl UtxoSet {
 
     /// Every committed UTXO, sorted by outpoint (the store's key order is outpoint order).
     pub(crate) fn all(&self) -> Result<Vec<(OutPoint, Output)>, LedgerError> {
-        self.store
-            .scan_prefix(Column::Utxos, b"")?
-            .into_iter()
-            .map(|(key, value)| {
-                let key: [u8; 36] =
-                    key.try_into()
-                        .map_err(|key: Vec<u8>| LedgerError::Corrupt {
-                            what: format!("UTXO key of {} bytes", key.len()),
-                        })?;
-                let outpoint = OutPoint {
-                    tx: crate::tx::TxHash(key[..32].try_into().expect("32 bytes")),
-                    index: u32::from_be_bytes(key[32..].try_into().expect("4 bytes")),
-                };
-                Ok((outpoint, decode_output(&value)?))
-            })
-            .collect()
+        let mut all = Vec::new();
+        self.for_each(|outpoint, output| all.push((outpoint, output)))?;
+        Ok(all)
     }
+
+    /// Calls `f` with every committed UTXO in outpoint order, one at a time: [`Self::all`] in
+    /// bounded memory.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(OutPoint, Output)) -> Result<(), LedgerError> {
+        let mut failed = None;
+        self.store.visit_prefix(
+            Column::Utxos,
+            b"",
+            &mut |key, value| match decode_utxo(key, value) {
+                Ok((outpoint, output)) => {
+                    f(outpoint, output);
+                    true
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            },
+        )?;
+        failed.map_or(Ok(()), Err)
+    }
+}
+
+/// A UTXO record: its 36-byte key ([`crate::storage::utxo_key`]) and its output's bytes.
+fn decode_utxo(key: &[u8], value: &[u8]) -> Result<(OutPoint, Output), LedgerError> {
+    let key: [u8; 36] = key.try_into().map_err(|_| LedgerError::Corrupt {
+        what: format!("UTXO key of {} bytes", key.len()),
+    })?;
+    let outpoint = OutPoint {
+        tx: crate::tx::TxHash(key[..32].try_into().expect("32 bytes")),
+        index: u32::from_be_bytes(key[32..].try_into().expect("4 bytes")),
+    };
+    Ok((outpoint, decode_output(value)?))
 }

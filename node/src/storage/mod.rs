@@ -165,6 +165,24 @@ pub trait Store: Send + Sync {
     /// prefix), in bytewise key order.
     fn scan_prefix(&self, column: Column, prefix: &[u8]) -> Result<Vec<Entry>, StorageError>;
 
+    /// Calls `visit` with each entry [`Self::scan_prefix`] would return, in the same order,
+    /// until it returns `false`, without collecting them: a pass over millions of entries in
+    /// bounded memory. The default collects through [`Self::scan_prefix`]; [`RocksStore`]
+    /// iterates.
+    fn visit_prefix(
+        &self,
+        column: Column,
+        prefix: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StorageError> {
+        for (key, value) in self.scan_prefix(column, prefix)? {
+            if !visit(&key, &value) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Applies `batch` atomically: after it returns `Ok`, every operation is applied and
     /// durable (for [`RocksStore`], synced to disk); on error or crash, none or all are.
     fn write(&self, batch: WriteBatch) -> Result<(), StorageError>;

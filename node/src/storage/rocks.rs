@@ -4,7 +4,7 @@ use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use rocksdb::{ColumnFamily, DB, Direction, IteratorMode, Options, WriteOptions};
+use rocksdb::{ColumnFamily, DB, Direction, IteratorMode, Options, ReadOptions, WriteOptions};
 
 use super::{CHAIN_KEY, Column, Entry, FORMAT, FORMAT_KEY, Op, StorageError, Store, WriteBatch};
 
@@ -194,6 +194,29 @@ impl Store for RocksStore {
             entries.push((key.into_vec(), value.into_vec()));
         }
         Ok(entries)
+    }
+
+    fn visit_prefix(
+        &self,
+        column: Column,
+        prefix: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StorageError> {
+        // A pass over the whole column must not evict what the node reads often.
+        let mut options = ReadOptions::default();
+        options.fill_cache(false);
+        let iter = self.db.iterator_cf_opt(
+            self.cf(column)?,
+            options,
+            IteratorMode::From(prefix, Direction::Forward),
+        );
+        for item in iter {
+            let (key, value) = item.map_err(|e| self.err(e))?;
+            if !key.starts_with(prefix) || !visit(&key, &value) {
+                break;
+            }
+        }
+        Ok(())
     }
 
     fn write(&self, batch: WriteBatch) -> Result<(), StorageError> {

@@ -149,6 +149,25 @@ fn suite(store: &dyn Store) -> Dump {
             b"\xff\xff"
         ]
     );
+    // A visit sees what a scan returns, in the same order, and stops when told to.
+    for prefix in [&b"ab"[..], b"\xff", b"z", b""] {
+        let mut visited = Vec::new();
+        store
+            .visit_prefix(Column::Trust, prefix, &mut |k, v| {
+                visited.push((k.to_vec(), v.to_vec()));
+                true
+            })
+            .unwrap();
+        assert_eq!(visited, store.scan_prefix(Column::Trust, prefix).unwrap());
+    }
+    let mut first_two = Vec::new();
+    store
+        .visit_prefix(Column::Trust, b"a", &mut |k, _| {
+            first_two.push(k.to_vec());
+            first_two.len() < 2
+        })
+        .unwrap();
+    assert_eq!(first_two, [&b"a"[..], b"ab"]);
 
     store.flush().unwrap();
     dump(store)
