@@ -502,15 +502,14 @@ pub(crate) async fn follow_events(
 
 /// After event streams lagged, reads back with GetTransaction the state, on each lagged node,
 /// of every transfer and double-spend side not seen accepted there ([`Tracker::take_gaps`],
-/// at most [`MAX_READ_BACK`]), and applies it ([`Tracker::read_back`]). Returns how many were
-/// read; a failed call leaves that one as it was.
-pub(crate) async fn read_back(clients: &[Client], tracker: &Shared) -> usize {
+/// at most [`MAX_READ_BACK`]), and applies it ([`Tracker::read_back`]). A failed call leaves
+/// that one as it was.
+pub(crate) async fn read_back(clients: &[Client], tracker: &Shared) {
     use futures::StreamExt;
     let wanted = tracker
         .lock()
         .expect("tracker lock")
         .take_gaps(MAX_READ_BACK);
-    let count = wanted.len();
     let mut answers = futures::stream::iter(wanted)
         .map(|(node, hash)| {
             let mut client = clients[node].clone();
@@ -536,7 +535,6 @@ pub(crate) async fn read_back(clients: &[Client], tracker: &Shared) -> usize {
                 .read_back(node, hash, state);
         }
     }
-    count
 }
 
 #[cfg(test)]
