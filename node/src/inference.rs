@@ -37,7 +37,9 @@ use ramjet_prover::groth16::{Phase, Prover};
 use ramjet_prover::inference::circuit::from_field;
 use ramjet_prover::inference::halo2::hashed as halo2_hash;
 use ramjet_prover::inference::halo2::io as halo2_io;
-use ramjet_prover::inference::hashed::{HashedInferenceCircuit, WeightWidths, weights_commitment};
+use ramjet_prover::inference::hashed::{
+    HashedInferenceCircuit, WeightWidths, WidthChoice, weights_commitment,
+};
 use ramjet_prover::inference::io::values_hash;
 use ramjet_prover::inference::{
     Accuracy, Dataset, InferenceCircuit, IoVisibility, LoadedModel, QuantParams, Visibility,
@@ -266,6 +268,9 @@ pub struct Shape {
     pub binding: Binding,
     /// Whether the input and the output are public or hashed.
     pub visibility: IoVisibility,
+    /// Hashed binding: the widths asked for (the smallest that fit when left out). With the
+    /// fixed binding asking for one is an error.
+    pub widths: WidthChoice,
 }
 
 /// What [`setup`] did.
@@ -293,7 +298,14 @@ pub fn setup(
         system,
         binding,
         visibility,
+        widths: width_choice,
     } = shape;
+    if binding == Binding::Fixed && !width_choice.is_default() {
+        return Err(invalid(
+            "--weight-bits and --bias-bits are the widths of committed weights: they need \
+             --binding hashed (with the fixed binding the weights are constants of the circuit)",
+        ));
+    }
     if system == ProofSystem::Halo2 {
         return halo2::setup(model_path, params, shape, out, progress);
     }
@@ -308,7 +320,7 @@ pub fn setup(
             None,
         ),
         Binding::Hashed => {
-            let widths = WeightWidths::fitting(quantised);
+            let widths = width_choice.resolve(quantised)?;
             let circuit = HashedInferenceCircuit::blank(Arc::clone(quantised), widths)?
                 .with_visibility(visibility);
             let commitment = weights_commitment(quantised, widths)?;

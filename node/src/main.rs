@@ -13,6 +13,7 @@ use ramjet_node::inference::{self, Binding, ProofSystem};
 use ramjet_node::proofs::ExportFormat;
 use ramjet_node::wallet::{self, NodeArg, TxCommand};
 use ramjet_node::{Detected, daemon, detect, devices, proofs, rollup};
+use ramjet_prover::inference::hashed::WidthChoice;
 use ramjet_prover::inference::{IoVisibility, QuantParams, Visibility};
 
 /// ramjet: a hardware-accelerated proving and execution appliance.
@@ -217,6 +218,15 @@ enum InferCommand {
         /// weights are private, committed by a Poseidon hash that is the first public value.
         #[arg(long, value_enum, default_value = "fixed")]
         binding: Binding,
+        /// With --binding hashed: the signed width in bits of every committed weight. The
+        /// default is the smallest that holds the model's weights; a wider one makes keys that
+        /// also prove models of the same architecture with larger weights.
+        #[arg(long, value_name = "BITS")]
+        weight_bits: Option<u32>,
+        /// With --binding hashed: the signed width in bits of every committed bias (the default
+        /// is the smallest that holds the model's biases).
+        #[arg(long, value_name = "BITS")]
+        bias_bits: Option<u32>,
         /// public: the quantised input values are public values. hashed: the input stays
         /// private, and one public value is its Poseidon hash (each system hashes in its own
         /// field).
@@ -518,6 +528,8 @@ fn run_infer(command: InferCommand) -> anyhow::Result<()> {
             quant,
             system,
             binding,
+            weight_bits,
+            bias_bits,
             input_visibility,
             output_visibility,
             out,
@@ -532,6 +544,10 @@ fn run_infer(command: InferCommand) -> anyhow::Result<()> {
                 visibility: IoVisibility {
                     input: input_visibility,
                     output: output_visibility,
+                },
+                widths: WidthChoice {
+                    weight_bits,
+                    bias_bits,
                 },
             };
             let done = inference::setup(&model, params, shape, &out, insecure_seed, &step);

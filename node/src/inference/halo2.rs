@@ -74,7 +74,7 @@ pub(super) fn setup(
     let (design, key_model, hashed_binding) = match shape.binding {
         Binding::Fixed => (Design::fixed(shape.visibility), Arc::clone(quantised), None),
         Binding::Hashed => {
-            let setup = hashed::setup(quantised, shape.visibility)?;
+            let setup = hashed::setup(quantised, shape.visibility, shape.widths)?;
             (setup.design, setup.blank, Some(setup.published))
         }
     };

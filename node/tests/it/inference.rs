@@ -195,6 +195,11 @@ fn accuracy_reports_float_and_quantised_accuracy_on_the_test_set() {
 
 /// A 4-3-2 ReLU network (Gemm, Relu, Gemm) whose weights come from `seed`.
 pub(super) fn tiny_model(seed: f32) -> Vec<u8> {
+    tiny_model_with_gain(seed, 1.0)
+}
+
+/// [`tiny_model`] with every weight and bias multiplied by `gain`.
+pub(super) fn tiny_model_with_gain(seed: f32, gain: f32) -> Vec<u8> {
     use onnx::{
         Dimension, GraphProto, ModelProto, NodeProto, TensorProto, TensorShapeProto,
         TensorTypeProto, TypeProto, ValueInfoProto,
@@ -218,7 +223,9 @@ pub(super) fn tiny_model(seed: f32) -> Vec<u8> {
             name: name.into(),
             dims,
             data_type: 1,
-            float_data: (0..n).map(|i| ((i as f32 + seed) * 0.37).sin()).collect(),
+            float_data: (0..n)
+                .map(|i| gain * ((i as f32 + seed) * 0.37).sin())
+                .collect(),
             ..Default::default()
         }
     };
@@ -344,6 +351,124 @@ fn hashed_binding_round_trip_and_the_published_commitment_is_enforced() {
         err.contains("proof rejected: the pairing check fails"),
         "{err}"
     );
+}
+
+#[test]
+fn wider_widths_make_keys_that_prove_a_model_with_larger_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("tiny.onnx"), tiny_model(0.0)).unwrap();
+    // The same architecture with weights eight times larger: 3 more bits each.
+    std::fs::write(d.join("large.onnx"), tiny_model_with_gain(1.0, 8.0)).unwrap();
+    std::fs::write(d.join("x.json"), r#"{"input": [0.5, -1.0, 0.25, 2.0]}"#).unwrap();
+    let setup = |out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "infer",
+            "setup",
+            "--model",
+            "tiny.onnx",
+            "--binding",
+            "hashed",
+            "--insecure-seed",
+            "5",
+            "--out",
+            out,
+        ];
+        args.extend(extra);
+        ramjet(d, &args)
+    };
+    let prove = |keys: &str, out: &str| {
+        ramjet(
+            d,
+            &[
+                "infer",
+                "prove",
+                "--model",
+                "large.onnx",
+                "--input",
+                "x.json",
+                "--keys",
+                keys,
+                "--out",
+                out,
+            ],
+        )
+    };
+
+    // The smallest widths that fit tiny.onnx do not hold large.onnx's weights.
+    ok(&setup("fitting-keys", &[]));
+    let fitting: serde_json::Value = read_json(&d.join("fitting-keys/model.json"));
+    let (weight_bits, bias_bits) = (
+        fitting["widths"]["weight_bits"].as_u64().unwrap(),
+        fitting["widths"]["bias_bits"].as_u64().unwrap(),
+    );
+    let err = refused(&prove("fitting-keys", "fitting-proof"));
+    assert!(err.contains("does not fit"), "{err}");
+
+    // Keys with wider widths prove it; its proof checks out against its own commitment, which
+    // is not the one published with the keys.
+    let (wide_weights, wide_biases) = ((weight_bits + 4).to_string(), (bias_bits + 4).to_string());
+    ok(&setup(
+        "wide-keys",
+        &["--weight-bits", &wide_weights, "--bias-bits", &wide_biases],
+    ));
+    let wide: serde_json::Value = read_json(&d.join("wide-keys/model.json"));
+    assert_eq!(wide["widths"]["weight_bits"], weight_bits + 4);
+    assert_eq!(wide["widths"]["bias_bits"], bias_bits + 4);
+    assert_ne!(wide["commitment"], fitting["commitment"]);
+    ok(&prove("wide-keys", "wide-proof"));
+    let public: Vec<String> = read_json(&d.join("wide-proof/public.json"));
+    let mut own_setup = vec![
+        "infer",
+        "setup",
+        "--model",
+        "large.onnx",
+        "--binding",
+        "hashed",
+    ];
+    own_setup.extend(["--weight-bits", &wide_weights, "--bias-bits", &wide_biases]);
+    own_setup.extend(["--insecure-seed", "6", "--out", "large-keys"]);
+    ok(&ramjet(d, &own_setup));
+    let large: serde_json::Value = read_json(&d.join("large-keys/model.json"));
+    assert_eq!(public[0], large["commitment"].as_str().unwrap());
+    let err = refused(&ramjet(
+        d,
+        &[
+            "infer",
+            "verify",
+            "--keys",
+            "wide-keys",
+            "--proof",
+            "wide-proof/proof.bin",
+            "--public",
+            "wide-proof/public.json",
+        ],
+    ));
+    assert!(err.contains("not the published"), "{err}");
+
+    // Too narrow a width, and widths with the fixed binding, are refused before any key is made.
+    let err = refused(&setup("narrow-keys", &["--weight-bits", "2"]));
+    assert!(
+        err.contains(&format!(
+            "a weight width of 2 bits is too narrow: the model's weights need {weight_bits} bits"
+        )),
+        "{err}"
+    );
+    let err = refused(&ramjet(
+        d,
+        &[
+            "infer",
+            "setup",
+            "--model",
+            "tiny.onnx",
+            "--bias-bits",
+            "20",
+            "--out",
+            "fixed-keys",
+        ],
+    ));
+    assert!(err.contains("need --binding hashed"), "{err}");
+    assert!(!d.join("narrow-keys").exists() && !d.join("fixed-keys").exists());
 }
 
 /// Hashed input and output from the command line: the public values are two hashes, the values

@@ -78,6 +78,47 @@ impl WeightWidths {
     }
 }
 
+/// The widths asked for at setup (`ramjet infer setup --weight-bits --bias-bits`): each one left
+/// out is the smallest that fits the model. Wider widths make a key that also serves models of
+/// the same architecture with larger weights.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WidthChoice {
+    /// The weights' width in bits, if asked for.
+    pub weight_bits: Option<u32>,
+    /// The biases' width in bits, if asked for.
+    pub bias_bits: Option<u32>,
+}
+
+impl WidthChoice {
+    /// Whether no width was asked for.
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The widths for `model`: each one asked for, else the smallest that fits. A width not
+    /// between 1 and 64 bits, narrower than the model's values need, or wide enough for a dense layer's
+    /// accumulator to reach the circuit's bound ([`check_accumulator_bounds`]) is refused.
+    pub fn resolve(&self, model: &QuantisedModel) -> Result<WeightWidths> {
+        let fitting = WeightWidths::fitting(model);
+        let pick = |what: &str, plural: &str, asked: Option<u32>, needed: u32| match asked {
+            None => Ok(needed),
+            Some(bits) if !(1..=64).contains(&bits) => Err(ProverError::Quantisation(format!(
+                "a {what} width of {bits} bits is not between 1 and 64"
+            ))),
+            Some(bits) if bits < needed => Err(ProverError::Quantisation(format!(
+                "a {what} width of {bits} bits is too narrow: the model's {plural} need {needed} bits"
+            ))),
+            Some(bits) => Ok(bits),
+        };
+        let widths = WeightWidths {
+            weight_bits: pick("weight", "weights", self.weight_bits, fitting.weight_bits)?,
+            bias_bits: pick("bias", "biases", self.bias_bits, fitting.bias_bits)?,
+        };
+        check_accumulator_bounds(model, widths)?;
+        Ok(widths)
+    }
+}
+
 /// The smallest `n` with `v` in `[−2^(n−1), 2^(n−1))`.
 fn signed_width(v: i64) -> u32 {
     let magnitude = if v < 0 { !v } else { v }; // −2^(n−1) needs as many bits as 2^(n−1) − 1

@@ -499,6 +499,53 @@ fn hashed_weights_commitment_binds_the_model_and_one_key_serves_the_architecture
     );
 }
 
+#[test]
+fn asked_widths_are_used_when_wide_enough_and_refused_otherwise() {
+    use ramjet_prover::inference::hashed::{WeightWidths, WidthChoice};
+
+    let loaded = LoadedModel::from_onnx(&demo_onnx(), QuantParams::default()).unwrap();
+    let model = &loaded.quantised;
+    let fitting = WeightWidths::fitting(model);
+    assert_eq!(WidthChoice::default().resolve(model).unwrap(), fitting);
+    let wider = WidthChoice {
+        weight_bits: Some(fitting.weight_bits + 3),
+        bias_bits: None,
+    };
+    assert_eq!(
+        wider.resolve(model).unwrap(),
+        WeightWidths {
+            weight_bits: fitting.weight_bits + 3,
+            bias_bits: fitting.bias_bits,
+        }
+    );
+    let refused = |choice: WidthChoice| match choice.resolve(model) {
+        Err(ProverError::Quantisation(message)) => message,
+        other => panic!("{choice:?} gave {other:?}"),
+    };
+    let narrow = refused(WidthChoice {
+        weight_bits: None,
+        bias_bits: Some(fitting.bias_bits - 1),
+    });
+    assert_eq!(
+        narrow,
+        format!(
+            "a bias width of {} bits is too narrow: the model's biases need {} bits",
+            fitting.bias_bits - 1,
+            fitting.bias_bits
+        )
+    );
+    let zero = refused(WidthChoice {
+        weight_bits: Some(0),
+        bias_bits: None,
+    });
+    assert_eq!(zero, "a weight width of 0 bits is not between 1 and 64");
+    let huge = refused(WidthChoice {
+        weight_bits: None,
+        bias_bits: Some(65),
+    });
+    assert_eq!(huge, "a bias width of 65 bits is not between 1 and 64");
+}
+
 // --- hashed input and output ---
 
 /// The hash of a section by hand: values `v + 2^(B−1)` packed least significant first, at most

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use ramjet_prover::inference::halo2::hashed::{from_decimal, to_decimal, weights_commitment};
 use ramjet_prover::inference::halo2::{Design, Fp};
-use ramjet_prover::inference::hashed::WeightWidths;
+use ramjet_prover::inference::hashed::{WeightWidths, WidthChoice};
 use ramjet_prover::inference::shape::{LayerShape, shape, zero_weights};
 use ramjet_prover::inference::{IoVisibility, LoadedModel, QuantisedModel};
 
@@ -35,9 +35,14 @@ pub(super) struct Setup {
     pub(super) published: Published,
 }
 
-/// The widths fitting `model`, its architecture and its commitment.
-pub(super) fn setup(model: &QuantisedModel, visibility: IoVisibility) -> Result<Setup> {
-    let widths = WeightWidths::fitting(model);
+/// The widths for `model` (`choice`, else the smallest that fit), its architecture and its
+/// commitment.
+pub(super) fn setup(
+    model: &QuantisedModel,
+    visibility: IoVisibility,
+    choice: WidthChoice,
+) -> Result<Setup> {
+    let widths = choice.resolve(model)?;
     let architecture = shape(model);
     let blank = Arc::new(zero_weights(model.params, model.input_len, &architecture)?);
     let commitment = to_decimal(weights_commitment(model, widths)?);

@@ -4,6 +4,7 @@
 
 use super::{
     arg, check_hashed_sections, demo, edited_demo, hashed_proof_files, read_json, tiny_model,
+    tiny_model_with_gain,
 };
 use crate::support::{ok, ramjet, refused};
 use ramjet_prover::inference::{LoadedModel, QuantParams};
@@ -238,6 +239,70 @@ fn halo2_hashed_binding_verifies_without_the_model_and_enforces_the_published_co
     ]));
     assert!(text.contains("2 of 3 proofs verify"), "{text}");
     assert!(text.contains("majority"), "{text}");
+
+    // Wider widths than the model needs: the key also proves a model whose weights are eight
+    // times larger, and the proof is about that model's commitment under those widths.
+    std::fs::write(d.join("large.onnx"), tiny_model_with_gain(1.0, 8.0)).unwrap();
+    let err = refused(&prove("large.onnx", "large-proof"));
+    assert!(err.contains("do not fit the keys' widths"), "{err}");
+    let widths = |info: &serde_json::Value| {
+        [
+            info["widths"]["weight_bits"].as_u64().unwrap() + 4,
+            info["widths"]["bias_bits"].as_u64().unwrap() + 4,
+        ]
+        .map(|bits| bits.to_string())
+    };
+    let [weight_bits, bias_bits] = widths(&info);
+    let wide_setup = |model: &str, out: &str| {
+        run(&[
+            "infer",
+            "setup",
+            "--binding",
+            "hashed",
+            "--model",
+            model,
+            "--weight-bits",
+            &weight_bits,
+            "--bias-bits",
+            &bias_bits,
+            "--out",
+            out,
+        ])
+    };
+    ok(&wide_setup("tiny.onnx", "wide-keys"));
+    ok(&wide_setup("large.onnx", "large-keys"));
+    let wide: serde_json::Value = read_json(&d.join("wide-keys/model.json"));
+    assert_eq!(wide["widths"]["weight_bits"].to_string(), weight_bits);
+    assert_eq!(
+        wide["halo2"]["vk_digest"],
+        read_json::<serde_json::Value>(&d.join("large-keys/model.json"))["halo2"]["vk_digest"]
+    );
+    ok(&run(&[
+        "infer",
+        "prove",
+        "--model",
+        "large.onnx",
+        "--input",
+        "x.json",
+        "--keys",
+        "wide-keys",
+        "--out",
+        "large-proof",
+    ]));
+    let large_public: Vec<String> = read_json(&d.join("large-proof/public.json"));
+    let large: serde_json::Value = read_json(&d.join("large-keys/model.json"));
+    assert_eq!(large_public[0], large["commitment"].as_str().unwrap());
+    let text = ok(&run(&[
+        "infer",
+        "verify",
+        "--keys",
+        "large-keys",
+        "--proof",
+        "large-proof/proof.bin",
+        "--public",
+        "large-proof/public.json",
+    ]));
+    assert!(text.starts_with("proof OK"), "{text}");
 }
 
 /// Hashed input and output with halo2, from the command line: with the fixed binding (both
