@@ -38,8 +38,8 @@ use sha2::{Digest, Sha256};
 
 use crate::metrics::NodeMetrics;
 use crate::observe::TxState;
-use crate::storage::{Column, Store, WriteBatch, utxo_key};
-use crate::tx::{AssetId, OutPoint, Output, Transaction, TxHash};
+use crate::storage::{Column, Store, WriteBatch, owner_key, utxo_key};
+use crate::tx::{AssetId, KeyHash, OutPoint, Output, Transaction, TxHash};
 
 use batcher::{Batcher, QueuedTx};
 use codec::{BURNT_PREFIX, GENESIS_KEY, decode_tx_record, encode_output, output_bytes};
@@ -163,7 +163,7 @@ impl Ledger {
                 }
             }
             None => {
-                for column in [Column::Utxos, Column::Transactions] {
+                for column in [Column::Utxos, Column::Transactions, Column::Owners] {
                     if !store.scan_prefix(column, b"")?.is_empty() {
                         return Err(LedgerError::Corrupt {
                             what: format!(
@@ -180,6 +180,11 @@ impl Ledger {
                         index: index as u32,
                     };
                     batch.put(Column::Utxos, utxo_key(&outpoint), output_bytes(output));
+                    batch.put(
+                        Column::Owners,
+                        owner_key(&output.address.key_hash, &outpoint),
+                        Vec::new(),
+                    );
                 }
                 batch.put(Column::Metadata, GENESIS_KEY, genesis_hash.0);
                 store.write(batch)?;
@@ -446,6 +451,13 @@ impl Ledger {
     /// Every committed unspent output, sorted by outpoint.
     pub fn utxos(&self) -> Result<Vec<(OutPoint, Output)>, LedgerError> {
         self.utxos.all()
+    }
+
+    /// The committed unspent outputs whose address has key hash `owner`, sorted by outpoint:
+    /// read through the index [`Column::Owners`], so the cost grows with the owner's outputs,
+    /// not the whole set.
+    pub fn utxos_of(&self, owner: &KeyHash) -> Result<Vec<(OutPoint, Output)>, LedgerError> {
+        self.utxos.owned_by(owner)
     }
 
     /// Per asset: the sum of the UTXOs' amounts plus the fees burnt so far. Equals the genesis

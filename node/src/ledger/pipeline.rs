@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::observe::TxState;
-use crate::storage::{Column, WriteBatch, utxo_key};
+use crate::storage::{Column, WriteBatch, owner_key, utxo_key};
 use crate::tx::{AssetId, OutPoint, Output, TxHash};
 
 use super::batcher::QueuedTx;
@@ -475,24 +475,32 @@ impl Ledger {
             };
             let tx = live.tx.clone();
             let mut spent = None;
+            let mut owners = Vec::with_capacity(tx.inputs.len());
             for (input_index, input) in tx.inputs.iter().enumerate() {
-                if spent_here.contains(&input.outpoint)
-                    || self.utxos.get(&input.outpoint)?.is_none()
-                {
-                    spent = Some(RejectReason::InputSpent {
-                        input: input_index,
-                        outpoint: input.outpoint,
-                    });
-                    break;
+                let output = if spent_here.contains(&input.outpoint) {
+                    None
+                } else {
+                    self.utxos.get(&input.outpoint)?
+                };
+                match output {
+                    Some(output) => owners.push(output.address.key_hash),
+                    None => {
+                        spent = Some(RejectReason::InputSpent {
+                            input: input_index,
+                            outpoint: input.outpoint,
+                        });
+                        break;
+                    }
                 }
             }
             if let Some(reason) = spent {
                 self.reject(*hash, reason, now_ms, events);
                 continue;
             }
-            for input in &tx.inputs {
+            for (input, owner) in tx.inputs.iter().zip(&owners) {
                 spent_here.insert(input.outpoint);
                 batch.delete(Column::Utxos, utxo_key(&input.outpoint).to_vec());
+                batch.delete(Column::Owners, owner_key(owner, &input.outpoint).to_vec());
             }
             for (index, output) in tx.outputs.iter().enumerate() {
                 let outpoint = OutPoint {
@@ -503,6 +511,11 @@ impl Ledger {
                     Column::Utxos,
                     utxo_key(&outpoint).to_vec(),
                     output_bytes(output),
+                );
+                batch.put(
+                    Column::Owners,
+                    owner_key(&output.address.key_hash, &outpoint).to_vec(),
+                    Vec::new(),
                 );
             }
             batch.put(

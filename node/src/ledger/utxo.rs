@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::storage::{Column, Store, utxo_key};
-use crate::tx::{OutPoint, Output};
+use crate::tx::{KeyHash, OutPoint, Output};
 
 use super::LedgerError;
 use super::codec::decode_output;
@@ -79,6 +79,23 @@ impl UtxoSet {
         Ok(all)
     }
 
+    /// The committed UTXOs owned by `owner`, in outpoint order, through the index
+    /// [`Column::Owners`]. An index entry without its output is a damaged store.
+    pub(crate) fn owned_by(&self, owner: &KeyHash) -> Result<Vec<(OutPoint, Output)>, LedgerError> {
+        let mut owned = Vec::new();
+        for (key, _) in self.store.scan_prefix(Column::Owners, &owner.0)? {
+            let outpoint = outpoint_of(&key[owner.0.len()..])?;
+            let output = self.read(&outpoint)?.ok_or_else(|| LedgerError::Corrupt {
+                what: format!(
+                    "the owner index lists {}:{}, which is not in the UTXO set",
+                    outpoint.tx, outpoint.index
+                ),
+            })?;
+            owned.push((outpoint, output));
+        }
+        Ok(owned)
+    }
+
     /// Calls `f` with every committed UTXO in outpoint order, one at a time: [`Self::all`] in
     /// bounded memory.
     pub(crate) fn for_each(&self, mut f: impl FnMut(OutPoint, Output)) -> Result<(), LedgerError> {
@@ -103,12 +120,16 @@ impl UtxoSet {
 
 /// A UTXO record: its 36-byte key ([`crate::storage::utxo_key`]) and its output's bytes.
 fn decode_utxo(key: &[u8], value: &[u8]) -> Result<(OutPoint, Output), LedgerError> {
+    Ok((outpoint_of(key)?, decode_output(value)?))
+}
+
+/// The outpoint of a 36-byte [`crate::storage::utxo_key`].
+fn outpoint_of(key: &[u8]) -> Result<OutPoint, LedgerError> {
     let key: [u8; 36] = key.try_into().map_err(|_| LedgerError::Corrupt {
         what: format!("UTXO key of {} bytes", key.len()),
     })?;
-    let outpoint = OutPoint {
+    Ok(OutPoint {
         tx: crate::tx::TxHash(key[..32].try_into().expect("32 bytes")),
         index: u32::from_be_bytes(key[32..].try_into().expect("4 bytes")),
-    };
-    Ok((outpoint, decode_output(value)?))
+    })
 }

@@ -299,19 +299,15 @@ impl NodeHandle {
         self.query(move |v| v.node.ledger().state(&tx)).await
     }
 
-    /// The committed unspent outputs owned by `key_hash`, in outpoint order.
-    ///
-    /// This scans the UTXO set (its cost grows with the ledger; an address index is future
-    /// work).
+    /// The committed unspent outputs owned by `key_hash`, in outpoint order, read through the
+    /// store's owner index (the cost grows with the owner's outputs, not the ledger).
     ///
     /// # Errors
     /// [`NodeError::Service`] if the node has stopped, a storage error.
     pub async fn utxos_of(&self, key_hash: KeyHash) -> Result<Vec<(OutPoint, Output)>> {
-        let all = self.query(|v| v.node.ledger().utxos()).await??;
-        Ok(all
-            .into_iter()
-            .filter(|(_, o)| o.address.key_hash == key_hash)
-            .collect())
+        Ok(self
+            .query(move |v| v.node.ledger().utxos_of(&key_hash))
+            .await??)
     }
 
     /// Forgets this node's trust record of `peer` (after an operator lifts its ban).

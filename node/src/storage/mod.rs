@@ -20,10 +20,21 @@ pub use rocks::RocksStore;
 
 use std::path::PathBuf;
 
-use crate::tx::OutPoint;
+use crate::tx::{KeyHash, OutPoint};
 
 /// The format record a store writes at creation and requires on open.
-pub const FORMAT: &str = "ramjet-store/1";
+pub const FORMAT: &str = "ramjet-store/2";
+
+/// The column families of the previous format, `ramjet-store/1` (before [`Column::Owners`]): a
+/// store of that format is refused with a message that says so.
+pub(crate) const FORMAT_1_COLUMNS: [&str; 6] = [
+    "utxos",
+    "transactions",
+    "observations",
+    "peers",
+    "trust",
+    "metadata",
+];
 
 /// The key, in [`Column::Metadata`], of the format record ([`FORMAT`]).
 pub const FORMAT_KEY: &[u8] = b"store.format";
@@ -46,17 +57,21 @@ pub enum Column {
     Trust,
     /// The store's own records ([`FORMAT_KEY`], [`CHAIN_KEY`]) and other node metadata.
     Metadata,
+    /// The index of [`Column::Utxos`] by owner, keyed by [`owner_key`] (values empty): written
+    /// in the same batches as the outputs it lists.
+    Owners,
 }
 
 impl Column {
     /// Every column, in a fixed order.
-    pub const ALL: [Column; 6] = [
+    pub const ALL: [Column; 7] = [
         Column::Utxos,
         Column::Transactions,
         Column::Observations,
         Column::Peers,
         Column::Trust,
         Column::Metadata,
+        Column::Owners,
     ];
 
     /// The column's name: its RocksDB column family.
@@ -68,6 +83,7 @@ impl Column {
             Column::Peers => "peers",
             Column::Trust => "trust",
             Column::Metadata => "metadata",
+            Column::Owners => "owners",
         }
     }
 
@@ -83,6 +99,16 @@ pub fn utxo_key(outpoint: &OutPoint) -> [u8; 36] {
     let mut key = [0u8; 36];
     key[..32].copy_from_slice(&outpoint.tx.0);
     key[32..].copy_from_slice(&outpoint.index.to_be_bytes());
+    key
+}
+
+/// The key of an unspent output in [`Column::Owners`]: the owner's key hash (32 bytes) then
+/// the output's [`utxo_key`], so that a prefix scan by the key hash lists the owner's outputs
+/// in outpoint order.
+pub fn owner_key(owner: &KeyHash, outpoint: &OutPoint) -> [u8; 68] {
+    let mut key = [0u8; 68];
+    key[..32].copy_from_slice(&owner.0);
+    key[32..].copy_from_slice(&utxo_key(outpoint));
     key
 }
 

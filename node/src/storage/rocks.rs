@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 use rocksdb::{ColumnFamily, DB, Direction, IteratorMode, Options, ReadOptions, WriteOptions};
 
-use super::{CHAIN_KEY, Column, Entry, FORMAT, FORMAT_KEY, Op, StorageError, Store, WriteBatch};
+use super::{
+    CHAIN_KEY, Column, Entry, FORMAT, FORMAT_1_COLUMNS, FORMAT_KEY, Op, StorageError, Store,
+    WriteBatch,
+};
 
 /// Bytes all column families' memtables may take together (RocksDB's `db_write_buffer_size`).
 const MEMTABLE_BUDGET: usize = 64 << 20;
@@ -93,6 +96,17 @@ impl RocksStore {
             found.sort();
             let mut expected: Vec<String> = wanted.iter().map(|s| s.to_string()).collect();
             expected.sort();
+            let mut format_1: Vec<String> =
+                FORMAT_1_COLUMNS.iter().map(|s| s.to_string()).collect();
+            format_1.sort();
+            if found == format_1 {
+                return Err(foreign(
+                    &path,
+                    "a store of format \"ramjet-store/1\", written by an older ramjet (before \
+                     the index of outputs by owner)",
+                    &format!("format {FORMAT:?}: start the node on a new data directory"),
+                ));
+            }
             if found != expected {
                 // Not ours, or unreadable: a damaged manifest can list only `default`. Opening
                 // it read-only (changing nothing) tells the two apart.

@@ -293,6 +293,36 @@ fn foreign_directories_are_refused() {
         "{err}"
     );
 
+    // A store of the previous format (no owner index): refused, and the message says so.
+    let format_1 = dir.path().join("format-1");
+    {
+        let mut options = rocksdb::Options::default();
+        options.create_if_missing(true);
+        options.create_missing_column_families(true);
+        let names = [
+            "utxos",
+            "transactions",
+            "observations",
+            "peers",
+            "trust",
+            "metadata",
+        ];
+        let db = rocksdb::DB::open_cf(&options, &format_1, names).unwrap();
+        let metadata = db.cf_handle("metadata").unwrap();
+        db.put_cf(metadata, FORMAT_KEY, "ramjet-store/1").unwrap();
+        db.put_cf(metadata, CHAIN_KEY, CHAIN).unwrap();
+    }
+    let err = refused(&format_1, CHAIN);
+    assert!(
+        matches!(&err, StorageError::Foreign { found, .. } if found.contains("\"ramjet-store/1\"")),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("start the node on a new data directory"),
+        "{err}"
+    );
+
     // Our column families but another format version, or no format record.
     let versioned = dir.path().join("versioned");
     {

@@ -17,6 +17,11 @@ fn genesis_creates_its_outputs_and_supply() {
         .into_iter()
         .collect();
     assert_eq!(ledger.utxos().unwrap(), expected);
+    assert_owner_index_matches(&ledger, owners(3).keys());
+    assert_eq!(
+        ledger.utxos_of(&address(&key(1)).key_hash).unwrap(),
+        vec![(genesis.outpoint(1), coins(&key(1), 1_000_000))]
+    );
     assert_eq!(
         ledger.utxo(&genesis.outpoint(1)).unwrap(),
         Some(coins(&key(1), 1_000_000))
@@ -625,6 +630,7 @@ fn supply_is_conserved_under_a_random_workload() {
         }
         assert_eq!(ledger.supply().unwrap(), genesis.supply());
         assert!(ledger.conflicts().is_empty());
+        assert_owner_index_matches(&ledger, owners.keys());
     }
     assert_eq!(accepted + rejected, submitted);
     assert!(accepted > 100, "{accepted} accepted");
@@ -632,6 +638,24 @@ fn supply_is_conserved_under_a_random_workload() {
     assert!(conflicts > 5, "{conflicts} conflicts");
     // One accelerator call per batch, never one per transaction.
     assert!(verify_calls(&accel) <= 120);
+}
+
+/// Each owner's outputs read through the owner index are exactly the UTXO set's outputs with
+/// that key hash, in outpoint order; together they are the whole set.
+fn assert_owner_index_matches<'a>(ledger: &Ledger, owners: impl Iterator<Item = &'a KeyHash>) {
+    let all = ledger.utxos().unwrap();
+    let mut listed = 0;
+    for owner in owners {
+        let expected: Vec<_> = all
+            .iter()
+            .filter(|(_, output)| output.address.key_hash == *owner)
+            .cloned()
+            .collect();
+        let owned = ledger.utxos_of(owner).unwrap();
+        assert_eq!(owned, expected, "the outputs of {owner}");
+        listed += owned.len();
+    }
+    assert_eq!(listed, all.len());
 }
 
 #[test]
