@@ -78,10 +78,15 @@ impl Pool {
     /// [`super::plan::build_genesis`]).
     pub fn from_genesis(genesis: &Genesis, per_account: usize, accounts: usize) -> Self {
         let mut pool = Self::new(accounts);
+        // The genesis hash covers every output: computed once, not once per output.
+        let genesis_tx = genesis.hash();
         for (i, output) in genesis.outputs.iter().enumerate() {
             pool.push(Coin {
                 account: i / per_account.max(1),
-                outpoint: genesis.outpoint(i as u32),
+                outpoint: OutPoint {
+                    tx: genesis_tx,
+                    index: i as u32,
+                },
                 amount: output.amount,
             });
         }

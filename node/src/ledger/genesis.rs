@@ -40,7 +40,8 @@ impl Genesis {
         )
     }
 
-    /// The outpoint of output `index`: `OutPoint { tx: self.hash(), index }`.
+    /// The outpoint of output `index`: `OutPoint { tx: self.hash(), index }`. It hashes every
+    /// output: for many outpoints, take [`Genesis::hash`] once.
     pub fn outpoint(&self, index: u32) -> OutPoint {
         OutPoint {
             tx: self.hash(),

@@ -147,11 +147,15 @@ pub fn build(config: &ScenarioConfig) -> Result<(Simulation, Workload)> {
     let mut sim = Simulation::new(sim_config, genesis.clone())?;
     let n = roles.len();
 
+    let genesis_tx = genesis.hash();
     let mut wallets: Vec<VecDeque<Coin>> = vec![VecDeque::new(); clients.len()];
     for (i, wallet) in wallets.iter_mut().enumerate() {
         for j in 0..config.coins_per_client {
             wallet.push_back(Coin {
-                outpoint: genesis.outpoint((i * config.coins_per_client + j) as u32),
+                outpoint: OutPoint {
+                    tx: genesis_tx,
+                    index: (i * config.coins_per_client + j) as u32,
+                },
                 amount: config.coin_amount,
                 ready_ms: 0,
             });
