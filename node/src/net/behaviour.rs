@@ -315,12 +315,14 @@ pub(crate) fn peer_score_params(cfg: &NetConfig) -> gossipsub::PeerScoreParams {
     params
 }
 
-fn build_gossipsub(
-    key: &identity::Keypair,
-    cfg: &NetConfig,
-) -> Result<Gossipsub, Box<dyn std::error::Error + Send + Sync>> {
+fn build_gossipsub(cfg: &NetConfig) -> Result<Gossipsub, Box<dyn std::error::Error + Send + Sync>> {
     let gcfg = gossipsub::ConfigBuilder::default()
-        .validation_mode(ValidationMode::Strict)
+        // No author, sequence number or signature on gossip messages: every payload
+        // authenticates itself (transactions their spenders' signatures, roots and evidence
+        // their observers', metadata its node's), and gossipsub would otherwise verify an
+        // Ed25519 envelope signature on every copy received, duplicates included
+        // (`docs/network.md`, "Validation and scoring").
+        .validation_mode(ValidationMode::Anonymous)
         .validate_messages()
         .message_id_fn(|m: &gossipsub::Message| {
             gossipsub::MessageId::from(Sha256::digest(&m.data).to_vec())
@@ -340,7 +342,7 @@ fn build_gossipsub(
         .map(|t| t.ident(&cfg.chain).hash())
         .collect();
     let mut gs = gossipsub::Behaviour::new_with_subscription_filter(
-        MessageAuthenticity::Signed(key.clone()),
+        MessageAuthenticity::Anonymous,
         gcfg,
         gossipsub::WhitelistSubscriptionFilter(topics),
     )?;
@@ -359,7 +361,7 @@ fn build_behaviour(
     cfg: &NetConfig,
 ) -> Result<Behaviour, Box<dyn std::error::Error + Send + Sync>> {
     let local = key.public().to_peer_id();
-    let gossipsub = build_gossipsub(key, cfg)?;
+    let gossipsub = build_gossipsub(cfg)?;
     let mut kad_cfg = kad::Config::new(KAD_PROTOCOL);
     kad_cfg.set_periodic_bootstrap_interval(Some(Duration::from_secs(60)));
     kad_cfg.set_max_packet_size(64 * 1024);

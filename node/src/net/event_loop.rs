@@ -37,10 +37,9 @@ pub enum NetEvent {
     Gossip {
         /// Its topic.
         topic: Topic,
-        /// The peer it came from (not necessarily its author).
+        /// The peer it came from (not necessarily its author: gossip messages carry no
+        /// author, each payload authenticates itself).
         source: PeerId,
-        /// Its author, as signed.
-        author: Option<PeerId>,
         /// Its id: SHA-256 of `data`.
         message_id: MessageId,
         /// The payload.
@@ -372,7 +371,6 @@ impl EventLoop {
                 let ev = NetEvent::Gossip {
                     topic,
                     source: propagation_source,
-                    author: message.source,
                     message_id: message_id.clone(),
                     data: message.data,
                 };

@@ -2,7 +2,8 @@
 //! the node tells it each gossip message's validity and each peer's trust.
 //!
 //! - [`config`]: [`NetConfig`] and its validation;
-//! - [`behaviour`]: the libp2p behaviour (gossipsub with strict validation and peer scoring,
+//! - [`behaviour`]: the libp2p behaviour (gossipsub, anonymous messages each validated by the
+//!   node, peer scoring,
 //!   Kademlia, identify, request-response with a length-prefixed codec, connection limits, the
 //!   block list), the topics, the fetch protocol's [`Request`] and [`Response`];
 //! - [`client`]: [`NetClient`], the cloneable handle;

@@ -135,6 +135,11 @@ impl ProtocolNode {
         self.ledger.set_metrics(metrics);
     }
 
+    /// The node's identity (its signing key).
+    pub(crate) fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
     /// The node's id.
     pub fn id(&self) -> NodeId {
         self.identity.node_id()

@@ -408,13 +408,9 @@ impl Driver {
             NetEvent::Gossip {
                 topic,
                 source,
-                author,
                 message_id,
                 data,
-            } => {
-                self.on_gossip(topic, source, author, message_id, data)
-                    .await?
-            }
+            } => self.on_gossip(topic, source, message_id, data).await?,
             NetEvent::Request {
                 peer,
                 request,
@@ -444,7 +440,6 @@ impl Driver {
         &mut self,
         topic: Topic,
         source: PeerId,
-        author: Option<PeerId>,
         gossip_id: GossipId,
         data: Vec<u8>,
     ) -> Result<()> {
@@ -459,8 +454,21 @@ impl Driver {
             return Ok(());
         };
         if topic == Topic::Meta {
-            let verdict = match (PeerMeta::decode(&data), author) {
-                (Some(meta), Some(author)) => {
+            let opened = PeerMeta::open(&data)
+                .and_then(|(key, meta)| Some((net::public_key_to_peer_id(&key)?, meta)));
+            let verdict = match opened {
+                // An announcement older than the one held from its author: a replay (the
+                // duplicate cache forgets after `duplicate_cache_secs`), or two crossing.
+                Some((author, meta))
+                    if self
+                        .meta
+                        .get(&author)
+                        .is_some_and(|held| held.time_ms > meta.time_ms) =>
+                {
+                    self.count_in(topic, bytes, &Acceptance::Ignore);
+                    net::Acceptance::Ignore
+                }
+                Some((author, meta)) => {
                     // Keep one entry per connected author (bounded by the peer count).
                     if author == source || self.meta.contains_key(&author) {
                         self.peers_behind
@@ -470,7 +478,7 @@ impl Driver {
                     self.count_in(topic, bytes, &Acceptance::Accept);
                     net::Acceptance::Accept
                 }
-                _ => {
+                None => {
                     self.node.record_malformed(from, now);
                     self.count_malformed(topic, bytes);
                     net::Acceptance::Reject
@@ -711,7 +719,8 @@ impl Driver {
     /// Announces this node's metadata on the metadata topic, saying whether it is `behind`.
     async fn announce(&self, behind: bool) {
         let meta = PeerMeta::own(self.mode, now_ms(), behind);
-        if let Err(e) = self.net.publish(Topic::Meta, meta.encode()).await {
+        let sealed = meta.seal(self.node.identity());
+        if let Err(e) = self.net.publish(Topic::Meta, sealed).await {
             tracing::debug!("announcing metadata: {e}");
         }
     }

@@ -15,10 +15,11 @@ use ramjet_node::config::Mode;
 use ramjet_node::consensus::Message;
 use ramjet_node::identity::Identity;
 use ramjet_node::ledger::{Genesis, LedgerConfig};
+use ramjet_node::metrics::NodeMetrics;
 use ramjet_node::net::{self, NetClient, NetConfig, NetEvent, Request, Response, Topic};
 use ramjet_node::observe::{Observation, ObservationBuffer, TxState, verify_finality};
 use ramjet_node::protocol::{NodeEvent, ProtocolConfig};
-use ramjet_node::service::{self, NodeHandle, NodeSetup, RunningNode};
+use ramjet_node::service::{self, NodeHandle, NodeSetup, PeerMeta, RunningNode};
 use ramjet_node::storage::MemoryStore;
 use ramjet_node::tx::{Address, AssetId, Fee, Output, Transaction, TxHash};
 use tokio::sync::mpsc;
@@ -329,26 +330,46 @@ async fn attacker(secret: u8, boot: String) -> (NetClient, mpsc::Receiver<NetEve
 
 /// Admission control across the network: while a connected validator says it is behind, the
 /// node refuses its own clients (the network goes at its slowest validator's pace); once the
-/// claim is withdrawn it takes them again. An observer's claim does not count.
+/// claim is withdrawn it takes them again. An observer's claim does not count, nor does an
+/// announcement older than the last one (a replay).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_validator_that_is_behind_holds_back_its_peers_clients() {
     within(async {
-        let node = start_node(1, Mode::Validator, None).await;
+        let registry = prometheus::Registry::new();
+        let node = service::start(NodeSetup {
+            identity: Identity::from_secret([1; 32], 0).unwrap(),
+            mode: Mode::Validator,
+            store: Arc::new(MemoryStore::new("cluster-test")),
+            accel: Arc::new(Accelerator::cpu_only()),
+            genesis: genesis(),
+            protocol: protocol(),
+            net: net_config(None),
+            metrics: Some(NodeMetrics::register(&registry).unwrap()),
+        })
+        .await
+        .expect("node starts");
         let h = node.handle();
         let boot = address_of(&h).await;
         let (peer, _events, identity) = attacker(82, boot).await;
         let peer_id = net::public_key_to_peer_id(identity.public_key()).unwrap();
+        let identity = Arc::new(identity);
         wait_for(|| async { !peer.mesh_peers(Topic::Meta).await.unwrap().is_empty() }).await;
-        // Says `behind` as a `mode` node; `n` makes each announcement a new message. Returns
-        // once the node has taken it in (its status shows that announcement).
+        // Says `behind` as a `mode` node, sealed with its key; `n` makes each announcement a
+        // new, newer message. Returns once the node has taken it in (its status shows that
+        // announcement).
         let say = |n: u64, mode: &'static str, behind: bool| {
-            let (peer, h) = (peer.clone(), h.clone());
+            let (peer, h, identity) = (peer.clone(), h.clone(), identity.clone());
             async move {
                 let version = format!("ramjet/test-{n}");
-                let meta = format!(
-                    r#"{{"mode":"{mode}","version":"{version}","time_ms":{n},"behind":{behind}}}"#
-                );
-                peer.publish(Topic::Meta, meta.into_bytes()).await.unwrap();
+                let meta = PeerMeta {
+                    mode: mode.to_owned(),
+                    version: version.clone(),
+                    time_ms: n,
+                    behind,
+                };
+                peer.publish(Topic::Meta, meta.seal(&identity))
+                    .await
+                    .unwrap();
                 wait_for(|| async {
                     h.status().await.unwrap().peers.iter().any(|p| {
                         p.peer_id == peer_id
@@ -382,6 +403,42 @@ async fn a_validator_that_is_behind_holds_back_its_peers_clients() {
         h.submit(second.clone()).await.unwrap();
         wait_state(&h, first.hash(), TxState::Accepted).await;
         wait_state(&h, second.hash(), TxState::Accepted).await;
+
+        // An older announcement saying `behind` (as a replay of announcement 2 would, once
+        // gossipsub's duplicate cache has forgotten it) is ignored: the node keeps announcement
+        // 3 and takes its clients.
+        let ignored_meta = || {
+            let text = prometheus::TextEncoder::new()
+                .encode_to_string(&registry.gather())
+                .unwrap();
+            text.lines()
+                .find(|l| {
+                    l.contains("gossip_messages_total{")
+                        && l.contains(r#"topic="meta""#)
+                        && l.contains(r#"verdict="ignore""#)
+                })
+                .and_then(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        assert_eq!(ignored_meta(), 0);
+        let older = PeerMeta {
+            mode: "validator".to_owned(),
+            version: "ramjet/test-older".to_owned(),
+            time_ms: 2,
+            behind: true,
+        };
+        peer.publish(Topic::Meta, older.seal(&identity))
+            .await
+            .unwrap();
+        wait_for(|| async { ignored_meta() == 1 }).await;
+        let status = h.status().await.unwrap();
+        let held = status.peers.iter().find(|p| p.peer_id == peer_id);
+        assert_eq!(
+            held.and_then(|p| p.meta.as_ref())
+                .map(|m| m.version.as_str()),
+            Some("ramjet/test-3")
+        );
+        h.submit(transfer(4, 9)).await.unwrap();
         peer.shutdown().await.unwrap();
         stop_all(vec![node]).await;
     })
