@@ -9,7 +9,9 @@
 //! ([`ConsensusConfig::weight_bands`]: direct trust capped at its initial value, quantised down
 //! to bands of 0.05, zero for a convicted peer) and the spender with the greatest support wins, ties going to the
 //! smallest transaction hash ([`decide`]). Weights are whole numbers of bands, so sums are exact
-//! and independent of order.
+//! and independent of order. A spender a peer already **committed** before the conflict reached
+//! it (signed Accepted, never Conflicted: possible only outside the timing model, under
+//! overload) is final there, so only such spenders can win ([`VoteBook::committed`]).
 //!
 //! The [`VoteBook`] also catches equivocation: two different roots with one sequence number, or
 //! one transaction in two different final states, give [`Evidence`](crate::observe::Evidence) that any node can verify
@@ -25,7 +27,7 @@ pub use wire::{
     decode_inclusion_proofs, encode_inclusion_proofs,
 };
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -178,6 +180,9 @@ pub struct Ballot {
     pub choice: TxHash,
     /// The voter's weight in bands (0 for a convicted voter).
     pub weight: u32,
+    /// Whether the voter already committed `choice` outside any conflict
+    /// ([`VoteBook::committed`]): final there, so it restricts the candidates ([`decide`]).
+    pub committed: bool,
 }
 
 /// The outcome of [`decide`].
@@ -194,7 +199,14 @@ pub struct Decision {
 /// The decision rule: each spender's support is the sum of the weights of the ballots for it
 /// (ballots for anything else are ignored); the greatest support wins, a tie goes to the smallest
 /// transaction hash. Sums are integers, so the result does not depend on the ballots' order.
-/// `None` if there are no spenders.
+///
+/// A spender that a voter of non-zero weight already **committed** outside any conflict
+/// ([`Ballot::committed`]) is final at that voter and can never be rolled back there: when there
+/// is one, only such spenders are candidates (support still decides among several). Within the
+/// timing model no honest node commits a spender before the conflict reaches it, so this changes
+/// nothing there; outside it (an overloaded node that accepted one side before the other side
+/// arrived) it keeps the deciding nodes with the one that committed. `None` if there are no
+/// spenders.
 pub fn decide(spenders: &[TxHash], ballots: &[Ballot]) -> Option<Decision> {
     let mut support: BTreeMap<TxHash, u64> = spenders.iter().map(|s| (*s, 0)).collect();
     for ballot in ballots {
@@ -202,9 +214,15 @@ pub fn decide(spenders: &[TxHash], ballots: &[Ballot]) -> Option<Decision> {
             *total += u64::from(ballot.weight);
         }
     }
+    let committed: BTreeSet<TxHash> = ballots
+        .iter()
+        .filter(|b| b.committed && b.weight > 0 && support.contains_key(&b.choice))
+        .map(|b| b.choice)
+        .collect();
     // Ascending hash order, so `max_by` keeping the first of equals picks the smallest hash.
     let winner = support
         .iter()
+        .filter(|(tx, _)| committed.is_empty() || committed.contains(tx))
         .fold(None::<(TxHash, u64)>, |best, (tx, s)| match best {
             Some((_, b)) if b >= *s => best,
             _ => Some((*tx, *s)),
@@ -235,6 +253,14 @@ mod tests {
             voter: NodeId([v; 32]),
             choice: h(choice),
             weight,
+            committed: false,
+        }
+    }
+
+    fn committed(v: u8, choice: u8, weight: u32) -> Ballot {
+        Ballot {
+            committed: true,
+            ..ballot(v, choice, weight)
         }
     }
 
@@ -269,6 +295,34 @@ mod tests {
         let d = decide(&spenders, &[ballot(1, 9, 50)]).unwrap();
         assert_eq!(d.winner, h(1), "ballots for non-spenders are ignored");
         assert_eq!(decide(&[], &[]), None);
+    }
+
+    #[test]
+    fn a_spender_committed_outside_the_conflict_wins_over_greater_support() {
+        let spenders = [h(1), h(2), h(3)];
+        let pending = [ballot(1, 1, 10), ballot(2, 1, 10), ballot(3, 3, 10)];
+        assert_eq!(decide(&spenders, &pending).unwrap().winner, h(1));
+
+        let mut ballots = pending.to_vec();
+        ballots.push(committed(4, 2, 10));
+        let d = decide(&spenders, &ballots).unwrap();
+        assert_eq!(d.winner, h(2), "final at voter 4");
+        assert_eq!(d.support[&h(1)], 20, "support is still reported in full");
+
+        // Several committed spenders (the network already split): support decides among them.
+        ballots.push(committed(5, 3, 10));
+        assert_eq!(decide(&spenders, &ballots).unwrap().winner, h(3));
+        ballots.push(committed(6, 2, 10));
+        assert_eq!(
+            decide(&spenders, &ballots).unwrap().winner,
+            h(2),
+            "tie: smallest"
+        );
+
+        // A voter weighing nothing (convicted) commits nothing; nor does a ballot for a
+        // transaction that is not a spender.
+        let ignored = [ballot(1, 1, 10), committed(2, 2, 0), committed(3, 9, 10)];
+        assert_eq!(decide(&spenders, &ignored).unwrap().winner, h(1));
     }
 
     #[test]

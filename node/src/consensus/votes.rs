@@ -254,13 +254,36 @@ impl VoteBook {
             .map(|(_, _, tx)| tx)
     }
 
+    /// The spender `peer` committed outside any conflict: one it signed Accepted while it
+    /// signed no Conflicted observation of any of `spenders` (the smallest hash if several).
+    /// An honest node does that only when the other spenders reached it after their rival's
+    /// quiet period had ended — outside the timing model, but final at that node for good.
+    /// `None` if it signed none of them Accepted, or saw them in conflict.
+    pub fn committed(&self, peer: &NodeId, spenders: &[TxHash]) -> Option<TxHash> {
+        let book = self.peers.get(peer)?;
+        let seen = |tx: &TxHash| book.by_tx.get(tx).into_iter().flatten();
+        if spenders
+            .iter()
+            .any(|tx| seen(tx).any(|s| s.state == TxState::Conflicted))
+        {
+            return None;
+        }
+        spenders
+            .iter()
+            .copied()
+            .filter(|tx| seen(tx).any(|s| s.state == TxState::Accepted))
+            .min()
+    }
+
     /// One ballot per peer that voted among `spenders`, in peer id order, weighted by
-    /// `weight(peer)` or 0 if the peer is convicted.
+    /// `weight(peer)` or 0 if the peer is convicted. A peer's choice is the spender it
+    /// [`committed`](Self::committed) if any, else its [`vote`](Self::vote).
     pub fn ballots(&self, spenders: &[TxHash], weight: impl Fn(&NodeId) -> u32) -> Vec<Ballot> {
         self.peers
             .keys()
             .filter_map(|peer| {
-                let choice = self.vote(peer, spenders)?;
+                let committed = self.committed(peer, spenders);
+                let choice = committed.or_else(|| self.vote(peer, spenders))?;
                 let weight = if self.is_convicted(peer) {
                     0
                 } else {
@@ -270,6 +293,7 @@ impl VoteBook {
                     voter: *peer,
                     choice,
                     weight,
+                    committed: committed.is_some(),
                 })
             })
             .collect()

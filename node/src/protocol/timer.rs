@@ -150,6 +150,8 @@ impl ProtocolNode {
                     voter: me,
                     choice: conflict.first_seen,
                     weight: self.weight(&me, now_ms),
+                    // In a conflict here, so committed none of its spenders.
+                    committed: false,
                 });
             }
             ballots.sort_by_key(|b| b.voter);

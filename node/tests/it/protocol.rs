@@ -1,7 +1,8 @@
 //! The node's protocol logic alone ([`ProtocolNode`]), driven by hand: submissions are
 //! published once verified, invalid messages are rejected and cost their sender trust,
-//! duplicates and conflicting spenders are not propagated, flushes publish roots, and two nodes
-//! fed each other's publications agree on a transfer.
+//! duplicates and conflicting spenders are not propagated, a conflict follows a spender a peer
+//! already committed, flushes publish roots, and two nodes fed each other's publications agree
+//! on a transfer.
 
 use std::sync::Arc;
 
@@ -88,21 +89,29 @@ fn peer(secret: u8) -> Identity {
 
 /// A roots message of `signer` with one Pending observation of `tx`.
 fn roots(signer: &Identity, tx: TxHash) -> Message {
+    roots_of(signer, &[(tx, TxState::Pending)])
+}
+
+/// A roots message of `signer` (its first epoch) with these observations, in order.
+fn roots_of(signer: &Identity, seen: &[(TxHash, TxState)]) -> Message {
     let mut buffer = ObservationBuffer::new();
-    let seen = Observation {
-        tx,
-        state: TxState::Pending,
-        time_ms: 1,
-    };
-    buffer.push(seen);
+    let observations: Vec<Observation> = seen
+        .iter()
+        .enumerate()
+        .map(|(i, &(tx, state))| Observation {
+            tx,
+            state,
+            time_ms: 1 + i as u64,
+        })
+        .collect();
+    for o in &observations {
+        buffer.push(*o);
+    }
     let root = buffer
         .flush(&Accelerator::cpu_only(), signer, 10)
         .unwrap()
         .unwrap();
-    Message::Roots {
-        root,
-        observations: vec![seen],
-    }
+    Message::Roots { root, observations }
 }
 
 fn published(actions: &[Action]) -> Vec<&Message> {
@@ -419,6 +428,78 @@ fn a_second_spender_is_not_propagated_and_raises_a_conflict() {
     assert_eq!(n.ledger().state(&b.hash()), Some(TxState::Rejected));
     assert_eq!(n.decisions().len(), 1);
     assert_eq!(n.counters().conflicts_resolved, 1);
+}
+
+/// A node that first saw the spender of smaller hash, the other spender relayed by a peer, and
+/// then the peer's chain `peer_chain` over the other spender: which spender the node decides.
+fn decided_after(
+    peer_chain: impl Fn(TxHash, TxHash) -> Vec<(TxHash, TxState)>,
+) -> (TxHash, TxHash, TxHash) {
+    let (mut small, mut large) = (transfer(1), transfer(2));
+    if large.hash() < small.hash() {
+        std::mem::swap(&mut small, &mut large);
+    }
+    let mut n = node(1);
+    let other = peer(2);
+    n.submit(small.clone(), 0);
+    n.on_timer(5).unwrap();
+    n.on_message(other.node_id(), &Message::Tx(large.clone()), 10)
+        .unwrap();
+    n.on_timer(15).unwrap();
+    assert_eq!(n.ledger().state(&large.hash()), Some(TxState::Conflicted));
+    let chain = roots_of(&other, &peer_chain(small.hash(), large.hash()));
+    let (acceptance, _) = n.on_message(other.node_id(), &chain, 20).unwrap();
+    assert_eq!(acceptance, Acceptance::Accept);
+    let mut winner = None;
+    let mut t = 21;
+    while t <= 2_000 && winner.is_none() {
+        t = n.next_deadline().max(t);
+        for action in n.on_timer(t).unwrap() {
+            if let Action::Event(NodeEvent::Decided { winner: w, .. }) = action {
+                winner = Some(w);
+            }
+        }
+        t += 1;
+    }
+    let winner = winner.expect("decided within the window");
+    let loser = if winner == small.hash() {
+        large.hash()
+    } else {
+        small.hash()
+    };
+    assert_eq!(n.ledger().state(&winner), Some(TxState::Accepted));
+    assert_eq!(n.ledger().state(&loser), Some(TxState::Rejected));
+    (winner, small.hash(), large.hash())
+}
+
+#[test]
+fn a_conflict_is_decided_for_the_spender_a_peer_committed_before_the_conflict_reached_it() {
+    // One ballot each (this node's for the spender it saw first, the peer's for the other):
+    // a tie, which the smallest hash wins ...
+    let (winner, small, _) = decided_after(|_, large| vec![(large, TxState::Pending)]);
+    assert_eq!(winner, small);
+    // ... as when the peer saw the conflict too and then accepted the other side (its
+    // decision, made on other ballots, commits nobody else) ...
+    let (winner, small, _) = decided_after(|small, large| {
+        vec![
+            (large, TxState::Pending),
+            (large, TxState::Conflicted),
+            (small, TxState::Conflicted),
+            (large, TxState::Accepted),
+        ]
+    });
+    assert_eq!(winner, small);
+    // ... but a peer that accepted the other spender before any conflict reached it (overload
+    // delayed this node's spender past its quiet period there) holds it final for good:
+    // deciding otherwise would split this node from it.
+    let (winner, _, large) = decided_after(|small, large| {
+        vec![
+            (large, TxState::Pending),
+            (large, TxState::Accepted),
+            (small, TxState::Rejected),
+        ]
+    });
+    assert_eq!(winner, large);
 }
 
 #[test]
