@@ -86,12 +86,15 @@ pub enum NodeError {
     Devnet(String),
     /// The node is behind with its work and refuses new submissions for now: retry later.
     #[error(
-        "node overloaded: {queued} transactions await signature verification, {backlog} network events are waiting, {dropped} dropped since start, peers' observations arrive {late_ms} ms late, {peers_behind} peers are behind; retry later"
+        "node overloaded: {queued} transactions await signature verification, {backlog} network events are waiting, {dropped} dropped since start, peers' observations arrive {late_ms} ms late, its own work held it {stalled_ms} ms, {peers_behind} peers are behind; retry later"
     )]
     Overloaded {
         /// How late the latest late roots of a peer arrived (0 if none recently): the time
         /// from its flush to this node handling it.
         late_ms: u64,
+        /// How long this node's own work last held it without taking a message (0 if not
+        /// recently): a signature batch on a slow device, say.
+        stalled_ms: u64,
         /// Transactions awaiting their signature batch.
         queued: usize,
         /// Network events not yet taken by the node.

@@ -81,6 +81,8 @@ struct OwnLoad {
     behind: bool,
     /// How late a peer's late roots were, while that counts (else 0).
     late_ms: u64,
+    /// How long this node's own work last held it deaf, while that counts (else 0).
+    stalled_ms: u64,
     /// Transactions awaiting their signature batch.
     queued: usize,
     /// Network events not yet taken.
@@ -131,11 +133,13 @@ pub(crate) struct Driver {
     metrics: Option<NodeMetrics>,
     /// Network events dropped so far, as last seen.
     dropped_seen: u64,
-    /// Refuse client submissions (and pause decisions) until then: after a drop, or late
-    /// roots.
+    /// Refuse client submissions (and pause decisions) until then: after a drop, late roots
+    /// or a stall.
     refuse_until: Option<std::time::Instant>,
     /// How late the last late roots were (ms), while `refuse_until` runs.
     late_ms: u64,
+    /// How long the last stall held the driver (ms), while `refuse_until` runs.
+    stalled_ms: u64,
     /// A peer connected: announce soon (once gossipsub has had a heartbeat to take it in).
     announce_soon: bool,
     /// When to say whether this node is behind.
@@ -182,6 +186,7 @@ impl Driver {
             dropped_seen: 0,
             refuse_until: None,
             late_ms: 0,
+            stalled_ms: 0,
             repairing: HashSet::new(),
             repaired_tx,
             repaired_rx,
@@ -210,6 +215,8 @@ impl Driver {
                 _ = trust.tick() => Input::PushTrust,
                 _ = announce.tick() => Input::Announce,
             };
+            // From here to the end of the iteration the driver takes no message.
+            let working = std::time::Instant::now();
             let step = match input {
                 Input::Stop => break Ok(()),
                 Input::NetClosed => {
@@ -255,6 +262,7 @@ impl Driver {
                     Err(e) => break Err(e),
                 }
             }
+            self.note_stall(working.elapsed());
         };
         if let Err(e) = &result {
             tracing::error!("node stopped: {e}");
@@ -314,6 +322,7 @@ impl Driver {
         let load = self.own_load();
         (load.refuse || peers_behind > 0).then(|| crate::NodeError::Overloaded {
             late_ms: load.late_ms,
+            stalled_ms: load.stalled_ms,
             queued: load.queued,
             backlog: load.backlog,
             dropped: load.dropped,
@@ -323,7 +332,8 @@ impl Driver {
 
     /// This node's own load: whether it refuses its clients by it (too many transactions await
     /// verification, the network event channel is filling, within [`DROP_COOLDOWN`] of the
-    /// network dropping an event, or within one quiet period of a peer's roots arriving late),
+    /// network dropping an event, or within one quiet period of a peer's roots arriving late
+    /// or of a stall),
     /// and whether it is behind with its work (the first two: what it announces to its peers).
     fn own_load(&mut self) -> OwnLoad {
         let now = std::time::Instant::now();
@@ -337,6 +347,7 @@ impl Driver {
             refuse: behind || cooling,
             behind,
             late_ms: if cooling { self.late_ms } else { 0 },
+            stalled_ms: if cooling { self.stalled_ms } else { 0 },
             queued,
             backlog,
             dropped,
@@ -358,25 +369,48 @@ impl Driver {
     /// period.
     fn note_lateness(&mut self, flushed_ms: u64) {
         let late = now_ms().saturating_sub(flushed_ms);
-        let limit = self.node.ledger().config().quiet_period_ms / LATE_SHARE_OF_QUIET;
         if late > MAX_CREDIBLE_LATENESS_MS {
             tracing::debug!(
                 late,
                 "roots stamped too far in the past to be load: ignored"
             );
-        } else if late > limit {
-            // For one quiet period: what a late message could still bring is the other
-            // spender of a transaction whose quiet period is running.
+        } else if late > self.late_limit_ms() {
             self.late_ms = late;
-            let until = std::time::Instant::now()
-                + Duration::from_millis(self.node.ledger().config().quiet_period_ms);
-            self.refuse_until = Some(self.refuse_until.map_or(until, |t| t.max(until)));
+            self.cool_down();
         }
+    }
+
+    /// Notes that this node's own work (one input and the timers after it) just held it for
+    /// `held` without taking a message: a signature batch on a slow device, say. What arrived
+    /// meanwhile waits in its channels, and its next timer, already due, would decide before
+    /// reading it. Past the limit of late roots, the node pauses and refuses submissions for
+    /// one quiet period, as for late roots, and reads its channels first.
+    fn note_stall(&mut self, held: Duration) {
+        let held = u64::try_from(held.as_millis()).unwrap_or(u64::MAX);
+        if held > self.late_limit_ms() {
+            tracing::debug!(held, "the node's own work held it: decisions paused");
+            self.stalled_ms = held;
+            self.cool_down();
+        }
+    }
+
+    /// How late a message may be handled ([`LATE_SHARE_OF_QUIET`] of the quiet period).
+    fn late_limit_ms(&self) -> u64 {
+        self.node.ledger().config().quiet_period_ms / LATE_SHARE_OF_QUIET
+    }
+
+    /// Pauses decisions and refuses submissions for one quiet period from now: what a message
+    /// delayed that long could still bring is the other spender of a transaction whose quiet
+    /// period is running.
+    fn cool_down(&mut self) {
+        let until = std::time::Instant::now()
+            + Duration::from_millis(self.node.ledger().config().quiet_period_ms);
+        self.refuse_until = Some(self.refuse_until.map_or(until, |t| t.max(until)));
     }
 
     /// Pauses the node's final decisions ([`ProtocolNode::set_paused`]) while it may be
     /// missing messages: within [`DROP_COOLDOWN`] of a dropped network event or one quiet
-    /// period of a peer's late roots, while lost transactions are being fetched, or while the
+    /// period of a peer's late roots or a stall, while lost transactions are being fetched, or while the
     /// network event channel is more than a quarter full. Resumes when none holds.
     fn update_pause(&mut self) {
         let now = std::time::Instant::now();
@@ -384,6 +418,7 @@ impl Driver {
         let cooling = self.refuse_until.is_some_and(|t| now < t);
         if !cooling {
             self.late_ms = 0;
+            self.stalled_ms = 0;
         }
         let backlog = self.net_events.len() > self.net_events.max_capacity() / 4;
         let paused = cooling || backlog || !self.repairing.is_empty();

@@ -1,7 +1,8 @@
 //! Networked nodes ([`ramjet_node::service`]) over real sockets on 127.0.0.1: a transfer
 //! reaches every node and the UTXO sets converge, a finality proof gathers several nodes'
 //! signatures, a double spend is decided the same way everywhere, an observer signs nothing,
-//! a validator that is behind holds back its peers' clients, and malformed gossip (garbage, a wrong topic, bad signatures, replays) is dropped and costs
+//! a validator that is behind holds back its peers' clients, one held by its own work pauses
+//! and refuses its clients for a while (`stall`), and malformed gossip (garbage, a wrong topic, bad signatures, replays) is dropped and costs
 //! its sender trust without disturbing the node. Every test runs under a timeout; none asserts
 //! on durations.
 
@@ -25,6 +26,8 @@ use ramjet_node::tx::{Address, AssetId, Fee, Output, Transaction, TxHash};
 use tokio::sync::mpsc;
 
 use crate::support::{self, wait_for};
+
+mod stall;
 
 const CHAIN: u32 = 11;
 const ASSET: AssetId = AssetId([0x5A; 32]);
