@@ -252,7 +252,13 @@ async fn the_generated_client_submits_queries_and_streams() {
             .unwrap()
             .into_inner();
         assert!(light.utxo_digest.is_empty());
-        assert_eq!(light.counters, status.counters);
+        // The same status otherwise. Of the counters, only those no work between the two calls
+        // can move: a live node may flush or accept the batch's transfer meanwhile.
+        assert_eq!((light.mode, light.chain_id), (status.mode, status.chain_id));
+        assert_eq!(
+            light.counters.map(|c| c.submitted),
+            status.counters.map(|c| c.submitted)
+        );
         f.stop().await;
     })
     .await
