@@ -260,7 +260,7 @@ fn targets(batched: &Summary, single: &Summary) -> Vec<BenchTarget> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::devnet::load::{Pool, Tracker};
+    use crate::devnet::load::{Pool, Signed, Tracker};
     use crate::devnet::report::tests::{coin, facts, settings};
     use crate::tx::TxHash;
 
@@ -272,7 +272,12 @@ mod tests {
         growth: Option<(u64, u64)>,
     ) -> Summary {
         let mut tracker = Tracker::new(2, Pool::new(1));
-        tracker.sent(TxHash([1; 32]), 0, coin(), vec![], 0);
+        let transfer = Signed {
+            hash: TxHash([1; 32]),
+            bytes: Vec::new(),
+            outputs: Vec::new(),
+        };
+        tracker.sent(coin(), transfer, 0, 0);
         tracker.on_accepted(0, TxHash([1; 32]), 10);
         tracker.on_accepted(1, TxHash([1; 32]), 20);
         let node = |half_end: Option<(u64, u64)>| NodeFacts {

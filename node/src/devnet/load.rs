@@ -3,7 +3,7 @@
 //! double-spend attempts, and the [`Tracker`] that follows every transaction through the nodes'
 //! event streams (finality latency, counts, each double spend's outcome on each node).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -55,11 +55,28 @@ pub struct Coin {
     pub amount: u64,
 }
 
+/// A transfer the wallet signed, as sent: what a refused one is sent again as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signed {
+    /// Its hash.
+    pub hash: TxHash,
+    /// Its canonical encoding.
+    pub bytes: Vec<u8>,
+    /// The coins it creates.
+    pub outputs: Vec<Coin>,
+}
+
 /// The wallet's spendable outputs, per account. [`Pool::take`] goes round the accounts so that
-/// consecutive transfers come from different accounts.
+/// consecutive transfers come from different accounts. An output whose transfer a node
+/// refused unseen comes back with that signed transfer ([`Pool::push_refused`]), which
+/// [`Pool::take_transfer`] hands out again rather than having the wallet sign a new one: a
+/// client retries what was refused, and the load generator, which shares the machine with the
+/// nodes, does not spend its time signing transfers again.
 #[derive(Debug, Default)]
 pub struct Pool {
     accounts: Vec<VecDeque<Coin>>,
+    /// The signed transfer of each output in the pool whose transfer was refused.
+    refused: HashMap<OutPoint, Signed>,
     cursor: usize,
     len: usize,
 }
@@ -69,6 +86,7 @@ impl Pool {
     pub fn new(accounts: usize) -> Self {
         Self {
             accounts: vec![VecDeque::new(); accounts],
+            refused: HashMap::new(),
             cursor: 0,
             len: 0,
         }
@@ -99,9 +117,30 @@ impl Pool {
         self.len += 1;
     }
 
+    /// Makes `coin` spendable again after a node refused `transfer`, its signed spender, unseen:
+    /// [`Self::take_transfer`] gives the transfer back with it.
+    pub fn push_refused(&mut self, coin: Coin, transfer: Signed) {
+        self.refused.insert(coin.outpoint, transfer);
+        self.push(coin);
+    }
+
+    /// A spendable output as [`Self::take`] gives it, with the signed transfer a node refused
+    /// for it, if one did.
+    pub fn take_transfer(&mut self) -> Option<(Coin, Option<Signed>)> {
+        let coin = self.next_coin()?;
+        Some((coin, self.refused.remove(&coin.outpoint)))
+    }
+
     /// A spendable output (the oldest of the next account that has one), now no longer in the
-    /// pool; `None` when the pool is empty.
+    /// pool, to spend in a new transfer (any refused transfer of it is forgotten); `None` when
+    /// the pool is empty.
     pub fn take(&mut self) -> Option<Coin> {
+        let coin = self.next_coin()?;
+        self.refused.remove(&coin.outpoint);
+        Some(coin)
+    }
+
+    fn next_coin(&mut self) -> Option<Coin> {
         let n = self.accounts.len();
         for step in 0..n {
             let account = (self.cursor + step) % n;
@@ -215,10 +254,8 @@ impl Wallet {
 /// A signed transfer ready to send.
 #[derive(Debug)]
 pub(crate) struct Prepared {
-    hash: TxHash,
     input: Coin,
-    bytes: Vec<u8>,
-    outputs: Vec<Coin>,
+    signed: Signed,
 }
 
 /// Sends the batches queued for node `node`, merging those that queued up while a call was
@@ -251,9 +288,9 @@ async fn submit(node: usize, client: &mut Client, batch: Vec<Prepared>, tracker:
         let submit_ms = now_ms();
         let mut t = tracker.lock().expect("tracker lock");
         for p in batch {
-            t.sent(p.hash, node, p.input, p.outputs, submit_ms);
-            hashes.push(p.hash);
-            transactions.push(p.bytes);
+            hashes.push(p.signed.hash);
+            transactions.push(p.signed.bytes.clone());
+            t.sent(p.input, p.signed, node, submit_ms);
         }
     }
     let mut request = tonic::Request::new(pb::SubmitTransactionsRequest { transactions });
@@ -364,22 +401,29 @@ pub(crate) async fn drive(
         if count == 0 {
             continue;
         }
-        let coins: Vec<Coin> = {
+        let coins: Vec<(Coin, Option<Signed>)> = {
             let mut t = tracker.lock().expect("tracker lock");
-            let coins: Vec<Coin> = std::iter::from_fn(|| t.pool.take()).take(count).collect();
+            let coins: Vec<_> = std::iter::from_fn(|| t.pool.take_transfer())
+                .take(count)
+                .collect();
             if coins.len() < count {
                 t.starved += 1;
             }
             coins
         };
         let mut batches: Vec<Vec<Prepared>> = (0..nodes).map(|_| Vec::new()).collect();
-        for coin in coins {
-            let (tx, outputs) = wallet.transfer(&coin);
+        for (coin, refused) in coins {
+            let signed = refused.unwrap_or_else(|| {
+                let (tx, outputs) = wallet.transfer(&coin);
+                Signed {
+                    hash: tx.hash(),
+                    bytes: tx.encode(),
+                    outputs,
+                }
+            });
             batches[next_node].push(Prepared {
-                hash: tx.hash(),
                 input: coin,
-                bytes: tx.encode(),
-                outputs,
+                signed,
             });
             next_node = (next_node + 1) % nodes;
         }

@@ -570,7 +570,7 @@ fn mib(kib: u64) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::devnet::load::{Coin, DoubleSpend, Pool};
+    use crate::devnet::load::{Coin, DoubleSpend, Pool, Signed};
     use crate::tx::{OutPoint, TxHash};
 
     /// An output of account 0, for transfers whose input does not matter.
@@ -624,7 +624,12 @@ pub(crate) mod tests {
     #[test]
     fn checks_pass_and_fail() {
         let mut tracker = Tracker::new(2, Pool::new(1));
-        tracker.sent(TxHash([1; 32]), 0, coin(), vec![], 0);
+        let transfer = Signed {
+            hash: TxHash([1; 32]),
+            bytes: Vec::new(),
+            outputs: Vec::new(),
+        };
+        tracker.sent(coin(), transfer, 0, 0);
         tracker.on_accepted(0, TxHash([1; 32]), 10);
         tracker.on_accepted(1, TxHash([1; 32]), 20);
         let mut d = DoubleSpend::new(

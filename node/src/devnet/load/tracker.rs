@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::{Coin, MAX_REASONS, Pool};
+use super::{Coin, MAX_REASONS, Pool, Signed};
 use crate::api::pb;
 use crate::tx::{OutPoint, TxHash};
 
@@ -30,6 +30,8 @@ struct InFlight {
     submit_ms: u64,
     /// The output it spends: back to the pool if the node refuses the transfer unseen.
     input: Coin,
+    /// Its encoding, to send again if the node refuses it unseen.
+    bytes: Vec<u8>,
     outputs: Vec<Coin>,
     accepted_at: Vec<Option<u64>>,
     accepted: usize,
@@ -141,6 +143,18 @@ impl DoubleSpend {
     }
 }
 
+/// What becomes of a refused transfer's input.
+#[derive(Clone, Copy)]
+enum InputBack {
+    /// The node may have taken the transfer: the input is not spent again.
+    Lost,
+    /// Unspent, back to the pool; the transfer was invalid, so a new one is signed for it.
+    Output,
+    /// Unspent, back to the pool with the transfer, which is sent again as it is: the node
+    /// refused the whole call unseen (overloaded, say).
+    WithTransfer,
+}
+
 /// Side 0 is spender `a`, side 1 spender `b`.
 pub(crate) fn letter(side: usize) -> &'static str {
     if side == 0 { "a" } else { "b" }
@@ -238,24 +252,17 @@ impl Tracker {
             .count()
     }
 
-    /// Records that transfer `hash`, spending `input` and creating `outputs`, is being sent to
-    /// `node` at `submit_ms`.
-    pub fn sent(
-        &mut self,
-        hash: TxHash,
-        node: usize,
-        input: Coin,
-        outputs: Vec<Coin>,
-        submit_ms: u64,
-    ) {
+    /// Records that `transfer`, spending `input`, is being sent to `node` at `submit_ms`.
+    pub fn sent(&mut self, input: Coin, transfer: Signed, node: usize, submit_ms: u64) {
         self.submitted += 1;
         self.in_flight.insert(
-            hash,
+            transfer.hash,
             InFlight {
                 node,
                 submit_ms,
                 input,
-                outputs,
+                bytes: transfer.bytes,
+                outputs: transfer.outputs,
                 accepted_at: vec![None; self.nodes],
                 accepted: 0,
                 released: false,
@@ -277,14 +284,19 @@ impl Tracker {
     /// The answer to a submission of `hash`: refused when `error` is set or the state is
     /// REJECTED. The transfer is dropped; its input goes back to the pool when the answer says
     /// the node did not take the transfer (REJECTED at once: no event follows, the input is
-    /// unspent). Other errors (already known, no result) leave the input's fate unknown: it
+    /// unspent; the wallet signs a new transfer for it, since the node found this one invalid).
+    /// Other errors (already known, no result) leave the input's fate unknown: it
     /// is not reused, since spending it again could be a double spend.
     pub fn submit_answer(&mut self, hash: &TxHash, state: pb::TxState, error: &str) {
-        let unspent = state == pb::TxState::Rejected;
-        self.answer(hash, state, error, unspent);
+        let input = if state == pb::TxState::Rejected {
+            InputBack::Output
+        } else {
+            InputBack::Lost
+        };
+        self.answer(hash, state, error, input);
     }
 
-    fn answer(&mut self, hash: &TxHash, state: pb::TxState, error: &str, unspent: bool) {
+    fn answer(&mut self, hash: &TxHash, state: pb::TxState, error: &str, input: InputBack) {
         if let Some(&(index, side)) = self.double_spend_of.get(hash) {
             self.double_spends[index].refused[side] =
                 !error.is_empty() || state == pb::TxState::Rejected;
@@ -299,9 +311,21 @@ impl Tracker {
             let Some(tx) = self.in_flight.remove(hash) else {
                 return;
             };
-            if unspent {
-                self.pool.push(tx.input);
-                self.recycled += 1;
+            match input {
+                InputBack::Lost => {}
+                InputBack::Output => {
+                    self.pool.push(tx.input);
+                    self.recycled += 1;
+                }
+                InputBack::WithTransfer => {
+                    let transfer = Signed {
+                        hash: *hash,
+                        bytes: tx.bytes,
+                        outputs: tx.outputs,
+                    };
+                    self.pool.push_refused(tx.input, transfer);
+                    self.recycled += 1;
+                }
             }
             self.refused += 1;
             let reason = if error.is_empty() {
@@ -314,13 +338,17 @@ impl Tracker {
     }
 
     /// A submission call failed with `code`: every transfer in it is refused. Their inputs go
-    /// back to the pool when the code says the node refused the whole call before taking any
+    /// back to the pool, each with its transfer, when the code says the node refused the whole call before taking any
     /// transaction ([`refused_unseen`]: overloaded or rate-limited, say); after a timeout or a
     /// broken connection the node may have taken them, so they are not reused.
     pub fn submit_failed(&mut self, hashes: &[TxHash], code: tonic::Code, error: &str) {
-        let unspent = refused_unseen(code);
+        let input = if refused_unseen(code) {
+            InputBack::WithTransfer
+        } else {
+            InputBack::Lost
+        };
         for hash in hashes {
-            self.answer(hash, pb::TxState::Unspecified, error, unspent);
+            self.answer(hash, pb::TxState::Unspecified, error, input);
         }
     }
 
@@ -511,6 +539,15 @@ mod tests {
     use super::super::tests::coin;
     use super::*;
 
+    /// A transfer of hash `hash` creating `outputs` (its bytes are the hash's, for checks).
+    fn signed(hash: TxHash, outputs: Vec<Coin>) -> Signed {
+        Signed {
+            hash,
+            bytes: hash.0.to_vec(),
+            outputs,
+        }
+    }
+
     fn accepted(hash: TxHash, time_ms: u64) -> pb::Event {
         pb::Event {
             time_ms,
@@ -524,8 +561,8 @@ mod tests {
     fn a_lag_is_read_back_without_a_latency() {
         let mut t = Tracker::new(2, Pool::new(2));
         let (one, two) = (TxHash([1; 32]), TxHash([2; 32]));
-        t.sent(one, 0, coin(0, 8), vec![coin(0, 9)], 1_000);
-        t.sent(two, 1, coin(1, 8), vec![coin(1, 9)], 1_000);
+        t.sent(coin(0, 8), signed(one, vec![coin(0, 9)]), 0, 1_000);
+        t.sent(coin(1, 8), signed(two, vec![coin(1, 9)]), 1, 1_000);
         t.on_event(0, accepted(one, 1_100));
         t.on_event(1, accepted(two, 1_100));
         assert!(!t.has_gaps());
@@ -550,7 +587,7 @@ mod tests {
         assert_eq!(t.lags, vec![1, 0]);
 
         // A rejection read back on the node it was sent to drops the transfer.
-        t.sent(TxHash([3; 32]), 1, coin(1, 20), vec![], 2_000);
+        t.sent(coin(1, 20), signed(TxHash([3; 32]), vec![]), 1, 2_000);
         t.on_lag(1);
         assert_eq!(t.take_gaps(1), vec![(1, TxHash([3; 32]))]);
         t.read_back(1, TxHash([3; 32]), pb::TxState::Rejected);
@@ -561,7 +598,7 @@ mod tests {
     fn tracker_releases_outputs_and_measures_finality() {
         let mut t = Tracker::new(3, Pool::new(2));
         let out = coin(1, 9);
-        t.sent(TxHash([1; 32]), 1, coin(1, 8), vec![out], 1_000);
+        t.sent(coin(1, 8), signed(TxHash([1; 32]), vec![out]), 1, 1_000);
         t.on_event(0, accepted(TxHash([1; 32]), 1_300));
         assert!(
             t.pool.is_empty(),
@@ -579,9 +616,19 @@ mod tests {
 
         // Refused at submission, rejected later: dropped, outputs never spendable; the input of
         // the one refused at once is spendable again, the other's is not.
-        t.sent(TxHash([2; 32]), 0, coin(0, 20), vec![coin(0, 10)], 2_000);
+        t.sent(
+            coin(0, 20),
+            signed(TxHash([2; 32]), vec![coin(0, 10)]),
+            0,
+            2_000,
+        );
         t.submit_answer(&TxHash([2; 32]), pb::TxState::Rejected, "unknown input");
-        t.sent(TxHash([3; 32]), 2, coin(0, 21), vec![coin(0, 11)], 2_000);
+        t.sent(
+            coin(0, 21),
+            signed(TxHash([3; 32]), vec![coin(0, 11)]),
+            2,
+            2_000,
+        );
         t.submit_answer(&TxHash([3; 32]), pb::TxState::Pending, "");
         t.on_rejected(0, TxHash([3; 32]), "elsewhere"); // not the node it was sent to
         assert_eq!(t.in_flight(), 1);
@@ -627,7 +674,7 @@ mod tests {
                     outpoint: OutPoint { tx: h, index: 0 },
                     ..c
                 };
-                t.sent(h, 0, c, vec![change], 0);
+                t.sent(c, signed(h, vec![change]), 0, 0);
                 hashes.push(h);
             }
             if round % 4 == 0 {
@@ -647,7 +694,7 @@ mod tests {
         // REJECTED at once: the node never took it, the input is unspent.
         let h = hash();
         let input = t.pool.take().unwrap();
-        t.sent(h, 1, input, vec![], 0);
+        t.sent(input, signed(h, vec![]), 1, 0);
         t.submit_answer(&h, pb::TxState::Rejected, "stateless checks: no inputs");
         assert_eq!(t.pool.len(), 8);
 
@@ -659,12 +706,12 @@ mod tests {
             (tonic::Code::Unknown, "?"),
         ] {
             let (h, input) = (hash(), t.pool.take().unwrap());
-            t.sent(h, 0, input, vec![], 0);
+            t.sent(input, signed(h, vec![]), 0, 0);
             t.submit_failed(&[h], code, error);
         }
         for error in ["already known", "no result returned"] {
             let (h, input) = (hash(), t.pool.take().unwrap());
-            t.sent(h, 0, input, vec![], 0);
+            t.sent(input, signed(h, vec![]), 0, 0);
             t.submit_answer(&h, pb::TxState::Unspecified, error);
         }
         assert_eq!(t.pool.len(), 3);
@@ -672,6 +719,52 @@ mod tests {
         // An answer for a transfer already settled changes nothing.
         t.submit_failed(&[h], tonic::Code::ResourceExhausted, "again");
         assert_eq!((t.pool.len(), t.refused), (3, 246));
+    }
+
+    /// A transfer a node refused unseen (the whole call, overloaded) is sent again as it was
+    /// signed, not signed anew; one it rejected as invalid is not; taking the output for a
+    /// double spend forgets its refused transfer.
+    #[test]
+    fn transfers_refused_unseen_are_sent_again_as_signed() {
+        let mut t = Tracker::new(2, Pool::new(2));
+        let (a, b, c) = (TxHash([1; 32]), TxHash([2; 32]), TxHash([3; 32]));
+        t.sent(coin(0, 1), signed(a, vec![coin(0, 11)]), 0, 0);
+        t.sent(coin(1, 2), signed(b, vec![coin(1, 12)]), 1, 0);
+        t.sent(coin(0, 3), signed(c, vec![coin(0, 13)]), 1, 0);
+        t.submit_failed(&[a], tonic::Code::ResourceExhausted, "node overloaded");
+        t.submit_answer(&b, pb::TxState::Rejected, "stateless checks");
+        t.submit_failed(&[c], tonic::Code::DeadlineExceeded, "deadline");
+        assert_eq!(
+            t.pool.len(),
+            2,
+            "a's and b's inputs are back, c's may be spent"
+        );
+        assert_eq!(
+            t.pool.take_transfer(),
+            Some((coin(0, 1), Some(signed(a, vec![coin(0, 11)])))),
+            "a comes back with its transfer"
+        );
+        assert_eq!(
+            t.pool.take_transfer(),
+            Some((coin(1, 2), None)),
+            "b was invalid: a new transfer is signed"
+        );
+        assert_eq!(t.pool.take_transfer(), None);
+
+        // Sent again (to another node) and accepted: it is followed as any transfer.
+        t.sent(coin(0, 1), signed(a, vec![coin(0, 11)]), 1, 50);
+        t.submit_answer(&a, pb::TxState::Pending, "");
+        t.on_accepted(1, a, 80);
+        t.on_accepted(0, a, 90);
+        assert_eq!((t.finalized, t.latencies.clone()), (1, vec![40]));
+        assert_eq!(t.pool.take(), Some(coin(0, 11)));
+
+        // Refused again, then its output taken for a double spend: the transfer is forgotten.
+        t.sent(coin(1, 4), signed(c, vec![]), 0, 100);
+        t.submit_failed(&[c], tonic::Code::ResourceExhausted, "node overloaded");
+        assert_eq!(t.pool.take(), Some(coin(1, 4)));
+        t.pool.push(coin(1, 4));
+        assert_eq!(t.pool.take_transfer(), Some((coin(1, 4), None)));
     }
 
     fn attempt(nodes: usize) -> DoubleSpend {
