@@ -260,8 +260,8 @@ fn targets(batched: &Summary, single: &Summary) -> Vec<BenchTarget> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::devnet::load::{Pool, Signed, Tracker};
-    use crate::devnet::report::tests::{coin, facts, settings};
+    use crate::devnet::load::{Pool, Tracker};
+    use crate::devnet::report::tests::{coin, facts, settings, transfer};
     use crate::tx::TxHash;
 
     fn summary(
@@ -272,12 +272,7 @@ mod tests {
         growth: Option<(u64, u64)>,
     ) -> Summary {
         let mut tracker = Tracker::new(2, Pool::new(1));
-        let transfer = Signed {
-            hash: TxHash([1; 32]),
-            bytes: Vec::new(),
-            outputs: Vec::new(),
-        };
-        tracker.sent(coin(), transfer, 0, 0);
+        tracker.sent(coin(), transfer(TxHash([1; 32])), 0, 0);
         tracker.on_accepted(0, TxHash([1; 32]), 10);
         tracker.on_accepted(1, TxHash([1; 32]), 20);
         let node = |half_end: Option<(u64, u64)>| NodeFacts {

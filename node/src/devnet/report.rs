@@ -573,6 +573,15 @@ pub(crate) mod tests {
     use crate::devnet::load::{Coin, DoubleSpend, Pool, Signed};
     use crate::tx::{OutPoint, TxHash};
 
+    /// A transfer of hash `hash` that creates nothing, for runs whose transfers do not matter.
+    pub(crate) fn transfer(hash: TxHash) -> Signed {
+        Signed {
+            hash,
+            bytes: Vec::new(),
+            outputs: Vec::new(),
+        }
+    }
+
     /// An output of account 0, for transfers whose input does not matter.
     pub(crate) fn coin() -> Coin {
         Coin {
@@ -624,12 +633,7 @@ pub(crate) mod tests {
     #[test]
     fn checks_pass_and_fail() {
         let mut tracker = Tracker::new(2, Pool::new(1));
-        let transfer = Signed {
-            hash: TxHash([1; 32]),
-            bytes: Vec::new(),
-            outputs: Vec::new(),
-        };
-        tracker.sent(coin(), transfer, 0, 0);
+        tracker.sent(coin(), transfer(TxHash([1; 32])), 0, 0);
         tracker.on_accepted(0, TxHash([1; 32]), 10);
         tracker.on_accepted(1, TxHash([1; 32]), 20);
         let mut d = DoubleSpend::new(
