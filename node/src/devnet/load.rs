@@ -18,10 +18,12 @@ use crate::api::pb::node_client::NodeClient;
 use crate::ledger::Genesis;
 use crate::tx::{Address, AssetId, Fee, OutPoint, Output, Transaction, TxHash};
 
+mod double_spend;
 mod tracker;
 
-pub(crate) use tracker::letter;
-pub use tracker::{DoubleSpend, NodeCounts, Tracker, Verdict};
+pub(crate) use double_spend::letter;
+pub use double_spend::{DoubleSpend, Verdict};
+pub use tracker::{NodeCounts, Tracker};
 
 /// Most transactions in one `SubmitTransactions` call (also the nodes' `api.max_batch`).
 pub const MAX_BATCH: usize = 1024;
