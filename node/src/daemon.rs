@@ -1,5 +1,6 @@
 //! `ramjet node`: one node from a [`NodeConfig`], with its API and metrics, until SIGINT,
-//! SIGTERM or an admin `Shutdown` call.
+//! SIGTERM or an admin `Shutdown` call; or, when started with [`EXIT_WITH_PARENT`] set, until
+//! the process that started it is gone.
 //!
 //! Start-up order: the key (loaded, or created on first run), the store, the genesis, the
 //! accelerator (whose devices run their first calls now, see [`NODE_OPS`]), then the ports: network, API and metrics, each failing with a message that
@@ -227,11 +228,54 @@ pub async fn termination_signal() -> Result<&'static str> {
     })
 }
 
-/// `ramjet node`: starts the node and runs it until a signal or an admin shutdown.
+/// The environment variable that makes `ramjet node` stop, as on SIGTERM, once the process
+/// whose id it holds is no longer its parent (a process whose parent exits is re-parented).
+/// `ramjet devnet` sets it to its own id for its nodes, so that none outlives a devnet killed
+/// with SIGKILL, where no clean-up of the devnet's own runs.
+pub const EXIT_WITH_PARENT: &str = "RAMJET_EXIT_WITH_PARENT";
+
+/// How often a node started with [`EXIT_WITH_PARENT`] checks its parent.
+const PARENT_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The parent process that [`EXIT_WITH_PARENT`] names, given the variable as
+/// `std::env::var` reads it: `None` if it is not set.
+fn parent_to_follow(var: std::result::Result<String, std::env::VarError>) -> Result<Option<u32>> {
+    match var {
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Ok(v) => match v.parse::<u32>() {
+            Ok(pid) if pid > 0 => Ok(Some(pid)),
+            _ => Err(NodeError::Service(format!(
+                "{EXIT_WITH_PARENT}={v:?}: expected the process id of the parent to follow"
+            ))),
+        },
+        Err(e) => Err(NodeError::Service(format!("{EXIT_WITH_PARENT}: {e}"))),
+    }
+}
+
+/// Cancels `shutdown` once this process's parent is not `parent` (at once if it already is
+/// not).
+async fn watch_parent(parent: u32, shutdown: CancellationToken) {
+    loop {
+        if std::os::unix::process::parent_id() != parent {
+            eprintln!(
+                "the process that started this node ({parent}) is gone: stopping (accepted \
+                 transactions are on disk)"
+            );
+            shutdown.cancel();
+            return;
+        }
+        tokio::time::sleep(PARENT_POLL).await;
+    }
+}
+
+/// `ramjet node`: starts the node and runs it until a signal or an admin shutdown (or, with
+/// [`EXIT_WITH_PARENT`] set, until the parent it names exits).
 ///
 /// # Errors
-/// As [`start`]; a failure of the running node.
+/// As [`start`]; [`EXIT_WITH_PARENT`] set to something other than a process id; a failure of
+/// the running node.
 pub async fn run(config: NodeConfig) -> Result<()> {
+    let parent = parent_to_follow(std::env::var(EXIT_WITH_PARENT))?;
     let shutdown = CancellationToken::new();
     let (endpoints, done) = start(&config, shutdown.clone()).await?;
     let h = &endpoints.handle;
@@ -263,10 +307,34 @@ pub async fn run(config: NodeConfig) -> Result<()> {
             }
         })
     };
+    let orphan_watch = parent.map(|parent| tokio::spawn(watch_parent(parent, shutdown.clone())));
     let result = done
         .await
         .map_err(|e| NodeError::Service(format!("node task panicked: {e}")))?;
     stopper.abort();
+    if let Some(watch) = orphan_watch {
+        watch.abort();
+    }
     eprintln!("ramjet node stopped");
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use std::env::VarError;
+
+    use super::*;
+
+    #[test]
+    fn the_parent_to_follow_is_a_process_id() {
+        assert_eq!(parent_to_follow(Err(VarError::NotPresent)).unwrap(), None);
+        assert_eq!(parent_to_follow(Ok("4242".into())).unwrap(), Some(4242));
+        for bad in ["", "0", "-3", "abc", "12 "] {
+            let err = parent_to_follow(Ok(bad.into())).unwrap_err().to_string();
+            assert!(
+                err.contains(EXIT_WITH_PARENT) && err.contains("process id"),
+                "{bad:?}: {err}"
+            );
+        }
+    }
 }

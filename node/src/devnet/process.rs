@@ -1,7 +1,9 @@
 //! The node processes: spawned as `ramjet node --config …` in their own process group (so that a
 //! Ctrl-C in the terminal reaches only `ramjet devnet`, which then stops them in order), stopped
 //! with SIGTERM and, after a grace period, SIGKILL; a [`Cluster`] dropped while its nodes run
-//! (an error, a panic) stops them too, so no node outlives the command.
+//! (an error, a panic) stops them too, so no node outlives the command. A devnet killed with
+//! SIGKILL runs none of that: its nodes are started with [`EXIT_WITH_PARENT`] set to its process
+//! id, and stop on their own within a second once their parent is gone.
 
 use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom};
@@ -11,6 +13,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use super::plan::{NodePlan, file_error};
+use crate::daemon::EXIT_WITH_PARENT;
 use crate::{NodeError, Result};
 
 /// How long nodes get to stop after SIGTERM before they are killed.
@@ -69,6 +72,7 @@ impl Cluster {
                 .current_dir(&node.dir)
                 // Plain text logs (tracing colours its output otherwise).
                 .env("NO_COLOR", "1")
+                .env(EXIT_WITH_PARENT, std::process::id().to_string())
                 .stdin(Stdio::null())
                 .stdout(log)
                 .stderr(err)

@@ -68,3 +68,98 @@ fn devnet_runs_three_nodes_and_they_agree() {
     assert!(dir.join("node-0/node.log").is_file());
     assert!(dir.join("node-0/config.toml").is_file());
 }
+
+/// The process ids of the live (not zombie) `ramjet node` processes whose config is under `dir`.
+fn live_nodes_under(dir: &std::path::Path) -> Vec<u32> {
+    let dir = dir.to_string_lossy().into_owned();
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let is_node = args.get(1).is_some_and(|a| a == "node")
+            && args
+                .iter()
+                .any(|a| a.starts_with(&dir) && a.ends_with("config.toml"));
+        // The state is the field after the command name, which is in parentheses.
+        let zombie = std::fs::read_to_string(entry.path().join("stat"))
+            .ok()
+            .and_then(|stat| {
+                stat.rsplit(')')
+                    .next()
+                    .map(|rest| rest.trim_start().starts_with('Z'))
+            })
+            .unwrap_or(true);
+        if is_node && !zombie {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+#[test]
+fn nodes_stop_when_their_devnet_is_killed() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("devnet");
+    let mut devnet = Command::new(env!("CARGO_BIN_EXE_ramjet"))
+        .args([
+            "devnet",
+            "--nodes",
+            "2",
+            "--duration",
+            "120",
+            "--tps",
+            "20",
+            "--double-spends",
+            "1",
+            "--accounts",
+            "4",
+            "--dir",
+        ])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut nodes = live_nodes_under(&dir);
+    while nodes.len() < 2 && started.elapsed() < std::time::Duration::from_secs(120) {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        nodes = live_nodes_under(&dir);
+    }
+    assert_eq!(nodes.len(), 2, "the devnet's two nodes never started");
+    // SIGKILL: the devnet's own clean-up (stopping its nodes) does not run.
+    devnet.kill().unwrap();
+    devnet.wait().unwrap();
+    let killed = std::time::Instant::now();
+    while !live_nodes_under(&dir).is_empty()
+        && killed.elapsed() < std::time::Duration::from_secs(30)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let left = live_nodes_under(&dir);
+    for pid in &left {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+    assert!(
+        left.is_empty(),
+        "nodes {left:?} outlived their devnet by 30 s"
+    );
+    for node in ["node-0", "node-1"] {
+        let log = std::fs::read_to_string(dir.join(node).join("node.log")).unwrap();
+        assert!(log.contains("is gone: stopping"), "{node}'s log:\n{log}");
+    }
+}
