@@ -6,7 +6,7 @@ use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::{Circuit, ConstraintSystem, Error};
 
-use super::config::{HashedConfig, InferenceConfig, LIMB_BITS, LINEAR_WIDTH};
+use super::config::{HashedConfig, InferenceConfig, Shape, TABLE_ROWS};
 use super::io::{forward_with_sections, section_rows};
 use super::layout::{
     FixedParameters, InputCells, assign_inputs, forward, forward_rows, rows, to_field,
@@ -76,7 +76,7 @@ impl Circuit<Fp> for Halo2InferenceCircuit {
     }
 
     fn configure(meta: &mut ConstraintSystem<Fp>) -> Self::Config {
-        InferenceConfig::configure(meta)
+        InferenceConfig::configure(meta, Shape::FIXED)
     }
 
     fn synthesize(
@@ -141,13 +141,14 @@ impl Halo2HashedIoCircuit {
 /// Rows of [`Halo2HashedIoCircuit`] for `model` with `visibility`: the forward pass's and the
 /// sections' hashing, by group of columns; the largest group, at least the lookup table's.
 pub fn hashed_io_rows(model: &QuantisedModel, visibility: IoVisibility) -> usize {
-    let forward = forward_rows(model, |inputs| inputs.div_ceil(LINEAR_WIDTH).max(1));
+    let shape = Shape::HASHED;
+    let forward = forward_rows(model, |inputs| inputs.div_ceil(shape.linear_width).max(1));
     let sections = section_rows(model, visibility);
     (forward.linear + sections.linear)
-        .max(forward.range)
+        .max(shape.lane_rows(forward.range, forward.longest_range))
         .max(sections.poseidon)
         .max(sections.constants)
-        .max(1 << LIMB_BITS)
+        .max(TABLE_ROWS)
 }
 
 impl Circuit<Fp> for Halo2HashedIoCircuit {

@@ -13,7 +13,7 @@ use halo2_proofs::circuit::{AssignedCell, Layouter, Value};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::Error;
 
-use super::config::{HashedConfig, InferenceConfig, LINEAR_WIDTH, MAC_PAIRS};
+use super::config::{HashedConfig, InferenceConfig};
 use super::layout::{LayerParameters, Signal, known, pow2, range_check, to_field};
 use super::poseidon::{chain_cells, field_pow2};
 use crate::inference::hashed::{WeightWidths, layout, offset_value};
@@ -136,7 +136,8 @@ fn pack(
             let mut sum = Value::known(Fp::ZERO);
             let mut shift = 0;
             let mut out = None;
-            let rows = element.len().div_ceil(LINEAR_WIDTH);
+            let width = config.shape.linear_width;
+            let rows = element.len().div_ceil(width);
             for r in 0..rows {
                 if r == 0 {
                     config.linear.enable(&mut region, r)?;
@@ -144,8 +145,8 @@ fn pack(
                     config.linear_chain.enable(&mut region, r)?;
                 }
                 region.assign_fixed(|| "zero", config.constant, r, || Value::known(Fp::ZERO))?;
-                for j in 0..LINEAR_WIDTH {
-                    let index = r * LINEAR_WIDTH + j;
+                for j in 0..width {
+                    let index = r * width + j;
                     let (value, coeff) = match element.get(index) {
                         Some(item) => {
                             let coeff = field_pow2(shift);
@@ -186,16 +187,17 @@ impl Committed {
             |mut region| {
                 let mut acc = Value::known(0i128);
                 let mut out = None;
-                for r in 0..terms.len().div_ceil(MAC_PAIRS) {
+                let pairs = config.shape.mac_pairs();
+                for r in 0..terms.len().div_ceil(pairs) {
                     let selector = if r == 0 {
                         self.mac.mac
                     } else {
                         self.mac.mac_chain
                     };
                     selector.enable(&mut region, r)?;
-                    for j in 0..MAC_PAIRS {
+                    for j in 0..pairs {
                         let (u, x) = (config.a[2 * j], config.a[2 * j + 1]);
-                        let offset = match terms.get(r * MAC_PAIRS + j) {
+                        let offset = match terms.get(r * pairs + j) {
                             Some(&(weight, offset, input)) => {
                                 weight.cell.copy_advice(|| "u", &mut region, u, r)?;
                                 input.cell.copy_advice(|| "x", &mut region, x, r)?;

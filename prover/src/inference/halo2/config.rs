@@ -8,15 +8,19 @@
 //!   `a[0..4] = (x, bit, y, t)`: `bit` is boolean, `y = bit·x`, `t = (2·bit − 1)·x + bit − 1`
 //!   (`t = x` when `bit = 1`, `−x − 1` when `bit = 0`; a range check of `t` then pins the bit
 //!   to the sign of `x`).
-//! - **range rows**: advice `running` and `limb`, fixed `top_shift`. A value `v < 2^n` is
-//!   decomposed into `c = ⌈n/L⌉` limbs of `L` bits over `c` rows, low limb first:
-//!   `running[i] = limb[i] + 2^L·running[i+1]` (gate `range_step`), `running[c−1] = limb[c−1]`
-//!   (gate `range_top`). Every limb is looked up in the table `{0, …, 2^L − 1}`, and
-//!   `limb·top_shift` too, with `top_shift = 2^(L−m)` on the top row (`m = n − L·(c−1)` bits
-//!   left for the top limb), which bounds the top limb to `m` bits; 0 elsewhere.
+//! - **range rows**, in lanes side by side ([`Shape::range_lanes`]), each with advice `running` and
+//!   `limb` and fixed `bits`. A value `v < 2^n` is decomposed into `c = ⌈n/L⌉` limbs of `L` bits
+//!   over `c` rows of one lane, low limb first: `running[i] = limb[i] + 2^L·running[i+1]` (gate
+//!   `range_step`), `running[c−1] = limb[c−1]` (gate `range_top`). One lookup a lane: the pair
+//!   `(bits, limb)` is in the table `{(0, 0)} ∪ {(m, v) : 1 ≤ m ≤ L, 0 ≤ v < 2^m}`, with `bits = L`
+//!   on a lower limb's row and `bits = m = n − L·(c−1)` (the bits left) on the top limb's, so
+//!   every limb is bounded, the top one to `m` bits. Off the range rows `bits` and `limb` are 0,
+//!   which the table's `(0, 0)` admits: the lookup needs no selector, and its degree stays at 4.
+//!   A range check goes to the lane with the fewest rows so far ([`InferenceConfig::range_lane`]).
 
-use halo2_gadgets::poseidon::primitives::P128Pow5T3;
-use halo2_gadgets::poseidon::{Pow5Chip, Pow5Config};
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use halo2_proofs::arithmetic::Field;
 use halo2_proofs::circuit::{Layouter, Value};
 use halo2_proofs::pasta::Fp;
@@ -25,50 +29,116 @@ use halo2_proofs::plonk::{
 };
 use halo2_proofs::poly::Rotation;
 
-/// `W`: inputs of a dense layer consumed per linear row.
-pub const LINEAR_WIDTH: usize = 8;
+use super::permutation::ChainConfig;
 
-/// `L`: bits per limb of a range check; the lookup table has `2^L` rows.
+/// `L`: bits per limb of a range check.
 pub const LIMB_BITS: usize = 8;
+
+/// How many columns a circuit's groups have. The halo2 prover holds every column over all `2^k`
+/// rows, several times, so a narrow group that sets `k` and a wide group that is mostly empty
+/// both cost memory: each circuit has its own shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// `W`: inputs of a dense layer a linear row (and `W/2` products a multiply-accumulate row).
+    pub linear_width: usize,
+    /// Lanes of range rows, side by side: a range check takes the rows of one.
+    pub range_lanes: usize,
+}
+
+impl Shape {
+    /// The fixed binding's ([`Halo2InferenceCircuit`](super::Halo2InferenceCircuit)), whose
+    /// linear rows set `k`: 8 inputs a linear row, one range lane.
+    pub const FIXED: Self = Self {
+        linear_width: 8,
+        range_lanes: 1,
+    };
+
+    /// The hashed binding's, and the fixed binding's with a hashed input or output
+    /// ([`HashedConfig`]): 12 inputs a linear row (6 products a multiply-accumulate row) and
+    /// three range lanes, for the weights' range checks; the 784-56-10 MLP's hashed circuit fits
+    /// `2^14` rows.
+    pub const HASHED: Self = Self {
+        linear_width: 12,
+        range_lanes: 3,
+    };
+
+    /// Products `w·x` a multiply-accumulate row: the `a` columns taken in pairs.
+    pub fn mac_pairs(self) -> usize {
+        self.linear_width / 2
+    }
+
+    /// At most the rows of the busiest lane, for range checks of `total` rows in all, none
+    /// longer than `longest`: each check goes to the least-loaded lane, so the busiest lane had,
+    /// before its last check (of `n ≤ longest` rows), at most an even share of the other
+    /// `total − n`. Exact with one lane.
+    pub fn lane_rows(self, total: usize, longest: usize) -> usize {
+        total.saturating_sub(longest).div_ceil(self.range_lanes) + longest.min(total)
+    }
+}
+
+/// Rows of the range lookup's table: `(0, 0)`, then `2^m` rows for each `m` in `1..=L`.
+pub const TABLE_ROWS: usize = (1 << (LIMB_BITS + 1)) - 1;
+
+/// One lane of range rows: its columns and gates' selectors.
+#[derive(Debug, Clone, Copy)]
+pub struct RangeLane {
+    pub(super) running: Column<Advice>,
+    pub(super) limb: Column<Advice>,
+    pub(super) bits: Column<Fixed>,
+    pub(super) step: Selector,
+    pub(super) top: Selector,
+}
 
 /// The circuit's columns and selectors.
 #[derive(Debug, Clone)]
 pub struct InferenceConfig {
-    pub(super) a: [Column<Advice>; LINEAR_WIDTH],
+    pub(super) shape: Shape,
+    pub(super) a: Vec<Column<Advice>>,
     pub(super) out: Column<Advice>,
-    pub(super) coeff: [Column<Fixed>; LINEAR_WIDTH],
+    pub(super) coeff: Vec<Column<Fixed>>,
     pub(super) constant: Column<Fixed>,
     pub(super) linear: Selector,
     pub(super) linear_chain: Selector,
     pub(super) relu: Selector,
-    pub(super) running: Column<Advice>,
-    pub(super) limb: Column<Advice>,
-    pub(super) top_shift: Column<Fixed>,
-    pub(super) range_step: Selector,
-    pub(super) range_top: Selector,
-    pub(super) range_lookup: Selector,
-    pub(super) table: TableColumn,
+    pub(super) lanes: Vec<RangeLane>,
+    /// Rows taken in each lane so far in this synthesis (a fresh config per synthesis).
+    lane_rows: Rc<RefCell<Vec<usize>>>,
+    pub(super) table_bits: TableColumn,
+    pub(super) table_value: TableColumn,
     pub(super) public: Column<Instance>,
 }
 
 impl InferenceConfig {
-    /// Declares the columns, gates and lookups.
-    pub fn configure(meta: &mut ConstraintSystem<Fp>) -> Self {
-        let a = std::array::from_fn(|_| meta.advice_column());
-        let coeff = std::array::from_fn(|_| meta.fixed_column());
+    /// Declares the columns, gates and lookups of a circuit of `shape`.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>, shape: Shape) -> Self {
+        let a: Vec<_> = (0..shape.linear_width)
+            .map(|_| meta.advice_column())
+            .collect();
+        let coeff = (0..shape.linear_width)
+            .map(|_| meta.fixed_column())
+            .collect();
         let out = meta.advice_column();
         let constant = meta.fixed_column();
-        let running = meta.advice_column();
-        let limb = meta.advice_column();
-        let top_shift = meta.fixed_column();
+        let lanes: Vec<_> = (0..shape.range_lanes)
+            .map(|_| RangeLane {
+                running: meta.advice_column(),
+                limb: meta.advice_column(),
+                bits: meta.fixed_column(),
+                step: meta.selector(),
+                top: meta.selector(),
+            })
+            .collect();
         let public = meta.instance_column();
-        for column in a {
+        for &column in &a {
             meta.enable_equality(column);
         }
         meta.enable_equality(out);
-        meta.enable_equality(running);
+        for lane in &lanes {
+            meta.enable_equality(lane.running);
+        }
         meta.enable_equality(public);
         let config = Self {
+            shape,
             a,
             out,
             coeff,
@@ -76,19 +146,16 @@ impl InferenceConfig {
             linear: meta.selector(),
             linear_chain: meta.selector(),
             relu: meta.selector(),
-            running,
-            limb,
-            top_shift,
-            range_step: meta.selector(),
-            range_top: meta.selector(),
-            range_lookup: meta.complex_selector(),
-            table: meta.lookup_table_column(),
+            lanes,
+            lane_rows: Rc::new(RefCell::new(vec![0; shape.range_lanes])),
+            table_bits: meta.lookup_table_column(),
+            table_value: meta.lookup_table_column(),
             public,
         };
 
         let weighted = |meta: &mut halo2_proofs::plonk::VirtualCells<'_, Fp>| {
             let mut sum = meta.query_fixed(config.constant);
-            for j in 0..LINEAR_WIDTH {
+            for j in 0..config.shape.linear_width {
                 sum = sum
                     + meta.query_fixed(config.coeff[j])
                         * meta.query_advice(config.a[j], Rotation::cur());
@@ -120,46 +187,68 @@ impl InferenceConfig {
                     + one),
             ]
         });
-        meta.create_gate("range_step", |meta| {
-            let q = meta.query_selector(config.range_step);
-            let running = meta.query_advice(config.running, Rotation::cur());
-            let next = meta.query_advice(config.running, Rotation::next());
-            let limb = meta.query_advice(config.limb, Rotation::cur());
-            let radix = Expression::Constant(Fp::from(1u64 << LIMB_BITS));
-            vec![q * (running - limb - radix * next)]
-        });
-        meta.create_gate("range_top", |meta| {
-            let q = meta.query_selector(config.range_top);
-            let running = meta.query_advice(config.running, Rotation::cur());
-            let limb = meta.query_advice(config.limb, Rotation::cur());
-            vec![q * (running - limb)]
-        });
-        meta.lookup(|meta| {
-            let q = meta.query_selector(config.range_lookup);
-            let limb = meta.query_advice(config.limb, Rotation::cur());
-            vec![(q * limb, config.table)]
-        });
-        meta.lookup(|meta| {
-            let q = meta.query_selector(config.range_lookup);
-            let limb = meta.query_advice(config.limb, Rotation::cur());
-            let shift = meta.query_fixed(config.top_shift);
-            vec![(q * limb * shift, config.table)]
-        });
+        for &lane in &config.lanes {
+            meta.create_gate("range_step", |meta| {
+                let q = meta.query_selector(lane.step);
+                let running = meta.query_advice(lane.running, Rotation::cur());
+                let next = meta.query_advice(lane.running, Rotation::next());
+                let limb = meta.query_advice(lane.limb, Rotation::cur());
+                let radix = Expression::Constant(Fp::from(1u64 << LIMB_BITS));
+                vec![q * (running - limb - radix * next)]
+            });
+            meta.create_gate("range_top", |meta| {
+                let q = meta.query_selector(lane.top);
+                let running = meta.query_advice(lane.running, Rotation::cur());
+                let limb = meta.query_advice(lane.limb, Rotation::cur());
+                vec![q * (running - limb)]
+            });
+            meta.lookup(|meta| {
+                let bits = meta.query_fixed(lane.bits);
+                let limb = meta.query_advice(lane.limb, Rotation::cur());
+                vec![(bits, config.table_bits), (limb, config.table_value)]
+            });
+        }
         config
     }
 
-    /// Fills the lookup table with `0, …, 2^L − 1`.
+    /// The lane for a range check of `limbs` rows: the one with the fewest rows so far, which
+    /// then counts them. Called outside `assign_region` (whose closure runs more than once).
+    pub(super) fn range_lane(&self, limbs: usize) -> RangeLane {
+        let mut rows = self.lane_rows.borrow_mut();
+        let lane = (0..rows.len())
+            .min_by_key(|&l| rows[l])
+            .expect("at least one lane");
+        rows[lane] += limbs;
+        self.lanes[lane]
+    }
+
+    /// Fills the lookup table: `(0, 0)`, then `(m, v)` for `m` in `1..=L` and `v < 2^m`.
     pub fn load_table(&self, layouter: &mut impl Layouter<Fp>) -> Result<(), Error> {
         layouter.assign_table(
             || "limb table",
             |mut table| {
-                for v in 0..1u64 << LIMB_BITS {
+                let mut row = 0;
+                let mut put = |bits: u64, value: u64| -> Result<(), Error> {
+                    table.assign_cell(
+                        || "bits",
+                        self.table_bits,
+                        row,
+                        || Value::known(Fp::from(bits)),
+                    )?;
                     table.assign_cell(
                         || "limb",
-                        self.table,
-                        v as usize,
-                        || Value::known(Fp::from(v)),
+                        self.table_value,
+                        row,
+                        || Value::known(Fp::from(value)),
                     )?;
+                    row += 1;
+                    Ok(())
+                };
+                put(0, 0)?;
+                for bits in 1..=LIMB_BITS as u64 {
+                    for value in 0..1u64 << bits {
+                        put(bits, value)?;
+                    }
                 }
                 Ok(())
             },
@@ -167,40 +256,32 @@ impl InferenceConfig {
     }
 }
 
-/// Products `w·x` per multiply-accumulate row: the `a` columns taken in pairs.
-pub const MAC_PAIRS: usize = LINEAR_WIDTH / 2;
-
 /// The hashed binding's columns: the fixed circuit's ([`InferenceConfig`]), the
 /// multiply-accumulate gates over them, and the Poseidon chip's.
 ///
-/// - Gate `mac`: `out = Σ_{j<P} (a[2j] − coeff[2j])·a[2j+1]`; gate `mac_chain`: the same plus
+/// - Gate `mac` (`P = W/2` pairs, [`Shape::mac_pairs`]): `out = Σ_{j<P} (a[2j] − coeff[2j])·a[2j+1]`; gate `mac_chain`: the same plus
 ///   the previous row's `out`. `a[2j]` holds a committed weight's unsigned form `u = w + 2^(Ww−1)`
 ///   and `coeff[2j]` the offset `2^(Ww−1)`, so each term is `w·x`. Every `a[2j+1]` is a copy (of
 ///   an input, or of the constant 1 for a bias term, or of the constant 0 in an unused slot),
 ///   so no term is free.
-/// - Poseidon (`halo2_gadgets`' `Pow5Chip` for `P128Pow5T3`): three state columns and one for
-///   the partial S-box (advice), six fixed columns of round constants.
-/// - `constants`: a fixed column for the constants copied into advice cells (0, 1, and the
-///   sponge's initial state).
+/// - Poseidon: ramjet's chip for `P128Pow5T3` ([`ChainConfig`]), in its own columns.
+/// - `constants`: a fixed column for the constants copied into advice cells (0 and 1, and a
+///   chain's start).
 #[derive(Debug, Clone)]
 pub struct HashedConfig {
     pub(super) base: InferenceConfig,
     pub(super) mac: Selector,
     pub(super) mac_chain: Selector,
-    pub(super) poseidon: Pow5Config<Fp, 3, 2>,
+    pub(super) poseidon: ChainConfig,
 }
 
 impl HashedConfig {
     /// Declares the fixed circuit's columns, gates and lookups, then the hashed binding's.
     pub fn configure(meta: &mut ConstraintSystem<Fp>) -> Self {
-        let base = InferenceConfig::configure(meta);
+        let base = InferenceConfig::configure(meta, Shape::HASHED);
         let constants = meta.fixed_column();
         meta.enable_constant(constants);
-        let state = std::array::from_fn(|_| meta.advice_column());
-        let partial_sbox = meta.advice_column();
-        let rc_a = std::array::from_fn(|_| meta.fixed_column());
-        let rc_b = std::array::from_fn(|_| meta.fixed_column());
-        let poseidon = Pow5Chip::configure::<P128Pow5T3>(meta, state, partial_sbox, rc_a, rc_b);
+        let poseidon = ChainConfig::configure(meta);
         let config = Self {
             base,
             mac: meta.selector(),
@@ -210,7 +291,7 @@ impl HashedConfig {
         let products = |meta: &mut halo2_proofs::plonk::VirtualCells<'_, Fp>| {
             let base = &config.base;
             let mut sum = Expression::Constant(Fp::ZERO);
-            for j in 0..MAC_PAIRS {
+            for j in 0..base.shape.mac_pairs() {
                 let u = meta.query_advice(base.a[2 * j], Rotation::cur());
                 let offset = meta.query_fixed(base.coeff[2 * j]);
                 let x = meta.query_advice(base.a[2 * j + 1], Rotation::cur());

@@ -24,7 +24,8 @@
 //! [`Design`](super::Design) the general one). The circuit is the fixed
 //! one's ([`layout`](super::layout)) with the weights read from committed cells
 //! ([`committed`](super::committed)): each item range-checked to its width by the limb lookup,
-//! packed in linear rows, hashed in the `Pow5Chip` columns, and each dense output's
+//! packed in linear rows, hashed in ramjet's Poseidon chip's columns
+//! ([`permutation`](super::permutation)), and each dense output's
 //! `b + Σ w·x` in multiply-accumulate rows (4 products a row). Nothing in the fixed columns
 //! depends on the weights, so the keys depend only on the architecture, the quantisation and
 //! the widths: a verifier rebuilds them from a zero-weight model of the same shape
@@ -42,10 +43,11 @@ use halo2_proofs::poly::commitment::Params;
 
 use super::circuit::{instance, k_for_rows};
 use super::committed::commit;
-use super::config::{HashedConfig, LIMB_BITS, MAC_PAIRS};
+use super::config::{HashedConfig, LIMB_BITS, Shape, TABLE_ROWS};
 use super::io::{SectionRows, forward_with_sections};
 use super::layout::{ForwardRows, forward_rows};
-use super::poseidon::{chain_hash, pack_fp, poseidon_rows};
+use super::permutation::chain_rows;
+use super::poseidon::{chain_hash, pack_fp};
 use super::proof::{check_proof, create_proof_bytes};
 use crate::Result;
 use crate::inference::IoVisibility;
@@ -165,15 +167,17 @@ impl Circuit<Fp> for Halo2HashedCircuit {
 pub struct HashedRows {
     /// The forward pass (linear rows with multiply-accumulate sums, and its range checks).
     pub forward: ForwardRows,
-    /// Packing rows: `⌈items/8⌉` per element.
+    /// Packing rows: `⌈items/W⌉` per element ([`Shape::HASHED`]).
     pub packing: usize,
-    /// Range rows of the weights' and biases' checks: `⌈width/8⌉` per item.
+    /// Range rows of the weights' and biases' checks (in all lanes): `⌈width/8⌉` per item.
     pub weight_range: usize,
-    /// Poseidon rows: one call per element.
+    /// Rows of the longest of the weights' and biases' range checks.
+    pub longest_item: usize,
+    /// Poseidon rows: the chain's start row, and one call per element.
     pub poseidon: usize,
     /// Packed elements (Poseidon calls).
     pub elements: usize,
-    /// Rows of the constants column: 0 and 1, and three per Poseidon call's initial state.
+    /// Rows of the constants column: 0 and 1.
     pub constants: usize,
     /// What hashed input and output add ([`section_rows`]; nothing when both are public).
     pub sections: SectionRows,
@@ -181,15 +185,17 @@ pub struct HashedRows {
 
 impl HashedRows {
     /// Rows the layout takes: the largest group (the linear one has the two rows of the
-    /// constants 0 and 1 too), at least the lookup table's.
+    /// constants 0 and 1 too; the range lanes' is at most [`Shape::lane_rows`]), at least the lookup
+    /// table's.
     pub fn total(&self) -> usize {
         let linear = self.forward.linear + self.packing + 2 + self.sections.linear;
-        let range = self.forward.range + self.weight_range;
+        let longest = self.forward.longest_range.max(self.longest_item);
+        let range = Shape::HASHED.lane_rows(self.forward.range + self.weight_range, longest);
         linear
             .max(range)
             .max(self.poseidon + self.sections.poseidon)
             .max(self.constants + self.sections.constants)
-            .max(1 << LIMB_BITS)
+            .max(TABLE_ROWS)
     }
 }
 
@@ -197,22 +203,27 @@ impl HashedRows {
 /// [`HashedRows::sections`] for hashed ones).
 pub fn rows(model: &QuantisedModel, widths: WeightWidths) -> Result<HashedRows> {
     let elements = layout(model, widths)?;
-    let forward = forward_rows(model, |inputs| (inputs + 1).div_ceil(MAC_PAIRS));
+    let shape = Shape::HASHED;
+    let forward = forward_rows(model, |inputs| (inputs + 1).div_ceil(shape.mac_pairs()));
     let items = elements.iter().flatten();
     Ok(HashedRows {
         forward,
         packing: elements
             .iter()
-            .map(|e| e.len().div_ceil(super::config::LINEAR_WIDTH))
+            .map(|e| e.len().div_ceil(shape.linear_width))
             .sum(),
-        weight_range: items
-            .map(|item| (item.bits as usize).div_ceil(LIMB_BITS))
-            .sum(),
-        poseidon: elements.len() * poseidon_rows(),
+        weight_range: items.clone().map(item_limbs).sum(),
+        longest_item: items.map(item_limbs).max().unwrap_or(0),
+        poseidon: chain_rows(elements.len()),
         elements: elements.len(),
-        constants: 2 + 3 * elements.len(),
+        constants: 2,
         sections: SectionRows::default(),
     })
+}
+
+/// Range rows of one item's check.
+fn item_limbs(item: &crate::inference::hashed::Item) -> usize {
+    (item.bits as usize).div_ceil(LIMB_BITS)
 }
 
 /// `k`: the hashed circuit of `model` fits `2^k` rows.

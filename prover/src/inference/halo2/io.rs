@@ -11,8 +11,8 @@
 //! In the circuit every input is bounded to `B` bits when it is assigned and every output when
 //! it is computed, so a section's packing is injective. An element is one or more linear rows
 //! whose operands are copies of the values' cells, with `coeff = 2^shift` and the constant
-//! `Σ 2^(B−1+shift)`: the packing costs a row per eight values and the hash one Poseidon call
-//! per element, no range check.
+//! `Σ 2^(B−1+shift)`: the packing costs a row per `W` values ([`Shape::HASHED`]) and the hash
+//! one Poseidon call per element, no range check.
 //!
 //! The hash has no blinding: whoever can guess the values can check a guess against it.
 
@@ -21,9 +21,10 @@ use halo2_proofs::circuit::{AssignedCell, Layouter, Value};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::Error;
 
-use super::config::{HashedConfig, InferenceConfig, LINEAR_WIDTH};
+use super::config::{HashedConfig, InferenceConfig, Shape};
 use super::layout::{InputCells, LayerParameters, Signal, assign_inputs, forward, known, to_field};
-use super::poseidon::{chain_cells, chain_hash, field_pow2, pack_fp, poseidon_rows};
+use super::permutation::chain_rows;
+use super::poseidon::{chain_cells, chain_hash, field_pow2, pack_fp};
 use crate::Result;
 use crate::inference::commit::pack;
 use crate::inference::io::offset_values;
@@ -136,7 +137,8 @@ fn pack_values(
         |mut region| {
             let mut sum = Value::known(Fp::ZERO);
             let mut out = None;
-            for (r, row) in values.chunks(LINEAR_WIDTH).enumerate() {
+            let width = config.shape.linear_width;
+            for (r, row) in values.chunks(width).enumerate() {
                 if r == 0 {
                     config.linear.enable(&mut region, r)?;
                 } else {
@@ -146,7 +148,7 @@ fn pack_values(
                 for (j, column) in config.a.iter().enumerate() {
                     let coeff = match row.get(j) {
                         Some(signal) => {
-                            let shift = (r * LINEAR_WIDTH + j) * bits;
+                            let shift = (r * width + j) * bits;
                             signal
                                 .cell
                                 .copy_advice(|| "value", &mut region, *column, r)?;
@@ -184,13 +186,12 @@ fn pack_values(
 /// Rows the hashed sections add to each group of columns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SectionRows {
-    /// Linear rows: the packing (a row per eight values) and the chain's start (one a hashed
+    /// Linear rows: the packing (a row per `W` values) and the chain's start (one a hashed
     /// section).
     pub linear: usize,
-    /// Rows of the `Pow5Chip` columns: one Poseidon call per packed element.
+    /// Rows of the Poseidon chip's columns: a chain's start row, and one call per packed element.
     pub poseidon: usize,
-    /// Rows of the constants column: the chain's start and three per Poseidon call's initial
-    /// state.
+    /// Rows of the constants column: the chain's start (one a hashed section).
     pub constants: usize,
 }
 
@@ -206,10 +207,10 @@ pub fn section_rows(model: &QuantisedModel, visibility: IoVisibility) -> Section
             let elements = pack(std::iter::repeat_n(bits, len));
             rows.linear += 1 + elements
                 .iter()
-                .map(|e| e.len().div_ceil(LINEAR_WIDTH))
+                .map(|e| e.len().div_ceil(Shape::HASHED.linear_width))
                 .sum::<usize>();
-            rows.poseidon += elements.len() * poseidon_rows();
-            rows.constants += 1 + 3 * elements.len();
+            rows.poseidon += chain_rows(elements.len());
+            rows.constants += 1;
         }
     }
     rows

@@ -10,7 +10,7 @@ use halo2_proofs::circuit::{AssignedCell, Layouter, Value};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::Error;
 
-use super::config::{InferenceConfig, LIMB_BITS, LINEAR_WIDTH};
+use super::config::{InferenceConfig, LIMB_BITS, Shape, TABLE_ROWS};
 use crate::inference::quantise::{QuantisedLayer, QuantisedModel};
 
 /// A value of the forward pass: its cell and, when proving, the integer it holds.
@@ -198,7 +198,7 @@ fn linear(
     constant: i128,
     value: Value<i128>,
 ) -> Result<Signal, Error> {
-    debug_assert!(terms.len() <= LINEAR_WIDTH);
+    debug_assert!(terms.len() <= config.a.len());
     layouter.assign_region(
         || "linear",
         |mut region| {
@@ -248,7 +248,8 @@ fn weighted_sum(
         |mut region| {
             let mut acc = Value::known(i128::from(bias));
             let mut out = None;
-            let rows = row.len().div_ceil(LINEAR_WIDTH).max(1);
+            let width = config.shape.linear_width;
+            let rows = row.len().div_ceil(width).max(1);
             for r in 0..rows {
                 if r == 0 {
                     config.linear.enable(&mut region, r)?;
@@ -262,8 +263,8 @@ fn weighted_sum(
                     r,
                     || Value::known(to_field(i128::from(constant))),
                 )?;
-                for j in 0..LINEAR_WIDTH {
-                    let index = r * LINEAR_WIDTH + j;
+                for j in 0..width {
+                    let index = r * width + j;
                     let weight = row.get(index).copied().unwrap_or(0);
                     match x.get(index).filter(|_| index < row.len()) {
                         Some(signal) => {
@@ -393,8 +394,8 @@ fn relu(
     Ok(y)
 }
 
-/// `0 ≤ v < 2^bits`, `bits ≥ 1`: `⌈bits/L⌉` limbs looked up in the table, the top one
-/// bounded to what is left (see [`config`](super::config)).
+/// `0 ≤ v < 2^bits`, `bits ≥ 1`: `⌈bits/L⌉` limbs in one range lane, looked up in the table,
+/// the top one bounded to what is left (see [`config`](super::config)).
 pub(super) fn range_check(
     config: &InferenceConfig,
     layouter: &mut impl Layouter<Fp>,
@@ -404,42 +405,51 @@ pub(super) fn range_check(
     let limbs = bits.div_ceil(LIMB_BITS);
     let top_bits = bits - LIMB_BITS * (limbs - 1);
     let mask = pow2(LIMB_BITS) - 1;
+    let lane = config.range_lane(limbs);
     layouter.assign_region(
         || format!("range check {bits} bits"),
         |mut region| {
             for i in 0..limbs {
                 let running = v.value.map(|v| v >> (LIMB_BITS * i));
                 if i == 0 {
-                    v.cell.copy_advice(|| "v", &mut region, config.running, 0)?;
+                    v.cell.copy_advice(|| "v", &mut region, lane.running, 0)?;
                 } else {
-                    region.assign_advice(|| "running", config.running, i, || known(running))?;
+                    region.assign_advice(|| "running", lane.running, i, || known(running))?;
                 }
                 region.assign_advice(
                     || "limb",
-                    config.limb,
+                    lane.limb,
                     i,
                     || known(running.map(|r| r & mask)),
                 )?;
-                config.range_lookup.enable(&mut region, i)?;
-                let shift = if i + 1 == limbs {
-                    config.range_top.enable(&mut region, i)?;
-                    to_field(pow2(LIMB_BITS - top_bits))
+                let bits = if i + 1 == limbs {
+                    lane.top.enable(&mut region, i)?;
+                    top_bits
                 } else {
-                    config.range_step.enable(&mut region, i)?;
-                    Fp::ZERO
+                    lane.step.enable(&mut region, i)?;
+                    LIMB_BITS
                 };
-                region.assign_fixed(|| "top shift", config.top_shift, i, || Value::known(shift))?;
+                region.assign_fixed(
+                    || "limb bits",
+                    lane.bits,
+                    i,
+                    || Value::known(Fp::from(bits as u64)),
+                )?;
             }
             Ok(())
         },
     )
 }
 
-/// Rows the layout takes: the linear columns' and the range columns' (laid side by side), and
-/// the table's `2^L`; the larger.
+/// Rows the layout takes ([`Shape::FIXED`]): the linear columns', the busiest range lane's (at
+/// most; the groups are laid side by side), and the table's; the largest.
 pub fn rows(model: &QuantisedModel) -> usize {
-    let forward = forward_rows(model, |inputs| inputs.div_ceil(LINEAR_WIDTH).max(1));
-    forward.linear.max(forward.range).max(1 << LIMB_BITS)
+    let shape = Shape::FIXED;
+    let forward = forward_rows(model, |inputs| inputs.div_ceil(shape.linear_width).max(1));
+    forward
+        .linear
+        .max(shape.lane_rows(forward.range, forward.longest_range))
+        .max(TABLE_ROWS)
 }
 
 /// Rows of the forward pass in each group of columns.
@@ -447,8 +457,10 @@ pub fn rows(model: &QuantisedModel) -> usize {
 pub struct ForwardRows {
     /// Linear rows (`a`, `out`): sums, rescaling, ReLU.
     pub linear: usize,
-    /// Range rows (`running`, `limb`): one per limb of every range check.
+    /// Range rows (`running`, `limb`) in all lanes: one per limb of every range check.
     pub range: usize,
+    /// Rows of the longest range check.
+    pub longest_range: usize,
 }
 
 /// The forward pass's rows when a dense output's sum takes `sum_rows(inputs)` rows.
@@ -484,5 +496,136 @@ pub(super) fn forward_rows(
     ForwardRows {
         linear,
         range: ranged,
+        longest_range: range(b).max(range(s)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use halo2_proofs::circuit::SimpleFloorPlanner;
+    use halo2_proofs::dev::MockProver;
+    use halo2_proofs::plonk::{Circuit, ConstraintSystem};
+
+    use super::*;
+
+    /// Range checks of `(value, bits)`, each value assigned in `a[0]` (no gate there); the
+    /// last one forged when `forge` is set.
+    #[derive(Clone)]
+    struct RangeChecks<const HASHED: bool> {
+        checks: Vec<(i128, usize)>,
+        forge: bool,
+    }
+
+    /// What a forger of `v`'s range check would assign: the limbs of [`range_check`], except
+    /// that the top limb is the whole rest, `v >> (L·(c − 1))`, so that both gates hold, and
+    /// only the lookup can refuse a value out of range.
+    fn forged_range_check(
+        config: &InferenceConfig,
+        layouter: &mut impl Layouter<Fp>,
+        v: &Signal,
+        bits: usize,
+    ) -> Result<(), Error> {
+        let limbs = bits.div_ceil(LIMB_BITS);
+        let top_bits = bits - LIMB_BITS * (limbs - 1);
+        let lane = config.range_lane(limbs);
+        layouter.assign_region(
+            || "forged range check",
+            |mut region| {
+                v.cell.copy_advice(|| "v", &mut region, lane.running, 0)?;
+                for i in 0..limbs {
+                    let running = v.value.map(|v| v >> (LIMB_BITS * i));
+                    if i > 0 {
+                        region.assign_advice(|| "running", lane.running, i, || known(running))?;
+                    }
+                    let (limb, bits) = if i + 1 == limbs {
+                        lane.top.enable(&mut region, i)?;
+                        (running, top_bits)
+                    } else {
+                        lane.step.enable(&mut region, i)?;
+                        (running.map(|r| r & (pow2(LIMB_BITS) - 1)), LIMB_BITS)
+                    };
+                    region.assign_advice(|| "limb", lane.limb, i, || known(limb))?;
+                    let bits = Value::known(Fp::from(bits as u64));
+                    region.assign_fixed(|| "limb bits", lane.bits, i, || bits)?;
+                }
+                Ok(())
+            },
+        )
+    }
+
+    impl<const HASHED: bool> Circuit<Fp> for RangeChecks<HASHED> {
+        type Config = InferenceConfig;
+        type FloorPlanner = SimpleFloorPlanner;
+
+        fn without_witnesses(&self) -> Self {
+            self.clone()
+        }
+
+        fn configure(meta: &mut ConstraintSystem<Fp>) -> Self::Config {
+            let shape = if HASHED { Shape::HASHED } else { Shape::FIXED };
+            InferenceConfig::configure(meta, shape)
+        }
+
+        fn synthesize(
+            &self,
+            config: Self::Config,
+            mut layouter: impl Layouter<Fp>,
+        ) -> Result<(), Error> {
+            config.load_table(&mut layouter)?;
+            for (i, &(value, bits)) in self.checks.iter().enumerate() {
+                let value = Value::known(value);
+                let cell = layouter.assign_region(
+                    || "value",
+                    |mut region| region.assign_advice(|| "v", config.a[0], 0, || known(value)),
+                )?;
+                let v = Signal { cell, value };
+                if self.forge && i + 1 == self.checks.len() {
+                    forged_range_check(&config, &mut layouter, &v, bits)?;
+                } else {
+                    range_check(&config, &mut layouter, &v, bits)?;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    fn satisfied<const HASHED: bool>(checks: Vec<(i128, usize)>, forge: bool) -> bool {
+        MockProver::run(10, &RangeChecks::<HASHED> { checks, forge }, vec![vec![]])
+            .unwrap()
+            .verify()
+            .is_ok()
+    }
+
+    /// A value passes a `bits`-bit range check exactly when `0 ≤ v < 2^bits`: with a partial
+    /// top limb (5, 12 and 13 bits), a whole one (8, 16), in one lane or spread over three; and
+    /// so it does when the value out of range comes with a forged decomposition that satisfies
+    /// the gates.
+    #[test]
+    fn range_checks_admit_exactly_the_values_in_range() {
+        let widths = [1, 5, 8, 12, 13, 16];
+        let inside: Vec<_> = widths
+            .iter()
+            .flat_map(|&bits| [(0, bits), (pow2(bits) - 1, bits), (pow2(bits) / 3, bits)])
+            .collect();
+        for forge in [false, true] {
+            assert!(satisfied::<false>(inside.clone(), forge));
+            assert!(satisfied::<true>(inside.clone(), forge));
+        }
+        for bits in widths {
+            let outside = [
+                pow2(bits),
+                pow2(bits) + 1,
+                2 * pow2(bits) - 1,
+                -1,
+                -pow2(bits),
+            ];
+            for (value, forge) in outside.into_iter().flat_map(|v| [(v, false), (v, true)]) {
+                let mut checks = inside.clone();
+                checks.push((value, bits));
+                let case = format!("{value} in {bits} bits (forged: {forge})");
+                assert!(!satisfied::<false>(checks.clone(), forge), "{case}");
+                assert!(!satisfied::<true>(checks, forge), "{case}, 3 lanes");
+            }
+        }
     }
 }

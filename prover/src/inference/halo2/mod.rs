@@ -4,14 +4,16 @@
 //! Groth16 [`circuit`](super::circuit), proved with `halo2_proofs` (zcash's PLONKish halo2, IPA
 //! commitments over the Pasta curves): no trusted setup.
 //!
-//! - [`config`]: the columns, gates and the range-check lookup;
+//! - [`config`]: the columns, gates and the range-check lookup, and each circuit's [`Shape`](config::Shape);
 //! - [`layout`]: the forward pass laid out in them (dense layers as linear rows with the weights
 //!   in fixed columns, rescaling and ReLU through range checks);
 //! - [`circuit`]: the [`Halo2InferenceCircuit`], its instance (input then output) and `k`;
 //! - [`proof`]: parameters, keys, proving, verifying;
 //! - [`hashed`]: the *hashed* binding — the weights private advice under a Poseidon commitment
-//!   (`halo2_gadgets`), the first instance value; one verifying key per architecture. Its
-//!   layout of the committed weights is in `committed`;
+//!   (`halo2_gadgets`' `P128Pow5T3`), the first instance value; one verifying key per
+//!   architecture. Its layout of the committed weights is in `committed`;
+//! - [`permutation`]: ramjet's Poseidon chip, the same hash as `halo2_gadgets`' in gates of
+//!   degree 4 and several rounds a row;
 //! - [`io`]: hashed input and output (a section's values private, their Poseidon hash in the
 //!   instance), with either binding; the Poseidon chain and packing are in `poseidon`;
 //! - [`design`]: one entry point for every combination of binding and visibility ([`Design`]).
@@ -33,6 +35,7 @@ pub mod design;
 pub mod hashed;
 pub mod io;
 pub mod layout;
+pub mod permutation;
 mod poseidon;
 pub mod proof;
 

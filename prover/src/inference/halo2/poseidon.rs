@@ -4,14 +4,17 @@
 //!
 //! The chain: `c₀ = 0`, then `c ← Poseidon(c, e)` for each packed element `e` in order, with
 //! `halo2_gadgets`' Poseidon (`P128Pow5T3`: width 3, rate 2, x⁵ S-box, 8 full and 56 partial
-//! rounds) as a `ConstantLength<2>` hash; the hash is the last `c`.
+//! rounds) as a `ConstantLength<2>` hash; the hash is the last `c`. Natively the library
+//! computes it; in the circuit ramjet's own chip ([`permutation`](super::permutation)), whose
+//! gates are of lower degree than the library's `Pow5Chip`.
 
-use halo2_gadgets::poseidon::primitives::{self as primitives, ConstantLength, P128Pow5T3, Spec};
-use halo2_gadgets::poseidon::{Hash, Pow5Chip, Pow5Config};
+use halo2_gadgets::poseidon::primitives::{self as primitives, ConstantLength, P128Pow5T3};
 use halo2_proofs::arithmetic::Field;
 use halo2_proofs::circuit::{AssignedCell, Layouter};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::Error;
+
+use super::permutation::ChainConfig;
 
 /// `2^n` in the field, for `n` up to 255.
 pub(super) fn field_pow2(n: usize) -> Fp {
@@ -37,34 +40,13 @@ pub(super) fn chain_hash(elements: impl IntoIterator<Item = Fp>) -> Fp {
     })
 }
 
-/// The chain over the cells `elements` in the `Pow5Chip` columns, from the cell `zero` (which
-/// must hold 0); returns the last value's cell.
+/// The chain over the cells `elements` in the [`ChainConfig`] columns, from the cell `zero`
+/// (which must hold 0); returns the last value's cell.
 pub(super) fn chain_cells(
-    config: &Pow5Config<Fp, 3, 2>,
+    config: &ChainConfig,
     layouter: &mut impl Layouter<Fp>,
     zero: AssignedCell<Fp, Fp>,
     elements: Vec<AssignedCell<Fp, Fp>>,
 ) -> Result<AssignedCell<Fp, Fp>, Error> {
-    let mut chain = zero;
-    for (i, element) in elements.into_iter().enumerate() {
-        let chip = Pow5Chip::construct(config.clone());
-        let hasher = Hash::<_, _, P128Pow5T3, ConstantLength<2>, 3, 2>::init(
-            chip,
-            layouter.namespace(|| format!("poseidon {i} init")),
-        )?;
-        chain = hasher.hash(
-            layouter.namespace(|| format!("poseidon {i}")),
-            [chain, element],
-        )?;
-    }
-    Ok(chain)
-}
-
-/// Rows of one Poseidon call in the `Pow5Chip` columns: the initial state (1 row), adding the
-/// two inputs (3 rows), and the permutation (one row per full round, one per two partial
-/// rounds, and the final state).
-pub(super) fn poseidon_rows() -> usize {
-    let full = <P128Pow5T3 as Spec<Fp, 3, 2>>::full_rounds();
-    let partial = <P128Pow5T3 as Spec<Fp, 3, 2>>::partial_rounds();
-    1 + 3 + full + partial / 2 + 1
+    config.chain(layouter, zero, &elements)
 }
