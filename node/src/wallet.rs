@@ -122,14 +122,28 @@ async fn utxos(
     key_hash: KeyHash,
     chain_id: u32,
 ) -> Result<Vec<(OutPoint, Output)>> {
-    let list = client
-        .get_utxos(pb::GetUtxosRequest {
-            key_hash: key_hash.0.to_vec(),
-        })
-        .await
-        .map_err(|s| rpc("GetUtxos", s))?
-        .into_inner()
-        .utxos;
+    // Page by page, each after the last UTXO of the one before.
+    let mut list = Vec::new();
+    loop {
+        let after = list.last().map(|u: &pb::Utxo| pb::OutPoint {
+            tx_hash: u.tx_hash.clone(),
+            index: u.index,
+        });
+        let page = client
+            .get_utxos(pb::GetUtxosRequest {
+                key_hash: key_hash.0.to_vec(),
+                limit: 0,
+                after,
+            })
+            .await
+            .map_err(|s| rpc("GetUtxos", s))?
+            .into_inner();
+        let progressed = !page.utxos.is_empty();
+        list.extend(page.utxos);
+        if !page.more || !progressed {
+            break;
+        }
+    }
     let bytes32 = |b: &[u8]| -> Result<[u8; 32]> {
         b.try_into()
             .map_err(|_| NodeError::Service("the node sent a malformed UTXO".into()))

@@ -121,7 +121,7 @@ fn check_inference_rows(report: &Report) {
     assert_eq!(groth16.proof_bytes, 128);
     assert_eq!(halo2.case, "digits 64-32-10, halo2, fixed");
     assert_eq!((halo2.halo2_rows, halo2.halo2_k), (Some(594), Some(10)));
-    assert_eq!(halo2.proof_bytes, 3584);
+    assert_eq!(halo2.proof_bytes, 3680);
     for row in [groth16, halo2] {
         assert_eq!((row.inputs, row.outputs), (64, 10));
         assert_eq!(row.parameters, 64 * 32 + 32 + 32 * 10 + 10);

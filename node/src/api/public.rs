@@ -17,10 +17,17 @@ use super::convert::{
 use super::pb;
 use crate::config::Mode;
 use crate::service::NodeHandle;
-use crate::tx::{KeyHash, Transaction, TxHash};
+use crate::tx::{KeyHash, OutPoint, Transaction, TxHash};
 
 /// Longest wait a client may ask of a finality-proof call.
 const MAX_PROOF_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// UTXOs in a `GetUtxos` answer when the request sets no limit.
+const DEFAULT_UTXO_PAGE: u32 = 1_000;
+
+/// The most UTXOs a `GetUtxos` answer may hold (some 1.3 MB, under tonic's 4 MiB message
+/// limit).
+const MAX_UTXO_PAGE: u32 = 10_000;
 
 /// The public service.
 pub(crate) struct NodeApi {
@@ -108,10 +115,39 @@ impl pb::node_server::Node for NodeApi {
         request: Request<pb::GetUtxosRequest>,
     ) -> Result<Response<pb::GetUtxosResponse>, Status> {
         self.refuse_light("UTXO set")?;
-        let key_hash = KeyHash(hash32(&request.get_ref().key_hash, "key_hash")?);
-        let utxos = self.node.utxos_of(key_hash).await.map_err(error_status)?;
+        let request = request.get_ref();
+        let key_hash = KeyHash(hash32(&request.key_hash, "key_hash")?);
+        let limit = match request.limit {
+            0 => DEFAULT_UTXO_PAGE,
+            n if n > MAX_UTXO_PAGE => {
+                return Err(Status::invalid_argument(format!(
+                    "limit {n} is more than a page may hold ({MAX_UTXO_PAGE})"
+                )));
+            }
+            n => n,
+        };
+        let after = request
+            .after
+            .as_ref()
+            .map(|o| {
+                Ok::<_, Status>(OutPoint {
+                    tx: TxHash(hash32(&o.tx_hash, "after.tx_hash")?),
+                    index: o.index,
+                })
+            })
+            .transpose()?;
+        let page = self
+            .node
+            .utxos_page(key_hash, after, limit as usize)
+            .await
+            .map_err(error_status)?;
         Ok(Response::new(pb::GetUtxosResponse {
-            utxos: utxos.iter().map(|(o, out)| utxo_to_pb(o, out)).collect(),
+            utxos: page
+                .utxos
+                .iter()
+                .map(|(o, out)| utxo_to_pb(o, out))
+                .collect(),
+            more: page.more,
         }))
     }
 

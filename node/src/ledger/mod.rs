@@ -29,6 +29,7 @@ pub use config::LedgerConfig;
 pub use error::LedgerError;
 pub use events::{ConflictSet, LedgerEvent, RejectReason, SpendCheck, SpendValidator, Submission};
 pub use genesis::{GENESIS_DOMAIN, Genesis};
+pub use utxo::UtxoPage;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -458,6 +459,17 @@ impl Ledger {
     /// not the whole set.
     pub fn utxos_of(&self, owner: &KeyHash) -> Result<Vec<(OutPoint, Output)>, LedgerError> {
         self.utxos.owned_by(owner)
+    }
+
+    /// A page of [`Self::utxos_of`]: at most `limit` UTXOs, the first after the outpoint `after`
+    /// (from the first when `None`), and whether more follow.
+    pub fn utxos_of_page(
+        &self,
+        owner: &KeyHash,
+        after: Option<&OutPoint>,
+        limit: usize,
+    ) -> Result<UtxoPage, LedgerError> {
+        self.utxos.owned_by_page(owner, after, limit)
     }
 
     /// Per asset: the sum of the UTXOs' amounts plus the fees burnt so far. Equals the genesis

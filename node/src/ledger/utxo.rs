@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::storage::{Column, Store, utxo_key};
+use crate::storage::{Column, Store, owner_key, utxo_key};
 use crate::tx::{KeyHash, OutPoint, Output};
 
 use super::LedgerError;
@@ -11,6 +11,15 @@ use super::codec::decode_output;
 
 /// Most outputs the cache holds; when full it is emptied (a simple bound, not an LRU).
 const CACHE_LIMIT: usize = 65_536;
+
+/// One page of an owner's UTXOs, in outpoint order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UtxoPage {
+    /// The UTXOs of the page.
+    pub utxos: Vec<(OutPoint, Output)>,
+    /// Whether the owner has more after the page's last.
+    pub more: bool,
+}
 
 /// The committed UTXO set: the store is the truth, the cache holds outputs read or written
 /// recently. Only committed outputs are ever cached, and the ledger updates the cache only after
@@ -82,18 +91,50 @@ impl UtxoSet {
     /// The committed UTXOs owned by `owner`, in outpoint order, through the index
     /// [`Column::Owners`]. An index entry without its output is a damaged store.
     pub(crate) fn owned_by(&self, owner: &KeyHash) -> Result<Vec<(OutPoint, Output)>, LedgerError> {
-        let mut owned = Vec::new();
-        for (key, _) in self.store.scan_prefix(Column::Owners, &owner.0)? {
-            let outpoint = outpoint_of(&key[owner.0.len()..])?;
-            let output = self.read(&outpoint)?.ok_or_else(|| LedgerError::Corrupt {
-                what: format!(
-                    "the owner index lists {}:{}, which is not in the UTXO set",
-                    outpoint.tx, outpoint.index
-                ),
+        Ok(self.owned_by_page(owner, None, usize::MAX)?.utxos)
+    }
+
+    /// A page of [`Self::owned_by`]: at most `limit` UTXOs, the first ones after the outpoint
+    /// `after` (from the first when `None`), and whether more follow. It reads the index from
+    /// `after` on, so a page costs its own size, wherever it starts.
+    pub(crate) fn owned_by_page(
+        &self,
+        owner: &KeyHash,
+        after: Option<&OutPoint>,
+        limit: usize,
+    ) -> Result<UtxoPage, LedgerError> {
+        let after = after
+            .map(|o| owner_key(owner, o).to_vec())
+            .unwrap_or_default();
+        let (mut outpoints, mut more, mut failed) = (Vec::new(), false, None);
+        self.store
+            .visit_prefix_after(Column::Owners, &owner.0, &after, &mut |key, _| {
+                if outpoints.len() == limit {
+                    more = true;
+                    return false;
+                }
+                match outpoint_of(&key[owner.0.len()..]) {
+                    Ok(outpoint) => outpoints.push(outpoint),
+                    Err(e) => failed = Some(e),
+                }
+                failed.is_none()
             })?;
-            owned.push((outpoint, output));
+        if let Some(e) = failed {
+            return Err(e);
         }
-        Ok(owned)
+        let utxos = outpoints
+            .into_iter()
+            .map(|outpoint| {
+                let output = self.read(&outpoint)?.ok_or_else(|| LedgerError::Corrupt {
+                    what: format!(
+                        "the owner index lists {}:{}, which is not in the UTXO set",
+                        outpoint.tx, outpoint.index
+                    ),
+                })?;
+                Ok((outpoint, output))
+            })
+            .collect::<Result<_, LedgerError>>()?;
+        Ok(UtxoPage { utxos, more })
     }
 
     /// Calls `f` with every committed UTXO in outpoint order, one at a time: [`Self::all`] in

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::meta::PeerMeta;
 use crate::config::Mode;
 use crate::identity::NodeId;
-use crate::ledger::Submission;
+use crate::ledger::{Submission, UtxoPage};
 use crate::net::{Multiaddr, NetClient, PeerId};
 use crate::observe::TxState;
 use crate::protocol::{NodeCounters, NodeEvent, ProtocolNode};
@@ -307,6 +307,26 @@ impl NodeHandle {
     pub async fn utxos_of(&self, key_hash: KeyHash) -> Result<Vec<(OutPoint, Output)>> {
         Ok(self
             .query(move |v| v.node.ledger().utxos_of(&key_hash))
+            .await??)
+    }
+
+    /// A page of [`Self::utxos_of`]: at most `limit`, the first after the outpoint `after`
+    /// (from the first when `None`), and whether more follow.
+    ///
+    /// # Errors
+    /// As [`Self::utxos_of`].
+    pub async fn utxos_page(
+        &self,
+        key_hash: KeyHash,
+        after: Option<OutPoint>,
+        limit: usize,
+    ) -> Result<UtxoPage> {
+        Ok(self
+            .query(move |v| {
+                v.node
+                    .ledger()
+                    .utxos_of_page(&key_hash, after.as_ref(), limit)
+            })
             .await??)
     }
 

@@ -209,6 +209,21 @@ pub trait Store: Send + Sync {
         Ok(())
     }
 
+    /// [`Self::visit_prefix`] from the first key greater than `after` (the last key a previous
+    /// visit saw, say): one page of a long prefix. The default skips the keys up to `after`;
+    /// [`RocksStore`] seeks to it.
+    fn visit_prefix_after(
+        &self,
+        column: Column,
+        prefix: &[u8],
+        after: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StorageError> {
+        self.visit_prefix(column, prefix, &mut |key, value| {
+            key <= after || visit(key, value)
+        })
+    }
+
     /// Applies `batch` atomically: after it returns `Ok`, every operation is applied and
     /// durable (for [`RocksStore`], synced to disk); on error or crash, none or all are.
     fn write(&self, batch: WriteBatch) -> Result<(), StorageError>;

@@ -182,6 +182,32 @@ impl RocksStore {
             })
     }
 
+    /// Calls `visit` with the entries of `column` from `start` on while their keys start with
+    /// `prefix`, until it returns `false`; the block cache is filled only if `fill_cache`.
+    fn visit_from(
+        &self,
+        column: Column,
+        prefix: &[u8],
+        start: &[u8],
+        fill_cache: bool,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StorageError> {
+        let mut options = ReadOptions::default();
+        options.fill_cache(fill_cache);
+        let iter = self.db.iterator_cf_opt(
+            self.cf(column)?,
+            options,
+            IteratorMode::From(start, Direction::Forward),
+        );
+        for item in iter {
+            let (key, value) = item.map_err(|e| self.err(e))?;
+            if !key.starts_with(prefix) || !visit(&key, &value) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn err(&self, e: rocksdb::Error) -> StorageError {
         rocks_error(&self.path, e)
     }
@@ -217,20 +243,18 @@ impl Store for RocksStore {
         visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
     ) -> Result<(), StorageError> {
         // A pass over the whole column must not evict what the node reads often.
-        let mut options = ReadOptions::default();
-        options.fill_cache(false);
-        let iter = self.db.iterator_cf_opt(
-            self.cf(column)?,
-            options,
-            IteratorMode::From(prefix, Direction::Forward),
-        );
-        for item in iter {
-            let (key, value) = item.map_err(|e| self.err(e))?;
-            if !key.starts_with(prefix) || !visit(&key, &value) {
-                break;
-            }
-        }
-        Ok(())
+        self.visit_from(column, prefix, prefix, false, visit)
+    }
+
+    fn visit_prefix_after(
+        &self,
+        column: Column,
+        prefix: &[u8],
+        after: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> bool,
+    ) -> Result<(), StorageError> {
+        let mut skip_after = |key: &[u8], value: &[u8]| key == after || visit(key, value);
+        self.visit_from(column, prefix, prefix.max(after), true, &mut skip_after)
     }
 
     fn write(&self, batch: WriteBatch) -> Result<(), StorageError> {

@@ -20,6 +20,8 @@ use tokio_util::sync::CancellationToken;
 use tonic::Code;
 use tonic::transport::Channel;
 
+use crate::support::{ok, ramjet};
+
 const CHAIN: u32 = 12;
 const ASSET: AssetId = AssetId([0x77; 32]);
 const TOKEN: &str = "a-long-enough-admin-token";
@@ -69,12 +71,16 @@ struct Fixture {
 }
 
 async fn fixture(api_config: ApiConfig) -> Fixture {
+    fixture_with(api_config, genesis()).await
+}
+
+async fn fixture_with(api_config: ApiConfig, genesis: Genesis) -> Fixture {
     let node = service::start(NodeSetup {
         identity: Identity::from_secret([9; 32], 0).unwrap(),
         mode: Mode::Validator,
         store: Arc::new(MemoryStore::new("api-test")),
         accel: Arc::new(Accelerator::cpu_only()),
-        genesis: genesis(),
+        genesis,
         protocol: ProtocolConfig {
             ledger: LedgerConfig {
                 chain_id: CHAIN,
@@ -178,6 +184,7 @@ async fn the_generated_client_submits_queries_and_streams() {
         let utxos = client
             .get_utxos(pb::GetUtxosRequest {
                 key_hash: address(&wallet(8)).key_hash.0.to_vec(),
+                ..Default::default()
             })
             .await
             .unwrap()
@@ -222,6 +229,50 @@ async fn the_generated_client_submits_queries_and_streams() {
             f.node.handle().node_id().as_bytes().to_vec()
         );
 
+        // GetUtxos in pages: once the batch's transfer is accepted wallet 8 holds two UTXOs; a
+        // page of one, then the page after its UTXO, give both, in outpoint order.
+        let key_hash = address(&wallet(8)).key_hash.0.to_vec();
+        let page = |limit: u32, after: Option<pb::OutPoint>| pb::GetUtxosRequest {
+            key_hash: key_hash.clone(),
+            limit,
+            after,
+        };
+        let all = loop {
+            let r = client.get_utxos(page(0, None)).await.unwrap().into_inner();
+            if r.utxos.len() == 2 {
+                assert!(!r.more);
+                break r.utxos;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let order = |u: &pb::Utxo| (u.tx_hash.clone(), u.index);
+        assert!(order(&all[0]) < order(&all[1]));
+        let first = client.get_utxos(page(1, None)).await.unwrap().into_inner();
+        assert_eq!((first.utxos.as_slice(), first.more), (&all[..1], true));
+        let after = pb::OutPoint {
+            tx_hash: all[0].tx_hash.clone(),
+            index: all[0].index,
+        };
+        let second = client
+            .get_utxos(page(1, Some(after)))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!((second.utxos.as_slice(), second.more), (&all[1..], false));
+        let e = client.get_utxos(page(10_001, None)).await.unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument);
+        assert!(e.message().contains("10000"), "{}", e.message());
+        let bad_after = pb::OutPoint {
+            tx_hash: vec![1; 3],
+            index: 0,
+        };
+        let e = client
+            .get_utxos(page(1, Some(bad_after)))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument);
+        assert!(e.message().contains("after.tx_hash"), "{}", e.message());
+
         let status = client
             .get_status(pb::GetStatusRequest::default())
             .await
@@ -259,6 +310,101 @@ async fn the_generated_client_submits_queries_and_streams() {
             light.counters.map(|c| c.submitted),
             status.counters.map(|c| c.submitted)
         );
+        f.stop().await;
+    })
+    .await
+    .expect("in time");
+}
+
+/// Runs the `ramjet` binary off the runtime's threads (the node under test runs on them).
+async fn ramjet_cli(dir: &std::path::Path, args: &[&str]) -> String {
+    let (dir, args) = (
+        dir.to_owned(),
+        args.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+    );
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        ok(&ramjet(&dir, &args))
+    })
+    .await
+    .unwrap()
+}
+
+/// `ramjet tx` against a node: `balance` reads every page of a key's UTXOs (1,001 of them, more
+/// than one page of `GetUtxos`), `send` spends some and waits for the acceptance, and both
+/// balances show it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wallet_reads_every_page_and_sends() {
+    tokio::time::timeout(LIMIT, async {
+        let alice = Identity::from_secret([21; 32], 0).unwrap();
+        let owner = Address::of_public_key(CHAIN, alice.public_key());
+        let genesis = Genesis {
+            chain_id: CHAIN,
+            outputs: vec![
+                Output {
+                    address: owner,
+                    asset: AssetId::default(),
+                    amount: 2,
+                    data: None,
+                    contract: None,
+                };
+                1_001
+            ],
+        };
+        let f = fixture_with(api_config(), genesis).await;
+        let dir = tempfile::tempdir().unwrap();
+        alice.write(&dir.path().join("alice.key")).unwrap();
+        let url = format!("http://{}", f.server.local_addr);
+        let balance = |key: &'static str| {
+            let (dir, url) = (dir.path().to_owned(), url.clone());
+            async move { ramjet_cli(&dir, &["tx", "balance", "--key", key, "--node", &url]).await }
+        };
+
+        let before = balance("alice.key").await;
+        assert!(
+            before.contains(&format!(
+                "key hash {}: 1001 unspent outputs",
+                owner.key_hash
+            )),
+            "{before}"
+        );
+        assert!(before.contains("total 2002 of asset"), "{before}");
+
+        let keygen = ramjet_cli(dir.path(), &["tx", "keygen", "--out", "bob.key"]).await;
+        let bob = keygen
+            .lines()
+            .find_map(|l| l.strip_prefix("key hash"))
+            .expect("keygen prints the key hash")
+            .trim()
+            .to_owned();
+        let sent = ramjet_cli(
+            dir.path(),
+            &[
+                "tx",
+                "send",
+                "--key",
+                "alice.key",
+                "--to",
+                &bob,
+                "--amount",
+                "5",
+                "--fee",
+                "1",
+                "--wait",
+                "--node",
+                &url,
+            ],
+        )
+        .await;
+        assert!(sent.contains("ACCEPTED after"), "{sent}");
+
+        let to_bob = balance("bob.key").await;
+        assert!(to_bob.contains("1 unspent outputs"), "{to_bob}");
+        assert!(to_bob.contains("total 5 of asset"), "{to_bob}");
+        let after = balance("alice.key").await;
+        // Three outputs of 2 spent for 5 and the fee of 1: no change.
+        assert!(after.contains("998 unspent outputs"), "{after}");
+        assert!(after.contains("total 1996 of asset"), "{after}");
         f.stop().await;
     })
     .await

@@ -160,6 +160,35 @@ fn suite(store: &dyn Store) -> Dump {
             .unwrap();
         assert_eq!(visited, store.scan_prefix(Column::Trust, prefix).unwrap());
     }
+    // A visit after a key sees the scan's entries above it: the key one of them, between two,
+    // before the prefix or past it.
+    for prefix in [&b"ab"[..], b"\xff", b""] {
+        let scan = store.scan_prefix(Column::Trust, prefix).unwrap();
+        for after in [
+            &b""[..],
+            b"a",
+            b"ab",
+            b"ab\x00",
+            b"ab\x01",
+            b"ac",
+            b"\xff",
+            b"\xff\xff\xff",
+        ] {
+            let mut visited = Vec::new();
+            store
+                .visit_prefix_after(Column::Trust, prefix, after, &mut |k, v| {
+                    visited.push((k.to_vec(), v.to_vec()));
+                    true
+                })
+                .unwrap();
+            let above: Vec<_> = scan
+                .iter()
+                .filter(|(k, _)| k.as_slice() > after)
+                .cloned()
+                .collect();
+            assert_eq!(visited, above, "prefix {prefix:?}, after {after:?}");
+        }
+    }
     let mut first_two = Vec::new();
     store
         .visit_prefix(Column::Trust, b"a", &mut |k, _| {
