@@ -101,7 +101,7 @@ pub struct InferenceConfig {
     pub(super) linear_chain: Selector,
     pub(super) relu: Selector,
     pub(super) lanes: Vec<RangeLane>,
-    /// Rows taken in each lane so far in this synthesis (a fresh config per synthesis).
+    /// Rows taken in each lane so far in this synthesis (set to 0 by [`Self::load_table`]).
     lane_rows: Rc<RefCell<Vec<usize>>>,
     pub(super) table_bits: TableColumn,
     pub(super) table_value: TableColumn,
@@ -222,8 +222,12 @@ impl InferenceConfig {
         self.lanes[lane]
     }
 
-    /// Fills the lookup table: `(0, 0)`, then `(m, v)` for `m` in `1..=L` and `v < 2^m`.
+    /// Fills the lookup table: `(0, 0)`, then `(m, v)` for `m` in `1..=L` and `v < 2^m`. Every
+    /// synthesis starts with it, so it also sets the lanes' row counts to 0: one configuration
+    /// may be synthesised more than once (`create_proof` clones it for each circuit), and each
+    /// synthesis must choose the lanes key generation chose.
     pub fn load_table(&self, layouter: &mut impl Layouter<Fp>) -> Result<(), Error> {
+        self.lane_rows.borrow_mut().fill(0);
         layouter.assign_table(
             || "limb table",
             |mut table| {

@@ -596,6 +596,48 @@ mod tests {
             .is_ok()
     }
 
+    /// One proof of two circuits (`create_proof` synthesises one configuration twice): each
+    /// synthesis puts its range checks in the lanes key generation chose, and the proof verifies.
+    #[test]
+    fn a_configuration_synthesised_twice_chooses_the_same_lanes() {
+        use halo2_proofs::pasta::EqAffine;
+        use halo2_proofs::plonk::{
+            SingleVerifier, create_proof, keygen_pk, keygen_vk, verify_proof,
+        };
+        use halo2_proofs::poly::commitment::Params;
+        use halo2_proofs::transcript::{Blake2bRead, Blake2bWrite, Challenge255};
+
+        let circuit = RangeChecks::<true> {
+            checks: vec![(5, 8), (300, 16), (7, 3), (1 << 20, 24)],
+            forge: false,
+        };
+        let params = Params::<EqAffine>::new(10);
+        let vk = keygen_vk(&params, &circuit).unwrap();
+        let pk = keygen_pk(&params, vk, &circuit).unwrap();
+        let mut transcript = Blake2bWrite::<_, EqAffine, Challenge255<_>>::init(vec![]);
+        // The one instance column, empty.
+        let public: &[&[Fp]] = &[&[]];
+        create_proof(
+            &params,
+            &pk,
+            &[circuit.clone(), circuit],
+            &[public, public],
+            rand::rngs::OsRng,
+            &mut transcript,
+        )
+        .unwrap();
+        let proof = transcript.finalize();
+        let mut transcript = Blake2bRead::<_, EqAffine, Challenge255<_>>::init(&proof[..]);
+        verify_proof(
+            &params,
+            pk.get_vk(),
+            SingleVerifier::new(&params),
+            &[public, public],
+            &mut transcript,
+        )
+        .unwrap();
+    }
+
     /// A value passes a `bits`-bit range check exactly when `0 ≤ v < 2^bits`: with a partial
     /// top limb (5, 12 and 13 bits), a whole one (8, 16), in one lane or spread over three; and
     /// so it does when the value out of range comes with a forged decomposition that satisfies
