@@ -25,9 +25,13 @@ const MAX_PROOF_TIMEOUT: Duration = Duration::from_secs(30);
 /// UTXOs in a `GetUtxos` answer when the request sets no limit.
 const DEFAULT_UTXO_PAGE: u32 = 1_000;
 
-/// The most UTXOs a `GetUtxos` answer may hold (some 1.3 MB, under tonic's 4 MiB message
-/// limit).
+/// The most UTXOs a `GetUtxos` answer may hold.
 const MAX_UTXO_PAGE: u32 = 10_000;
+
+/// The most bytes of UTXOs a `GetUtxos` answer may hold: under the 4 MiB a tonic client decodes
+/// by default, whatever data the outputs carry (up to 1 KiB each). A page that reaches it ends
+/// early, with `more` set.
+const MAX_UTXO_PAGE_BYTES: usize = 3 << 20;
 
 /// The public service.
 pub(crate) struct NodeApi {
@@ -141,14 +145,17 @@ impl pb::node_server::Node for NodeApi {
             .utxos_page(key_hash, after, limit as usize)
             .await
             .map_err(error_status)?;
-        Ok(Response::new(pb::GetUtxosResponse {
-            utxos: page
-                .utxos
-                .iter()
-                .map(|(o, out)| utxo_to_pb(o, out))
-                .collect(),
-            more: page.more,
-        }))
+        let (mut utxos, mut bytes) = (Vec::new(), 0);
+        for (outpoint, output) in &page.utxos {
+            let utxo = utxo_to_pb(outpoint, output);
+            bytes += prost::Message::encoded_len(&utxo) + 4;
+            if bytes > MAX_UTXO_PAGE_BYTES {
+                break;
+            }
+            utxos.push(utxo);
+        }
+        let more = page.more || utxos.len() < page.utxos.len();
+        Ok(Response::new(pb::GetUtxosResponse { utxos, more }))
     }
 
     async fn get_transaction(

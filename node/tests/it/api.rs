@@ -332,24 +332,26 @@ async fn ramjet_cli(dir: &std::path::Path, args: &[&str]) -> String {
 
 /// `ramjet tx` against a node: `balance` reads every page of a key's UTXOs (1,001 of them, more
 /// than one page of `GetUtxos`), `send` spends some and waits for the acceptance, and both
-/// balances show it.
+/// balances show it. And pages of outputs that carry data end at 3 MiB, before the 4 MiB a
+/// client decodes by default.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wallet_reads_every_page_and_sends() {
     tokio::time::timeout(LIMIT, async {
         let alice = Identity::from_secret([21; 32], 0).unwrap();
         let owner = Address::of_public_key(CHAIN, alice.public_key());
+        let output = |address: Address, data: Option<Vec<u8>>| Output {
+            address,
+            asset: AssetId::default(),
+            amount: 2,
+            data,
+            contract: None,
+        };
+        let carol = address(&wallet(33));
+        let mut outputs = vec![output(owner, None); 1_001];
+        outputs.extend(vec![output(carol, Some(vec![7; 1024])); 3_200]);
         let genesis = Genesis {
             chain_id: CHAIN,
-            outputs: vec![
-                Output {
-                    address: owner,
-                    asset: AssetId::default(),
-                    amount: 2,
-                    data: None,
-                    contract: None,
-                };
-                1_001
-            ],
+            outputs,
         };
         let f = fixture_with(api_config(), genesis).await;
         let dir = tempfile::tempdir().unwrap();
@@ -405,6 +407,34 @@ async fn the_wallet_reads_every_page_and_sends() {
         // Three outputs of 2 spent for 5 and the fee of 1: no change.
         assert!(after.contains("998 unspent outputs"), "{after}");
         assert!(after.contains("total 1996 of asset"), "{after}");
+
+        // 3,200 outputs of 1 KiB of data each: even the largest page stops at 3 MiB.
+        let mut client = pb::node_client::NodeClient::new(channel(&f).await);
+        let (mut seen, mut pages, mut after) = (0, 0, None);
+        loop {
+            let page = client
+                .get_utxos(pb::GetUtxosRequest {
+                    key_hash: carol.key_hash.0.to_vec(),
+                    limit: 10_000,
+                    after: after.take(),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            let bytes = prost::Message::encoded_len(&page);
+            assert!(bytes <= 3 << 20, "a page of {bytes} bytes");
+            seen += page.utxos.len();
+            pages += 1;
+            if !page.more {
+                break;
+            }
+            let last = page.utxos.last().expect("a page with more is not empty");
+            after = Some(pb::OutPoint {
+                tx_hash: last.tx_hash.clone(),
+                index: last.index,
+            });
+        }
+        assert_eq!((seen, pages), (3_200, 2));
         f.stop().await;
     })
     .await

@@ -26,7 +26,7 @@
 //! ([`committed`](super::committed)): each item range-checked to its width by the limb lookup,
 //! packed in linear rows, hashed in ramjet's Poseidon chip's columns
 //! ([`permutation`](super::permutation)), and each dense output's
-//! `b + Σ w·x` in multiply-accumulate rows (4 products a row). Nothing in the fixed columns
+//! `b + Σ w·x` in multiply-accumulate rows (`W/2` products a row). Nothing in the fixed columns
 //! depends on the weights, so the keys depend only on the architecture, the quantisation and
 //! the widths: a verifier rebuilds them from a zero-weight model of the same shape
 //! ([`shape::zero_weights`](crate::inference::shape::zero_weights)).
