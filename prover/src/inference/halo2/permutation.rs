@@ -340,8 +340,12 @@ impl ChainConfig {
         elements: &[AssignedCell<Fp, Fp>],
         fault: Option<(usize, Fault)>,
     ) -> Result<AssignedCell<Fp, Fp>, Error> {
+        // The same forms for every call: computed once, not for each row of each call.
         let constants = Constants::new();
-        let rows = Constants::call_rows();
+        let call: Vec<(Kind, RowForms)> = Constants::call_rows()
+            .into_iter()
+            .map(|(kind, round)| (kind, constants.row(kind, round)))
+            .collect();
         layouter.assign_region(
             || "poseidon chain",
             |mut region| {
@@ -349,7 +353,7 @@ impl ChainConfig {
                 let mut state = [chain.value().copied(), Value::unknown(), Value::unknown()];
                 let mut offset = 1;
                 for element in elements {
-                    for &(kind, round) in &rows {
+                    for (kind, forms) in &call {
                         let inputs = match kind {
                             Kind::First => {
                                 let e =
@@ -359,13 +363,8 @@ impl ChainConfig {
                             Kind::Full | Kind::Partial => state,
                         };
                         let fault = fault.filter(|&(row, _)| row == offset).map(|(_, f)| f);
-                        let (out, first_word) = self.assign_row(
-                            &mut region,
-                            &constants,
-                            (kind, round, offset),
-                            inputs,
-                            fault,
-                        )?;
+                        let (out, first_word) =
+                            self.assign_row(&mut region, (*kind, forms, offset), inputs, fault)?;
                         state = out;
                         chain = first_word;
                         offset += 1;
@@ -376,14 +375,13 @@ impl ChainConfig {
         )
     }
 
-    /// Assigns one row (of `kind`, from round `round`, at `offset`) from `inputs` (the row's
+    /// Assigns one row (of `kind`, computing `forms`, at `offset`) from `inputs` (the row's
     /// input variables), with `fault` in it if any; returns the output state and its first
     /// word's cell.
     fn assign_row(
         &self,
         region: &mut Region<'_, Fp>,
-        constants: &Constants,
-        (kind, round, offset): (Kind, usize, usize),
+        (kind, forms, offset): (Kind, &RowForms, usize),
         inputs: [Value<Fp>; WIDTH],
         fault: Option<Fault>,
     ) -> Result<RowOutput, Error> {
@@ -400,7 +398,6 @@ impl ChainConfig {
             Kind::Partial => self.partial,
         };
         selector.enable(region, offset)?;
-        let forms = constants.row(kind, round);
         let mut variables: Vec<Value<Fp>> = inputs.to_vec();
         variables.resize(INPUTS + SBOXES, Value::known(Fp::ZERO));
         for t in 0..SBOXES {
