@@ -394,6 +394,12 @@ fn relu(
     Ok(y)
 }
 
+/// The limbs of a `bits`-bit range check, `⌈bits/L⌉`, and the bits left for the top one.
+fn limbs_of(bits: usize) -> (usize, usize) {
+    let limbs = bits.div_ceil(LIMB_BITS);
+    (limbs, bits - LIMB_BITS * (limbs - 1))
+}
+
 /// `0 ≤ v < 2^bits`, `bits ≥ 1`: `⌈bits/L⌉` limbs in one range lane, looked up in the table,
 /// the top one bounded to what is left (see [`config`](super::config)).
 pub(super) fn range_check(
@@ -402,8 +408,7 @@ pub(super) fn range_check(
     v: &Signal,
     bits: usize,
 ) -> Result<(), Error> {
-    let limbs = bits.div_ceil(LIMB_BITS);
-    let top_bits = bits - LIMB_BITS * (limbs - 1);
+    let (limbs, top_bits) = limbs_of(bits);
     let mask = pow2(LIMB_BITS) - 1;
     let lane = config.range_lane(limbs);
     layouter.assign_region(
@@ -525,8 +530,7 @@ mod tests {
         v: &Signal,
         bits: usize,
     ) -> Result<(), Error> {
-        let limbs = bits.div_ceil(LIMB_BITS);
-        let top_bits = bits - LIMB_BITS * (limbs - 1);
+        let (limbs, top_bits) = limbs_of(bits);
         let lane = config.range_lane(limbs);
         layouter.assign_region(
             || "forged range check",
