@@ -1,4 +1,4 @@
-//! halo2 with hashed input and output: the hash is the documented packing and chain, every
+//! halo2 with hashed input and output: the hash is the documented packing and sponge, every
 //! combination of binding and visibility is satisfied by the true hashes and by no other, the
 //! public-only designs are the circuits they were before, and real proofs verify against their
 //! instance and are rejected with a forged hash.
@@ -8,6 +8,7 @@ use halo2_proofs::arithmetic::Field;
 use ramjet_prover::ProverError;
 use ramjet_prover::inference::halo2::hashed::{self, weights_commitment};
 use ramjet_prover::inference::halo2::io::{SectionRows, io_instance, section_rows, values_hash};
+use ramjet_prover::inference::halo2::permutation::ROWS_PER_CALL;
 use ramjet_prover::inference::halo2::{
     Design, Fp, VerifyingKeyDigest, params, verify_instance, verifying_key,
 };
@@ -37,7 +38,7 @@ fn pow2(n: u64) -> Fp {
 }
 
 #[test]
-fn halo2_values_hash_packs_and_chains_as_documented_and_refuses_values_out_of_bounds() {
+fn halo2_values_hash_packs_and_hashes_as_documented_and_refuses_values_out_of_bounds() {
     // 40 values of 8 bits: 31 fill the first 248-bit element, 9 the second.
     let values: Vec<i64> = (0..40).map(|i| (i * 37 % 256) - 128).collect();
     let element = |values: &[i64]| {
@@ -45,13 +46,9 @@ fn halo2_values_hash_packs_and_chains_as_documented_and_refuses_values_out_of_bo
             e + Fp::from((v + 128) as u64) * pow2(8 * i as u64)
         })
     };
-    let hash = |c: Fp, e: Fp| {
-        poseidon::Hash::<_, P128Pow5T3, ConstantLength<2>, 3, 2>::init().hash([c, e])
-    };
-    let by_hand = hash(
-        hash(Fp::ZERO, element(&values[..31])),
-        element(&values[31..]),
-    );
+    // Two elements: the library's hash of two, one permutation of [e₀, e₁, 2·2^64].
+    let by_hand = poseidon::Hash::<_, P128Pow5T3, ConstantLength<2>, 3, 2>::init()
+        .hash([element(&values[..31]), element(&values[31..])]);
     assert_eq!(values_hash(&values, 8).unwrap(), by_hand);
     // One value more or less, or one value changed, is another hash.
     assert_ne!(values_hash(&values[..39], 8).unwrap(), by_hand);
@@ -139,9 +136,9 @@ fn halo2_hashed_input_and_output_bind_the_values_behind_their_hashes() {
         VerifyingKeyDigest::of(&committed.verifying_key(&p, &model).unwrap()),
         VerifyingKeyDigest::of(&hashed::verifying_key(&p, &model, widths).unwrap())
     );
-    // A hashed section of the small model (two 8-bit values: one packed element) costs a
-    // chain start and a packing row, a Poseidon chain of one call (its start row and 12 rows),
-    // and one constant; the circuit takes the largest group of columns.
+    // A hashed section of the small model (two 8-bit values: one packed element) costs the
+    // sponge's padding 0 and a packing row, one Poseidon call (ROWS_PER_CALL rows), and one
+    // constant; the circuit takes the largest group of columns.
     for design in designs(&model) {
         let v = design.visibility;
         let hashed_sections = usize::from(v.input == Visibility::Hashed)
@@ -150,7 +147,7 @@ fn halo2_hashed_input_and_output_bind_the_values_behind_their_hashes() {
             section_rows(&model, v),
             SectionRows {
                 linear: 2 * hashed_sections,
-                poseidon: 13 * hashed_sections,
+                poseidon: ROWS_PER_CALL * hashed_sections,
                 constants: hashed_sections,
             }
         );

@@ -4,8 +4,8 @@
 //! bias, stored unsigned as `u = v + 2^(width−1)`) in the `a` columns of *packing* rows (gates
 //! `linear` / `linear_chain` with `coeff = 2^shift`, so each packed element is
 //! `Σ u·2^shift`, at most 248 bits), range-checks each `u` to its width with the limb lookup,
-//! and hashes the elements with Poseidon: `c₀ = 0`, `c ← Poseidon(c, e)` per element
-//! (`ConstantLength<2>`, `P128Pow5T3`). [`Committed`] then gives the forward pass its weights
+//! and hashes the elements with Poseidon (`P128Pow5T3` as a `ConstantLength<L>` sponge over
+//! the `L` elements, two a permutation). [`Committed`] then gives the forward pass its weights
 //! through multiply-accumulate rows (gates `mac` / `mac_chain`, [`HashedConfig`]).
 
 use halo2_proofs::arithmetic::Field;
@@ -15,7 +15,7 @@ use halo2_proofs::plonk::Error;
 
 use super::config::{HashedConfig, InferenceConfig};
 use super::layout::{LayerParameters, Signal, known, pow2, range_check, to_field};
-use super::poseidon::{chain_cells, field_pow2};
+use super::poseidon::{field_pow2, sponge_cells};
 use crate::inference::hashed::{WeightWidths, layout, offset_value};
 use crate::inference::quantise::QuantisedModel;
 
@@ -34,7 +34,7 @@ pub(super) struct Committed {
     mac: MacSelectors,
     zero: Signal,
     one: Signal,
-    /// The Poseidon chain's last value, the commitment.
+    /// The Poseidon sponge's output, the commitment.
     pub(super) commitment: AssignedCell<Fp, Fp>,
 }
 
@@ -104,7 +104,7 @@ pub(super) fn commit(
         }
         packed.push(sum);
     }
-    let commitment = chain_cells(&config.poseidon, layouter, zero.cell.clone(), packed)?;
+    let commitment = sponge_cells(&config.poseidon, layouter, zero.cell.clone(), packed)?;
     Ok(Committed {
         layers,
         widths,

@@ -29,7 +29,7 @@ use halo2_proofs::plonk::{
 };
 use halo2_proofs::poly::Rotation;
 
-use super::permutation::ChainConfig;
+use super::permutation::SpongeConfig;
 
 /// `L`: bits per limb of a range check.
 pub const LIMB_BITS: usize = 8;
@@ -268,15 +268,15 @@ impl InferenceConfig {
 ///   and `coeff[2j]` the offset `2^(Ww−1)`, so each term is `w·x`. Every `a[2j+1]` is a copy (of
 ///   an input, or of the constant 1 for a bias term, or of the constant 0 in an unused slot),
 ///   so no term is free.
-/// - Poseidon: ramjet's chip for `P128Pow5T3` ([`ChainConfig`]), in its own columns.
-/// - `constants`: a fixed column for the constants copied into advice cells (0 and 1, and a
-///   chain's start).
+/// - Poseidon: ramjet's chip for `P128Pow5T3` ([`SpongeConfig`]), in its own columns.
+/// - `constants`: a fixed column for the constants copied into advice cells (0 and 1; 0 also
+///   pads an odd count of elements for the sponge).
 #[derive(Debug, Clone)]
 pub struct HashedConfig {
     pub(super) base: InferenceConfig,
     pub(super) mac: Selector,
     pub(super) mac_chain: Selector,
-    pub(super) poseidon: ChainConfig,
+    pub(super) poseidon: SpongeConfig,
 }
 
 impl HashedConfig {
@@ -285,7 +285,7 @@ impl HashedConfig {
         let base = InferenceConfig::configure(meta, Shape::HASHED);
         let constants = meta.fixed_column();
         meta.enable_constant(constants);
-        let poseidon = ChainConfig::configure(meta);
+        let poseidon = SpongeConfig::configure(meta);
         let config = Self {
             base,
             mac: meta.selector(),

@@ -9,12 +9,14 @@
 //!    bits, a bias as `b + 2^(Wb−1)` in `Wb` bits ([`WeightWidths`]); items packed greedily,
 //!    least significant bits first, at most 248 bits an element: `e = Σ u·2^shift`, here in
 //!    Vesta's scalar field `Fp`.
-//! 2. **Hash**: `c₀ = 0`, then `c ← Poseidon(c, e)` for each element in order, with
-//!    `halo2_gadgets`' Poseidon (`P128Pow5T3`: width 3, rate 2, x⁵ S-box, 8 full and 56 partial
-//!    rounds) as a `ConstantLength<2>` hash. The commitment is the last `c`.
+//! 2. **Hash**: the `L` elements in order hashed with `halo2_gadgets`' Poseidon
+//!    (`P128Pow5T3`: width 3, rate 2, x⁵ S-box, 8 full and 56 partial rounds) as a
+//!    `ConstantLength<L>` hash: a sponge from the state `[0, 0, L·2^64]`, absorbing two
+//!    elements a permutation (an odd `L` padded with a 0). The commitment is the first word of
+//!    the last state.
 //!
-//! [`weights_commitment`] computes it natively with `halo2_gadgets::poseidon::primitives`; the
-//! circuit computes it in-circuit and constrains it to instance row 0 (tested equal).
+//! [`weights_commitment`] computes it natively (tested equal to the library's `Hash` for short
+//! `L`); the circuit computes it in-circuit and constrains it to instance row 0 (tested equal).
 //!
 //! # The circuit
 //!
@@ -46,8 +48,8 @@ use super::committed::commit;
 use super::config::{HashedConfig, LIMB_BITS, Shape, TABLE_ROWS};
 use super::io::{SectionRows, forward_with_sections};
 use super::layout::{ForwardRows, forward_rows};
-use super::permutation::chain_rows;
-use super::poseidon::{chain_hash, pack_fp};
+use super::permutation::sponge_rows;
+use super::poseidon::{pack_fp, sponge_hash};
 use super::proof::{check_proof, create_proof_bytes};
 use crate::Result;
 use crate::inference::IoVisibility;
@@ -71,7 +73,7 @@ pub fn packed_elements(model: &QuantisedModel, widths: WeightWidths) -> Result<V
 
 /// The Poseidon commitment to `model`'s weights, computed natively ([module docs](self)).
 pub fn weights_commitment(model: &QuantisedModel, widths: WeightWidths) -> Result<Fp> {
-    Ok(chain_hash(packed_elements(model, widths)?))
+    Ok(sponge_hash(packed_elements(model, widths)?))
 }
 
 /// The instance column: the commitment, the input values, the output values.
@@ -173,9 +175,9 @@ pub struct HashedRows {
     pub weight_range: usize,
     /// Rows of the longest of the weights' and biases' range checks.
     pub longest_item: usize,
-    /// Poseidon rows: the chain's start row, and one call per element.
+    /// Poseidon rows: one call per pair of elements.
     pub poseidon: usize,
-    /// Packed elements (Poseidon calls).
+    /// Packed elements (two a Poseidon call).
     pub elements: usize,
     /// Rows of the constants column: 0 and 1.
     pub constants: usize,
@@ -214,7 +216,7 @@ pub fn rows(model: &QuantisedModel, widths: WeightWidths) -> Result<HashedRows> 
             .sum(),
         weight_range: items.clone().map(item_limbs).sum(),
         longest_item: items.map(item_limbs).max().unwrap_or(0),
-        poseidon: chain_rows(elements.len()),
+        poseidon: sponge_rows(elements.len()),
         elements: elements.len(),
         constants: 2,
         sections: SectionRows::default(),

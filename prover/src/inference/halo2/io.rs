@@ -3,9 +3,9 @@
 //! A hashed section ([`Visibility::Hashed`]) is one instance value, the Poseidon hash of its
 //! values, which are private witnesses. The values are those of the Groth16 hash
 //! ([`inference::io`](crate::inference::io)): each `v` as `v + 2^(B−1)` in `B` bits, packed in
-//! order into elements of at most 248 bits; the elements are hashed with the halo2 chain of
-//! [`poseidon`](super::poseidon) (`c ← Poseidon(c, e)`, `P128Pow5T3`, over Vesta's scalar field
-//! `Fp`). The two systems' hashes of the same values therefore differ: each is a value of its
+//! order into elements of at most 248 bits; the elements are hashed with the halo2 hash of
+//! [`poseidon`](super::poseidon) (`P128Pow5T3` as a `ConstantLength<L>` hash of the `L`
+//! elements, over Vesta's scalar field `Fp`). The two systems' hashes of the same values therefore differ: each is a value of its
 //! own field.
 //!
 //! In the circuit every input is bounded to `B` bits when it is assigned and every output when
@@ -23,8 +23,8 @@ use halo2_proofs::plonk::Error;
 
 use super::config::{HashedConfig, InferenceConfig, Shape};
 use super::layout::{InputCells, LayerParameters, Signal, assign_inputs, forward, known, to_field};
-use super::permutation::chain_rows;
-use super::poseidon::{chain_cells, chain_hash, field_pow2, pack_fp};
+use super::permutation::sponge_rows;
+use super::poseidon::{field_pow2, pack_fp, sponge_cells, sponge_hash};
 use crate::Result;
 use crate::inference::commit::pack;
 use crate::inference::io::offset_values;
@@ -35,7 +35,7 @@ use crate::inference::{IoVisibility, Visibility};
 /// docs](self)); a value out of bounds is refused.
 pub fn values_hash(values: &[i64], value_bits: u32) -> Result<Fp> {
     let unsigned = offset_values(values, value_bits)?;
-    Ok(chain_hash(
+    Ok(sponge_hash(
         pack(std::iter::repeat_n(value_bits, unsigned.len()))
             .into_iter()
             .map(|range| pack_fp(unsigned[range].iter().map(|&u| (u, value_bits)))),
@@ -106,7 +106,7 @@ pub(super) fn forward_with_sections(
     Ok(())
 }
 
-/// The hash of `values`, each already bounded to `[−2^(B−1), 2^(B−1))`: packed, then chained.
+/// The hash of `values`, each already bounded to `[−2^(B−1), 2^(B−1))`: packed, then hashed.
 fn hash_values(
     config: &HashedConfig,
     layouter: &mut impl Layouter<Fp>,
@@ -114,14 +114,14 @@ fn hash_values(
     value_bits: u32,
 ) -> Result<AssignedCell<Fp, Fp>, Error> {
     let zero = layouter.assign_region(
-        || "chain start",
+        || "sponge padding 0",
         |mut region| region.assign_advice_from_constant(|| "0", config.base.a[0], 0, Fp::ZERO),
     )?;
     let elements = pack(std::iter::repeat_n(value_bits, values.len()))
         .into_iter()
         .map(|range| pack_values(&config.base, layouter, &values[range], value_bits as usize))
         .collect::<Result<Vec<_>, Error>>()?;
-    chain_cells(&config.poseidon, layouter, zero, elements)
+    sponge_cells(&config.poseidon, layouter, zero, elements)
 }
 
 /// One packed element of bounded values: linear rows over copies of their cells,
@@ -186,12 +186,12 @@ fn pack_values(
 /// Rows the hashed sections add to each group of columns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SectionRows {
-    /// Linear rows: the packing (a row per `W` values) and the chain's start (one a hashed
-    /// section).
+    /// Linear rows: the packing (a row per `W` values) and the sponge's padding 0 (one a
+    /// hashed section).
     pub linear: usize,
-    /// Rows of the Poseidon chip's columns: a chain's start row, and one call per packed element.
+    /// Rows of the Poseidon chip's columns: a call per pair of packed elements.
     pub poseidon: usize,
-    /// Rows of the constants column: the chain's start (one a hashed section).
+    /// Rows of the constants column: the sponge's padding 0 (one a hashed section).
     pub constants: usize,
 }
 
@@ -209,7 +209,7 @@ pub fn section_rows(model: &QuantisedModel, visibility: IoVisibility) -> Section
                 .iter()
                 .map(|e| e.len().div_ceil(Shape::HASHED.linear_width))
                 .sum::<usize>();
-            rows.poseidon += chain_rows(elements.len());
+            rows.poseidon += sponge_rows(elements.len());
             rows.constants += 1;
         }
     }

@@ -15,7 +15,7 @@
 //! - [`permutation`]: ramjet's Poseidon chip, the same hash as `halo2_gadgets`' in gates of
 //!   degree 4 and several rounds a row;
 //! - [`io`]: hashed input and output (a section's values private, their Poseidon hash in the
-//!   instance), with either binding; the Poseidon chain and packing are in `poseidon`;
+//!   instance), with either binding; the Poseidon sponge and packing are in `poseidon`;
 //! - [`design`]: one entry point for every combination of binding and visibility ([`Design`]).
 //!
 //! # The model commitment

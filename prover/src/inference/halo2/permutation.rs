@@ -1,4 +1,4 @@
-//! The Poseidon chain in rows of low degree: ramjet's own chip for `P128Pow5T3`.
+//! The Poseidon sponge in rows of low degree: ramjet's own chip for `P128Pow5T3`.
 //!
 //! It computes exactly what `halo2_gadgets`' `Pow5Chip` computes (the same permutation, round
 //! constants and MDS matrix, read from `P128Pow5T3`), with two differences that matter for
@@ -14,15 +14,19 @@
 //!   row of a kind and are in the gates; their constants (from the round constants) differ per
 //!   row and are in fixed columns.
 //!
-//! A chain `c₀`, then `c ← Poseidon(c, e)` (a `ConstantLength<2>` hash: the permutation of
-//! `[c, e, 2·2^64]`, its first word) takes one region: a start row whose `state[0]` is `c₀`,
-//! then [`ROWS_PER_CALL`] rows for each element `e`, which is copied into the `input` column of
-//! the call's first row. The chain's value after a call is that call's last row's `state[0]`.
+//! The hash of `L` elements is the sponge of `halo2_gadgets`' `ConstantLength<L>` hash with
+//! `P128Pow5T3` ([`sponge`]): the state starts as `[0, 0, L·2^64]`; the elements are absorbed
+//! two at a time (`L` odd: the last with a 0), each pair added to the state's first two words
+//! and followed by a permutation; the hash is the first word of the last state. It takes one
+//! region of [`ROWS_PER_CALL`] rows for each pair (a *call*), whose elements are copied into
+//! the `input` columns of the call's first row; the hash is the last row's `state[0]`.
 //!
 //! Columns: advice `state[0..3]`, `helper[0..2·S]` (`x2` and `s` of each of the row's at most
-//! `S` S-boxes) and `input`; fixed `sbox_constant[0..S]` and `out_constant[0..3]`; selectors
-//! `first` (the first row of a call, which reads `c` from the row above and `e` from `input`),
-//! `full` and `partial`.
+//! `S` S-boxes) and `input[0..2]`; fixed `sbox_constant[0..S]` and `out_constant[0..3]`;
+//! selectors `first` (the first call's first row: the state `[input[0], input[1], L·2^64]`, the
+//! capacity word a constant of the row's forms, so in the fixed columns), `absorb` (a later
+//! call's first row: the row above's state plus `[input[0], input[1], 0]`), `full` and
+//! `partial`.
 
 use halo2_gadgets::poseidon::primitives::{P128Pow5T3, Spec};
 use halo2_proofs::arithmetic::Field;
@@ -36,11 +40,14 @@ use halo2_proofs::poly::Rotation;
 /// The permutation's width.
 const WIDTH: usize = 3;
 
+/// Elements absorbed by a permutation.
+const RATE: usize = 2;
+
 /// Full rounds in a row.
-pub const FULL_PER_ROW: usize = 2;
+pub const FULL_PER_ROW: usize = 1;
 
 /// Partial rounds in a row.
-pub const PARTIAL_PER_ROW: usize = 7;
+pub const PARTIAL_PER_ROW: usize = 4;
 
 /// Full rounds of `P128Pow5T3`, half before the partial rounds and half after.
 const FULL_ROUNDS: usize = 8;
@@ -63,26 +70,28 @@ const SBOXES: usize = if WIDTH * FULL_PER_ROW > PARTIAL_PER_ROW {
 /// Rows of one call: the full rounds, then the partial ones, then the full ones.
 pub const ROWS_PER_CALL: usize = FULL_ROUNDS / FULL_PER_ROW + PARTIAL_ROUNDS / PARTIAL_PER_ROW;
 
-/// Rows of a chain over `elements` elements: the start row and the calls.
-pub fn chain_rows(elements: usize) -> usize {
-    1 + elements * ROWS_PER_CALL
+/// Rows of the hash of `elements` elements: a call for each pair.
+pub fn sponge_rows(elements: usize) -> usize {
+    elements.div_ceil(RATE) * ROWS_PER_CALL
 }
 
 /// The chip's columns and selectors.
 #[derive(Debug, Clone)]
-pub struct ChainConfig {
+pub struct SpongeConfig {
     state: [Column<Advice>; WIDTH],
     helper: [Column<Advice>; 2 * SBOXES],
-    input: Column<Advice>,
+    input: [Column<Advice>; RATE],
     sbox_constant: [Column<Fixed>; SBOXES],
     out_constant: [Column<Fixed>; WIDTH],
     first: Selector,
+    absorb: Selector,
     full: Selector,
     partial: Selector,
 }
 
-/// `Σ coefficient·variable + constant` over a row's variables: the previous row's state (or,
-/// in a call's first row, `c` and `e`), then the row's S-box outputs in order.
+/// `Σ coefficient·variable + constant` over a row's variables: the state the row starts from
+/// (the previous row's; in a call's first row, with the absorbed pair added), then the row's
+/// S-box outputs in order.
 #[derive(Debug, Clone)]
 struct Affine {
     coefficients: Vec<Fp>,
@@ -167,8 +176,10 @@ type RowOutput = ([Value<Fp>; WIDTH], AssignedCell<Fp, Fp>);
 /// A kind of row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    /// A call's first row: full rounds from `[c, e, 2·2^64]`.
+    /// The first call's first row: full rounds from `[e₀, e₁, L·2^64]`.
     First,
+    /// A later call's first row: full rounds from the row above's state plus `[e, e', 0]`.
+    Absorb,
     Full,
     Partial,
 }
@@ -191,18 +202,19 @@ impl Constants {
         Self { rounds, mds }
     }
 
-    /// The forms of a row of `kind` running rounds `first_round..` (its kind's count).
-    fn row(&self, kind: Kind, first_round: usize) -> RowForms {
+    /// The forms of a row of `kind` running rounds `first_round..` (its kind's count); a
+    /// [`Kind::First`] row's capacity word is the constant `capacity`.
+    fn row(&self, kind: Kind, first_round: usize, capacity: Fp) -> RowForms {
         let mut words: [Affine; WIDTH] = match kind {
             Kind::First => [
                 Affine::variable(0),
                 Affine::variable(1),
-                Affine::constant(Fp::from_raw([0, 2, 0, 0])),
+                Affine::constant(capacity),
             ],
-            Kind::Full | Kind::Partial => std::array::from_fn(Affine::variable),
+            Kind::Absorb | Kind::Full | Kind::Partial => std::array::from_fn(Affine::variable),
         };
         let (rounds, full) = match kind {
-            Kind::First | Kind::Full => (FULL_PER_ROW, true),
+            Kind::First | Kind::Absorb | Kind::Full => (FULL_PER_ROW, true),
             Kind::Partial => (PARTIAL_PER_ROW, false),
         };
         let mut sbox_inputs = Vec::new();
@@ -223,10 +235,10 @@ impl Constants {
         }
     }
 
-    /// The rows of one call: `(kind, first round)` in order.
-    fn call_rows() -> Vec<(Kind, usize)> {
+    /// The rows of a call (the first if `first`): `(kind, first round)` in order.
+    fn call_rows(first: bool) -> Vec<(Kind, usize)> {
         let half = FULL_ROUNDS / 2;
-        let mut rows = vec![(Kind::First, 0)];
+        let mut rows = vec![(if first { Kind::First } else { Kind::Absorb }, 0)];
         rows.extend(
             (FULL_PER_ROW..half)
                 .step_by(FULL_PER_ROW)
@@ -244,27 +256,74 @@ impl Constants {
         );
         rows
     }
+
+    /// The permutation of `state`, computed natively round by round.
+    fn permute(&self, state: &mut [Fp; WIDTH]) {
+        let half = FULL_ROUNDS / 2;
+        for (round, constants) in self.rounds.iter().enumerate() {
+            for (word, constant) in state.iter_mut().zip(constants) {
+                *word += constant;
+            }
+            let full = round < half || round >= half + PARTIAL_ROUNDS;
+            let boxed = if full { WIDTH } else { 1 };
+            for word in &mut state[..boxed] {
+                *word = word.pow_vartime([5]);
+            }
+            *state = std::array::from_fn(|i| {
+                self.mds[i]
+                    .iter()
+                    .zip(state.iter())
+                    .fold(Fp::ZERO, |sum, (m, w)| sum + *m * w)
+            });
+        }
+    }
 }
 
-impl ChainConfig {
+/// The capacity word a hash of `elements` elements starts from: `L·2^64`.
+fn capacity(elements: usize) -> Fp {
+    Fp::from_raw([0, elements as u64, 0, 0])
+}
+
+/// The hash of `elements` ([module docs](self)), computed natively: `halo2_gadgets`'
+/// `Hash<_, P128Pow5T3, ConstantLength<L>, 3, 2>` for `L` elements; 0 when there are none.
+pub fn sponge(elements: &[Fp]) -> Fp {
+    if elements.is_empty() {
+        return Fp::ZERO;
+    }
+    let constants = Constants::new();
+    let mut state = [Fp::ZERO, Fp::ZERO, capacity(elements.len())];
+    for pair in elements.chunks(RATE) {
+        for (word, e) in state.iter_mut().zip(pair) {
+            *word += e;
+        }
+        constants.permute(&mut state);
+    }
+    state[0]
+}
+
+impl SpongeConfig {
     /// Declares the chip's columns and gates.
     pub fn configure(meta: &mut ConstraintSystem<Fp>) -> Self {
         let config = Self {
             state: std::array::from_fn(|_| meta.advice_column()),
             helper: std::array::from_fn(|_| meta.advice_column()),
-            input: meta.advice_column(),
+            input: std::array::from_fn(|_| meta.advice_column()),
             sbox_constant: std::array::from_fn(|_| meta.fixed_column()),
             out_constant: std::array::from_fn(|_| meta.fixed_column()),
             first: meta.selector(),
+            absorb: meta.selector(),
             full: meta.selector(),
             partial: meta.selector(),
         };
         meta.enable_equality(config.state[0]);
-        meta.enable_equality(config.input);
+        for column in config.input {
+            meta.enable_equality(column);
+        }
         let constants = Constants::new();
         let half = FULL_ROUNDS / 2;
         for (kind, selector, round, name) in [
             (Kind::First, config.first, 0, "poseidon first row"),
+            (Kind::Absorb, config.absorb, 0, "poseidon absorbing row"),
             (Kind::Full, config.full, 0, "poseidon full rounds"),
             (
                 Kind::Partial,
@@ -273,7 +332,8 @@ impl ChainConfig {
                 "poseidon partial rounds",
             ),
         ] {
-            let forms = constants.row(kind, round);
+            // The gates hold the forms' coefficients only: the capacity does not change them.
+            let forms = constants.row(kind, round, Fp::ZERO);
             meta.create_gate(name, |meta| {
                 config.constraints(meta, kind, selector, &forms)
             });
@@ -292,10 +352,19 @@ impl ChainConfig {
         let q = meta.query_selector(selector);
         let mut variables: Vec<Expression<Fp>> = match kind {
             Kind::First => vec![
-                meta.query_advice(self.state[0], Rotation::prev()),
-                meta.query_advice(self.input, Rotation::cur()),
+                meta.query_advice(self.input[0], Rotation::cur()),
+                meta.query_advice(self.input[1], Rotation::cur()),
                 Expression::Constant(Fp::ZERO),
             ],
+            Kind::Absorb => (0..WIDTH)
+                .map(|w| {
+                    let word = meta.query_advice(self.state[w], Rotation::prev());
+                    match self.input.get(w) {
+                        Some(&input) => word + meta.query_advice(input, Rotation::cur()),
+                        None => word,
+                    }
+                })
+                .collect(),
             Kind::Full | Kind::Partial => self
                 .state
                 .iter()
@@ -321,56 +390,68 @@ impl ChainConfig {
         constraints
     }
 
-    /// The chain over the cells `elements` from the cell `start`; returns the last value's cell
-    /// (`start`'s own when there are no elements).
-    pub fn chain(
+    /// The hash of the cells `elements` ([module docs](self)); `zero` (a cell holding 0) pads an
+    /// odd count, and is the result when there are no elements.
+    pub fn hash(
         &self,
         layouter: &mut impl Layouter<Fp>,
-        start: AssignedCell<Fp, Fp>,
+        zero: AssignedCell<Fp, Fp>,
         elements: &[AssignedCell<Fp, Fp>],
     ) -> Result<AssignedCell<Fp, Fp>, Error> {
-        self.chain_with_fault(layouter, start, elements, None)
+        self.hash_with_fault(layouter, zero, elements, None)
     }
 
-    /// [`Self::chain`], with `fault` put into the witness at its row (the tests' forgeries).
-    fn chain_with_fault(
+    /// [`Self::hash`], with `fault` put into the witness at its row (the tests' forgeries).
+    fn hash_with_fault(
         &self,
         layouter: &mut impl Layouter<Fp>,
-        start: AssignedCell<Fp, Fp>,
+        zero: AssignedCell<Fp, Fp>,
         elements: &[AssignedCell<Fp, Fp>],
         fault: Option<(usize, Fault)>,
     ) -> Result<AssignedCell<Fp, Fp>, Error> {
-        // The same forms for every call: computed once, not for each row of each call.
+        if elements.is_empty() {
+            return Ok(zero);
+        }
+        // The same forms for every call after the first: computed once, not for each row.
         let constants = Constants::new();
-        let call: Vec<(Kind, RowForms)> = Constants::call_rows()
-            .into_iter()
-            .map(|(kind, round)| (kind, constants.row(kind, round)))
-            .collect();
+        let forms = |first: bool| -> Vec<(Kind, RowForms)> {
+            Constants::call_rows(first)
+                .into_iter()
+                .map(|(kind, round)| (kind, constants.row(kind, round, capacity(elements.len()))))
+                .collect()
+        };
+        let (first_call, later_call) = (forms(true), forms(false));
         layouter.assign_region(
-            || "poseidon chain",
+            || "poseidon sponge",
             |mut region| {
-                let mut chain = start.copy_advice(|| "c0", &mut region, self.state[0], 0)?;
-                let mut state = [chain.value().copied(), Value::unknown(), Value::unknown()];
-                let mut offset = 1;
-                for element in elements {
-                    for (kind, forms) in &call {
-                        let inputs = match kind {
-                            Kind::First => {
-                                let e =
-                                    element.copy_advice(|| "e", &mut region, self.input, offset)?;
-                                [state[0], e.value().copied(), Value::known(Fp::ZERO)]
-                            }
-                            Kind::Full | Kind::Partial => state,
+                let mut state = [Value::known(Fp::ZERO); WIDTH];
+                let mut hash = None;
+                let mut offset = 0;
+                for (call, pair) in elements.chunks(RATE).enumerate() {
+                    let rows = if call == 0 { &first_call } else { &later_call };
+                    for (kind, forms) in rows {
+                        // The row's starting state: the row above's, or in a call's first
+                        // row the pair added to it (to zeros in the first call's).
+                        let mut inputs = match kind {
+                            Kind::First => [Value::known(Fp::ZERO); WIDTH],
+                            Kind::Absorb | Kind::Full | Kind::Partial => state,
                         };
+                        if matches!(kind, Kind::First | Kind::Absorb) {
+                            for (i, column) in self.input.into_iter().enumerate() {
+                                let e = pair.get(i).unwrap_or(&zero);
+                                let cell = e.copy_advice(|| "e", &mut region, column, offset)?;
+                                inputs[i] = inputs[i] + cell.value().copied();
+                            }
+                        }
                         let fault = fault.filter(|&(row, _)| row == offset).map(|(_, f)| f);
                         let (out, first_word) =
                             self.assign_row(&mut region, (*kind, forms, offset), inputs, fault)?;
                         state = out;
-                        chain = first_word;
+                        hash = Some(first_word);
                         offset += 1;
                     }
                 }
-                Ok(chain)
+                Ok(hash.expect("at least one call"))
             },
         )
     }
@@ -394,6 +475,7 @@ impl ChainConfig {
         };
         let selector = match kind {
             Kind::First => self.first,
+            Kind::Absorb => self.absorb,
             Kind::Full => self.full,
             Kind::Partial => self.partial,
         };
@@ -451,20 +533,21 @@ mod tests {
 
     use super::*;
 
-    fn library_hash(c: Fp, e: Fp) -> Fp {
-        primitives::Hash::<_, P128Pow5T3, ConstantLength<2>, 3, 2>::init().hash([c, e])
+    /// The library's hash of `L` elements.
+    fn library_hash<const L: usize>(elements: [Fp; L]) -> Fp {
+        primitives::Hash::<_, P128Pow5T3, ConstantLength<L>, 3, 2>::init().hash(elements)
     }
 
-    /// A chain of two calls from `c0`, its value constrained to the instance, with `fault`.
+    /// The hash of three elements (two calls, the second padded), constrained to the instance,
+    /// with `fault`.
     #[derive(Clone)]
     struct TwoCalls {
-        c0: Fp,
-        elements: [Fp; 2],
+        elements: [Fp; 3],
         fault: Option<(usize, Fault)>,
     }
 
     impl Circuit<Fp> for TwoCalls {
-        type Config = (ChainConfig, Column<Advice>, Column<Instance>);
+        type Config = (SpongeConfig, Column<Advice>, Column<Instance>);
         type FloorPlanner = SimpleFloorPlanner;
 
         fn without_witnesses(&self) -> Self {
@@ -476,43 +559,43 @@ mod tests {
             meta.enable_equality(values);
             let public = meta.instance_column();
             meta.enable_equality(public);
-            (ChainConfig::configure(meta), values, public)
+            (SpongeConfig::configure(meta), values, public)
         }
 
         fn synthesize(
             &self,
-            (chain, values, public): Self::Config,
+            (sponge, values, public): Self::Config,
             mut layouter: impl Layouter<Fp>,
         ) -> Result<(), Error> {
             let cells = layouter.assign_region(
                 || "values",
                 |mut region| {
-                    [self.c0, self.elements[0], self.elements[1]]
-                        .iter()
+                    std::iter::once(Fp::ZERO)
+                        .chain(self.elements)
                         .enumerate()
-                        .map(|(row, &v)| {
+                        .map(|(row, v)| {
                             region.assign_advice(|| "value", values, row, || Value::known(v))
                         })
                         .collect::<Result<Vec<_>, Error>>()
                 },
             )?;
             let out =
-                chain.chain_with_fault(&mut layouter, cells[0].clone(), &cells[1..], self.fault)?;
+                sponge.hash_with_fault(&mut layouter, cells[0].clone(), &cells[1..], self.fault)?;
             layouter.constrain_instance(out.cell(), public, 0)
         }
     }
 
     const K: u32 = 6;
 
-    /// The chip's chain equals the library's, and the instance binds it.
+    /// The chip's hash equals the library's, and the instance binds it.
     #[test]
-    fn the_chain_in_the_circuit_is_the_library_hash() {
+    fn the_hash_in_the_circuit_is_the_library_hash() {
+        let elements = [Fp::from(5), Fp::from(11), -Fp::from(2)];
         let circuit = TwoCalls {
-            c0: Fp::from(5),
-            elements: [Fp::from(11), -Fp::from(2)],
+            elements,
             fault: None,
         };
-        let expected = library_hash(library_hash(Fp::from(5), Fp::from(11)), -Fp::from(2));
+        let expected = library_hash(elements);
         let prover = MockProver::run(K, &circuit, vec![vec![expected]]).unwrap();
         assert_eq!(prover.verify(), Ok(()));
         let prover = MockProver::run(K, &circuit, vec![vec![expected + Fp::ONE]]).unwrap();
@@ -523,20 +606,29 @@ mod tests {
     /// caught by the gate of its own row, in every kind of row.
     #[test]
     fn a_forged_row_is_caught_by_its_gate() {
-        let rows = Constants::call_rows();
-        let kinds = [Kind::First, Kind::Full, Kind::Partial];
-        for kind in kinds {
-            let row = 1 + rows.iter().position(|&(k, _)| k == kind).unwrap();
-            for fault in [Fault::Square, Fault::Sbox, Fault::State] {
-                // The first and second calls: the chain passes from one to the next.
-                for row in [row, row + ROWS_PER_CALL] {
+        let rows: Vec<Kind> = [true, false]
+            .into_iter()
+            .flat_map(Constants::call_rows)
+            .map(|(kind, _)| kind)
+            .collect();
+        for kind in [Kind::First, Kind::Absorb, Kind::Full, Kind::Partial] {
+            // In the first call and in the second (Full and Partial rows are in both).
+            let forged: Vec<usize> = [0, ROWS_PER_CALL]
+                .into_iter()
+                .filter_map(|call| {
+                    let row = rows[call..].iter().position(|&k| k == kind)?;
+                    Some(call + row).filter(|&row| row < call + ROWS_PER_CALL)
+                })
+                .collect();
+            assert!(!forged.is_empty(), "no {kind:?} row");
+            for row in forged {
+                for fault in [Fault::Square, Fault::Sbox, Fault::State] {
                     let circuit = TwoCalls {
-                        c0: Fp::from(5),
-                        elements: [Fp::from(11), Fp::from(12)],
+                        elements: [Fp::from(5), Fp::from(11), Fp::from(12)],
                         fault: Some((row, fault)),
                     };
-                    // The forged chain's value is not the instance's 0, so the copy to it fails
-                    // too: only the gates' failures count.
+                    // The forged hash is not the instance's 0, so the copy to it fails too:
+                    // only the gates' failures count.
                     let claimed = MockProver::run(K, &circuit, vec![vec![Fp::ZERO]])
                         .unwrap()
                         .verify()
@@ -555,34 +647,53 @@ mod tests {
         }
     }
 
-    /// The rows' forms, evaluated natively over a call, give the library's hash.
+    /// The rows' forms, evaluated natively over a call, are the permutation.
     #[test]
-    fn rows_compute_the_library_hash() {
+    fn rows_compute_the_permutation() {
         let constants = Constants::new();
-        for (c, e) in [
-            (Fp::ZERO, Fp::ZERO),
-            (Fp::from(7), Fp::from(u64::MAX)),
-            (-Fp::ONE, Fp::from(3)),
+        for start in [
+            [Fp::ZERO, Fp::ZERO, Fp::ZERO],
+            [Fp::from(7), Fp::from(u64::MAX), capacity(2)],
+            [-Fp::ONE, Fp::from(3), Fp::from(9)],
         ] {
-            let mut state = [Value::known(c), Value::known(e), Value::known(Fp::ZERO)];
-            let mut sboxes = 0;
-            for (kind, round) in Constants::call_rows() {
-                let forms = constants.row(kind, round);
-                let mut variables = state.to_vec();
-                variables.resize(INPUTS + SBOXES, Value::known(Fp::ZERO));
-                for (t, form) in forms.sbox_inputs.iter().enumerate() {
-                    variables[INPUTS + t] = form.evaluate(&variables).map(|a| a.pow_vartime([5]));
-                    sboxes += 1;
+            for first in [true, false] {
+                let mut state = start.map(Value::known);
+                let mut sboxes = 0;
+                for (kind, round) in Constants::call_rows(first) {
+                    let forms = constants.row(kind, round, start[2]);
+                    let mut variables = state.to_vec();
+                    variables.resize(INPUTS + SBOXES, Value::known(Fp::ZERO));
+                    for (t, form) in forms.sbox_inputs.iter().enumerate() {
+                        variables[INPUTS + t] =
+                            form.evaluate(&variables).map(|a| a.pow_vartime([5]));
+                        sboxes += 1;
+                    }
+                    state = std::array::from_fn(|w| forms.output[w].evaluate(&variables));
                 }
-                state = std::array::from_fn(|w| forms.output[w].evaluate(&variables));
+                let mut expected = start;
+                constants.permute(&mut expected);
+                let mut got = [Fp::ZERO; WIDTH];
+                for (g, s) in got.iter_mut().zip(state) {
+                    s.map(|v| *g = v);
+                }
+                assert_eq!(got, expected, "the permutation of {start:?}");
+                assert_eq!(sboxes, WIDTH * FULL_ROUNDS + PARTIAL_ROUNDS);
             }
-            let expected =
-                primitives::Hash::<_, P128Pow5T3, ConstantLength<2>, 3, 2>::init().hash([c, e]);
-            let mut got = None;
-            state[0].map(|v| got = Some(v));
-            assert_eq!(got, Some(expected), "Poseidon({c:?}, {e:?})");
-            assert_eq!(sboxes, WIDTH * FULL_ROUNDS + PARTIAL_ROUNDS);
         }
-        assert_eq!(Constants::call_rows().len(), ROWS_PER_CALL);
+        assert_eq!(Constants::call_rows(true).len(), ROWS_PER_CALL);
+    }
+
+    /// The native sponge is the library's `ConstantLength<L>` hash, for odd and even `L`.
+    #[test]
+    fn the_sponge_is_the_library_hash() {
+        let e: Vec<Fp> = (1..=5u64)
+            .map(|i| Fp::from(i * 1_000_003) - Fp::from(7))
+            .collect();
+        assert_eq!(sponge(&e[..1]), library_hash([e[0]]));
+        assert_eq!(sponge(&e[..2]), library_hash([e[0], e[1]]));
+        assert_eq!(sponge(&e[..3]), library_hash([e[0], e[1], e[2]]));
+        assert_eq!(sponge(&e[..4]), library_hash([e[0], e[1], e[2], e[3]]));
+        assert_eq!(sponge(&e), library_hash([e[0], e[1], e[2], e[3], e[4]]));
+        assert_eq!(sponge(&[]), Fp::ZERO);
     }
 }

@@ -1,20 +1,20 @@
-//! The Poseidon chain of the halo2 circuits, natively and in the circuit, and packing in `Fp`:
+//! The Poseidon hash of the halo2 circuits, natively and in the circuit, and packing in `Fp`:
 //! shared by the weights commitment ([`hashed`](super::hashed)) and hashed input and output
 //! ([`io`](super::io)).
 //!
-//! The chain: `c₀ = 0`, then `c ← Poseidon(c, e)` for each packed element `e` in order, with
-//! `halo2_gadgets`' Poseidon (`P128Pow5T3`: width 3, rate 2, x⁵ S-box, 8 full and 56 partial
-//! rounds) as a `ConstantLength<2>` hash; the hash is the last `c`. Natively the library
-//! computes it; in the circuit ramjet's own chip ([`permutation`](super::permutation)), whose
-//! gates are of lower degree than the library's `Pow5Chip`.
+//! The hash of the `L` packed elements is `halo2_gadgets`' Poseidon (`P128Pow5T3`: width 3,
+//! rate 2, x⁵ S-box, 8 full and 56 partial rounds) as a `ConstantLength<L>` hash: a sponge
+//! from the state `[0, 0, L·2^64]` absorbing two elements a permutation (an odd count padded
+//! with a 0), the first word of the last state. ramjet's chip
+//! ([`permutation`](super::permutation)) computes it in the circuit and natively (the library's
+//! `Hash` takes `L` as a type parameter, so it serves in the tests, which check the two equal).
 
-use halo2_gadgets::poseidon::primitives::{self as primitives, ConstantLength, P128Pow5T3};
 use halo2_proofs::arithmetic::Field;
 use halo2_proofs::circuit::{AssignedCell, Layouter};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::Error;
 
-use super::permutation::ChainConfig;
+use super::permutation::SpongeConfig;
 
 /// `2^n` in the field, for `n` up to 255.
 pub(super) fn field_pow2(n: usize) -> Fp {
@@ -33,20 +33,18 @@ pub(super) fn pack_fp(values: impl IntoIterator<Item = (u64, u32)>) -> Fp {
     packed
 }
 
-/// The chain over `elements`, computed natively.
-pub(super) fn chain_hash(elements: impl IntoIterator<Item = Fp>) -> Fp {
-    elements.into_iter().fold(Fp::ZERO, |c, e| {
-        primitives::Hash::<_, P128Pow5T3, ConstantLength<2>, 3, 2>::init().hash([c, e])
-    })
+/// The hash of `elements`, computed natively (0 when there are none).
+pub(super) fn sponge_hash(elements: impl IntoIterator<Item = Fp>) -> Fp {
+    super::permutation::sponge(&elements.into_iter().collect::<Vec<_>>())
 }
 
-/// The chain over the cells `elements` in the [`ChainConfig`] columns, from the cell `zero`
-/// (which must hold 0); returns the last value's cell.
-pub(super) fn chain_cells(
-    config: &ChainConfig,
+/// The hash of the cells `elements` in the [`SpongeConfig`] columns, with the cell `zero` (which
+/// must hold 0) as an odd count's padding; returns the hash's cell.
+pub(super) fn sponge_cells(
+    config: &SpongeConfig,
     layouter: &mut impl Layouter<Fp>,
     zero: AssignedCell<Fp, Fp>,
     elements: Vec<AssignedCell<Fp, Fp>>,
 ) -> Result<AssignedCell<Fp, Fp>, Error> {
-    config.chain(layouter, zero, &elements)
+    config.hash(layouter, zero, &elements)
 }
