@@ -43,10 +43,12 @@ const WIDTH: usize = 3;
 /// Elements absorbed by a permutation.
 const RATE: usize = 2;
 
-/// Full rounds in a row.
+/// Full rounds in a row. With [`PARTIAL_PER_ROW`], the narrowest rows (fewest columns, so the
+/// least memory) that keep the 784-56-10 MLP's sponge (544 calls) within its circuit's `2^14`
+/// rows; `docs/inference.md` ("Not done yet") has the memory model behind the choice.
 pub const FULL_PER_ROW: usize = 1;
 
-/// Partial rounds in a row.
+/// Partial rounds in a row (see [`FULL_PER_ROW`]).
 pub const PARTIAL_PER_ROW: usize = 4;
 
 /// Full rounds of `P128Pow5T3`, half before the partial rounds and half after.
