@@ -5,8 +5,8 @@
 //! ([`inference::io`](crate::inference::io)): each `v` as `v + 2^(B−1)` in `B` bits, packed in
 //! order into elements of at most 248 bits; the elements are hashed with the halo2 hash of
 //! [`poseidon`](super::poseidon) (`P128Pow5T3` as a `ConstantLength<L>` hash of the `L`
-//! elements, over Vesta's scalar field `Fp`). The two systems' hashes of the same values therefore differ: each is a value of its
-//! own field.
+//! elements, over Vesta's scalar field `Fp`). The two systems' hashes of the same values
+//! therefore differ: each is a value of its own field.
 //!
 //! In the circuit every input is bounded to `B` bits when it is assigned and every output when
 //! it is computed, so a section's packing is injective. An element is one or more linear rows
