@@ -78,6 +78,10 @@ impl Shape {
         if shape.equality > shape.advice || shape.lookups > shape.advice.min(shape.fixed) {
             return Err("EQUALITY must be at most ADVICE, LOOKUPS at most ADVICE and FIXED".into());
         }
+        // Each selector's gate takes the columns in turn: it needs at least one.
+        if shape.selectors > shape.advice.max(shape.fixed) {
+            return Err("SELECTORS must be at most the larger of ADVICE and FIXED".into());
+        }
         Ok(shape)
     }
 }
