@@ -12,9 +12,9 @@
 //! selector on every third row (so halo2 cannot merge any two), gives each selector a degree-4
 //! gate over the columns in turn (every column is queried), and looks up `(fixed[i], advice[i])`
 //! for `i < LOOKUPS` in a two-column table of 512 rows. It has no instance column and no fixed
-//! column with equality. Against the 784-56-10 MLP's hashed halo2 circuit (measured by
-//! `ramjet-bench`: 563 MiB), its shape (`14 32 24 21 3 8`) gives 546 MiB: the probe reads
-//! about 3 % low.
+//! column with equality. Against the 784-56-10 MLP's hashed halo2 circuit as `ramjet-bench`
+//! measures it, its shape gives 308 MiB for the 306 measured (`13 42 16 21 7 11`, the matrix
+//! layout), and gave 546 for 563 MiB (`14 32 24 21 3 8`, the layout before it).
 
 use std::process::ExitCode;
 use std::sync::OnceLock;

@@ -34,6 +34,38 @@ fn one_weight_changed(model: &QuantisedModel) -> QuantisedModel {
     other
 }
 
+/// The commitment of the small model recomputed from its documented definition: each output's
+/// weights in an element of their own, then the dense layer's biases, then the bias layer's;
+/// each value as `v + 2^(width−1)`, packed least significant first; the four elements hashed
+/// with `halo2_gadgets`' Poseidon as a `ConstantLength<4>` hash.
+#[test]
+fn halo2_hashed_commitment_is_the_documented_packing_and_sponge() {
+    use halo2_gadgets::poseidon::primitives::{ConstantLength, Hash, P128Pow5T3};
+    use halo2_proofs::pasta::Fp;
+
+    let model = small_model();
+    let widths = WeightWidths::fitting(&model);
+    let (QuantisedLayer::Dense { weights, bias, .. }, QuantisedLayer::Bias(added)) =
+        (&model.layers[0], &model.layers[2])
+    else {
+        panic!("the small model is dense, ReLU, bias");
+    };
+    let unsigned = |v: i64, bits: u32| Fp::from((v + (1 << (bits - 1))) as u64);
+    let pair = |low: i64, high: i64, bits: u32| {
+        unsigned(low, bits) + unsigned(high, bits) * Fp::from(1u64 << bits)
+    };
+    let (w, b) = (widths.weight_bits, widths.bias_bits);
+    let elements = [
+        pair(weights[0], weights[1], w),
+        pair(weights[2], weights[3], w),
+        pair(bias[0], bias[1], b),
+        pair(added[0], added[1], b),
+    ];
+    let expected = Hash::<_, P128Pow5T3, ConstantLength<4>, 3, 2>::init().hash(elements);
+    assert_eq!(weights_commitment(&model, widths).unwrap(), expected);
+    assert_eq!(rows(&model, widths).unwrap().elements, 4);
+}
+
 #[test]
 fn halo2_hashed_circuit_computes_the_native_commitment_and_binds_weights_and_output() {
     let model = small_model();
@@ -126,6 +158,8 @@ fn halo2_hashed_demo_model_proofs_verify_against_their_commitment_with_one_key()
     let mlp_blank = zero_weights(quant, 784, &shape(&mlp)).unwrap();
     let mlp_k = circuit_k(&mlp, mlp_widths).unwrap();
     assert_eq!(circuit_k(&mlp_blank, mlp_widths).unwrap(), mlp_k);
+    // 2^13 rows is what keeps its prover's memory under 400 MB (docs/benchmarks.md).
+    assert_eq!(mlp_k, 13, "{:?}", rows(&mlp, mlp_widths).unwrap());
     eprintln!(
         "784-56-10 MLP, halo2 hashed ({} weight bits, {} bias bits): {} rows, k = {mlp_k}; \
          {:?}; the fixed circuit: {} rows, k = {}",

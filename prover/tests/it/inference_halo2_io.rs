@@ -6,9 +6,10 @@
 use halo2_gadgets::poseidon::primitives::{self as poseidon, ConstantLength, P128Pow5T3};
 use halo2_proofs::arithmetic::Field;
 use ramjet_prover::ProverError;
+use ramjet_prover::inference::halo2::config::Shape;
 use ramjet_prover::inference::halo2::hashed::{self, weights_commitment};
 use ramjet_prover::inference::halo2::io::{SectionRows, io_instance, section_rows, values_hash};
-use ramjet_prover::inference::halo2::permutation::ROWS_PER_CALL;
+use ramjet_prover::inference::halo2::permutation::RowRounds;
 use ramjet_prover::inference::halo2::{
     Design, Fp, VerifyingKeyDigest, params, verify_instance, verifying_key,
 };
@@ -137,20 +138,26 @@ fn halo2_hashed_input_and_output_bind_the_values_behind_their_hashes() {
         VerifyingKeyDigest::of(&hashed::verifying_key(&p, &model, widths).unwrap())
     );
     // A hashed section of the small model (two 8-bit values: one packed element) costs the
-    // sponge's padding 0 and a packing row, one Poseidon call (ROWS_PER_CALL rows), and one
-    // constant; the circuit takes the largest group of columns.
+    // sponge's padding 0 and a packing row, one Poseidon call (its chip's rows a call), and one
+    // constant, in the fixed binding's columns and in the hashed binding's; the circuit takes
+    // the largest group of columns.
     for design in designs(&model) {
         let v = design.visibility;
         let hashed_sections = usize::from(v.input == Visibility::Hashed)
             + usize::from(v.output == Visibility::Hashed);
-        assert_eq!(
-            section_rows(&model, v),
-            SectionRows {
-                linear: 2 * hashed_sections,
-                poseidon: ROWS_PER_CALL * hashed_sections,
-                constants: hashed_sections,
-            }
-        );
+        for (shape, rounds) in [
+            (Shape::SECTIONS, RowRounds::NARROW),
+            (Shape::WEIGHTS, RowRounds::WIDE),
+        ] {
+            assert_eq!(
+                section_rows(&model, v, shape, rounds),
+                SectionRows {
+                    linear: 2 * hashed_sections,
+                    poseidon: rounds.rows_per_call() * hashed_sections,
+                    constants: hashed_sections,
+                }
+            );
+        }
         let public = Design {
             visibility: IoVisibility::PUBLIC,
             ..design

@@ -11,6 +11,7 @@ use super::io::{forward_with_sections, section_rows};
 use super::layout::{
     FixedParameters, InputCells, assign_inputs, forward, forward_rows, rows, to_field,
 };
+use super::permutation::RowRounds;
 use crate::inference::IoVisibility;
 use crate::inference::quantise::QuantisedModel;
 
@@ -109,7 +110,7 @@ impl Circuit<Fp> for Halo2InferenceCircuit {
 
 /// `y = model(x)` with the weights as constants and the input, the output or both hashed
 /// ([`io`](super::io)): the instance column holds each section's values or its hash, input
-/// first. It takes the hashed binding's columns ([`HashedConfig`]) for the Poseidon chip; its
+/// first. It takes [`HashedConfig::configure_sections`]'s columns, for the Poseidon chip; its
 /// keys, like [`Halo2InferenceCircuit`]'s, are the model's.
 #[derive(Debug, Clone)]
 pub struct Halo2HashedIoCircuit {
@@ -141,9 +142,9 @@ impl Halo2HashedIoCircuit {
 /// Rows of [`Halo2HashedIoCircuit`] for `model` with `visibility`: the forward pass's and the
 /// sections' hashing, by group of columns; the largest group, at least the lookup table's.
 pub fn hashed_io_rows(model: &QuantisedModel, visibility: IoVisibility) -> usize {
-    let shape = Shape::HASHED;
+    let shape = Shape::SECTIONS;
     let forward = forward_rows(model, |inputs| inputs.div_ceil(shape.linear_width).max(1));
-    let sections = section_rows(model, visibility);
+    let sections = section_rows(model, visibility, shape, RowRounds::NARROW);
     (forward.linear + sections.linear)
         .max(shape.lane_rows(forward.range, forward.longest_range))
         .max(sections.poseidon)
@@ -160,7 +161,7 @@ impl Circuit<Fp> for Halo2HashedIoCircuit {
     }
 
     fn configure(meta: &mut ConstraintSystem<Fp>) -> Self::Config {
-        HashedConfig::configure(meta)
+        HashedConfig::configure_sections(meta)
     }
 
     fn synthesize(

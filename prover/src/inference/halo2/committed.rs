@@ -1,12 +1,17 @@
 //! The hashed binding's layout: the weights and biases as committed advice cells.
 //!
-//! [`commit`] assigns every item of [`hashed::layout`](crate::inference::hashed) (a weight or a
-//! bias, stored unsigned as `u = v + 2^(width−1)`) in the `a` columns of *packing* rows (gates
-//! `linear` / `linear_chain` with `coeff = 2^shift`, so each packed element is
-//! `Σ u·2^shift`, at most 248 bits), range-checks each `u` to its width with the limb lookup,
-//! and hashes the elements with Poseidon (`P128Pow5T3` as a `ConstantLength<L>` sponge over
-//! the `L` elements, two a permutation). [`Committed`] then gives the forward pass its weights
-//! through multiply-accumulate rows (gates `mac` / `mac_chain`, [`HashedConfig`]).
+//! - **Weights**: each dense layer's weights are in the weight [`matrix`](super::matrix), where
+//!   each weight's cells are range-checked by lookup, packed and multiplied by its input. A
+//!   dense output's `b + Σ w·x` is then one linear row: `acc − 2^(Ww−1)·Σx + u_b − 2^(Wb−1)`,
+//!   with `Σx` the sum of the layer's inputs (linear rows, once a layer).
+//! - **Biases**: assigned in packing rows (gates `linear` / `linear_chain` with
+//!   `coeff = 2^shift`, so each element is `Σ u·2^shift`), each range-checked to `Wb` bits in
+//!   the range lane; a bias layer adds its bias to a value in a linear row.
+//! - **The commitment**: the elements in the order of [`elements`], hashed with the sponge
+//!   ([`permutation`](super::permutation)) once the forward pass has laid out every matrix.
+
+use std::cell::RefCell;
+use std::iter::repeat_n;
 
 use halo2_proofs::arithmetic::Field;
 use halo2_proofs::circuit::{AssignedCell, Layouter, Value};
@@ -14,108 +19,172 @@ use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::Error;
 
 use super::config::{HashedConfig, InferenceConfig};
-use super::layout::{LayerParameters, Signal, known, pow2, range_check, to_field};
+use super::layout::{LayerParameters, Signal, known, linear, pow2, range_check, weighted_sum};
+use super::matrix::{BLOCK, MatrixConfig};
 use super::poseidon::{field_pow2, sponge_cells};
-use crate::inference::hashed::{WeightWidths, layout, offset_value};
-use crate::inference::quantise::QuantisedModel;
+use crate::Result;
+use crate::inference::commit::pack;
+use crate::inference::hashed::{Item, WeightWidths, layout, offset_value};
+use crate::inference::quantise::{QuantisedLayer, QuantisedModel};
 
-/// The committed weights and biases of one layer (unsigned forms), in index order.
+/// The items of `model` packed into the halo2 commitment's elements, in order: layer by layer,
+/// each output's weights (in input order) in elements of their own, then the layer's biases.
+/// Items fill an element greedily, least significant first, up to 248 bits. Fails on a width
+/// not between 1 and 64 bits.
+pub(super) fn elements(model: &QuantisedModel, widths: WeightWidths) -> Result<Vec<Vec<Item>>> {
+    // The shared layout checks the widths.
+    layout(model, widths)?;
+    let mut elements = Vec::new();
+    let mut group = |layer: usize, bias: bool, first: usize, count: usize, bits: u32| {
+        let items: Vec<Item> = (first..first + count)
+            .map(|index| Item {
+                layer,
+                bias,
+                index,
+                bits,
+            })
+            .collect();
+        elements.extend(
+            pack(repeat_n(bits, count))
+                .into_iter()
+                .map(|range| items[range].to_vec()),
+        );
+    };
+    for (layer, l) in model.layers.iter().enumerate() {
+        match l {
+            QuantisedLayer::Dense {
+                inputs, outputs, ..
+            } => {
+                for o in 0..*outputs {
+                    group(layer, false, o * inputs, *inputs, widths.weight_bits);
+                }
+                group(layer, true, 0, *outputs, widths.bias_bits);
+            }
+            QuantisedLayer::Bias(bias) => group(layer, true, 0, bias.len(), widths.bias_bits),
+            QuantisedLayer::Relu => {}
+        }
+    }
+    Ok(elements)
+}
+
+/// One layer's committed biases, and the cells of the layer's packed elements so far.
 #[derive(Debug, Default)]
 struct CommittedLayer {
-    weights: Vec<Signal>,
+    /// The biases' unsigned forms, by index.
     bias: Vec<Signal>,
+    /// The bias elements' cells.
+    bias_elements: Vec<AssignedCell<Fp, Fp>>,
+    /// The weight elements' cells, in the commitment's order (set by the forward pass).
+    weight_elements: RefCell<Vec<AssignedCell<Fp, Fp>>>,
 }
 
-/// The committed parameters and the commitment's cell.
+/// The committed parameters: the forward pass's [`LayerParameters`], then the commitment.
 #[derive(Debug)]
-pub(super) struct Committed {
+pub(super) struct Committed<'a> {
+    model: &'a QuantisedModel,
+    widths: WeightWidths,
+    known: bool,
+    matrix: MatrixConfig,
     layers: Vec<CommittedLayer>,
-    widths: WeightWidths,
-    mac: MacSelectors,
-    zero: Signal,
-    one: Signal,
-    /// The Poseidon sponge's output, the commitment.
-    pub(super) commitment: AssignedCell<Fp, Fp>,
+    zero: AssignedCell<Fp, Fp>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct MacSelectors {
-    mac: halo2_proofs::plonk::Selector,
-    mac_chain: halo2_proofs::plonk::Selector,
-}
-
-/// Assigns, range-checks, packs and hashes `model`'s weights and biases (values known when
-/// `known`, else unknown: key generation).
-pub(super) fn commit(
-    config: &HashedConfig,
-    layouter: &mut impl Layouter<Fp>,
-    model: &QuantisedModel,
-    widths: WeightWidths,
-    known_values: bool,
-) -> Result<Committed, Error> {
-    let base = &config.base;
-    let (zero, one) = layouter.assign_region(
-        || "constants 0 and 1",
-        |mut region| {
-            let zero = region.assign_advice_from_constant(|| "0", base.a[0], 0, Fp::ZERO)?;
-            let one = region.assign_advice_from_constant(|| "1", base.a[0], 1, Fp::ONE)?;
-            Ok((
-                Signal {
-                    cell: zero,
-                    value: Value::known(0),
-                },
-                Signal {
-                    cell: one,
-                    value: Value::known(1),
-                },
-            ))
-        },
-    )?;
-    let elements = layout(model, widths).map_err(|_| Error::Synthesis)?;
-    let mut layers: Vec<CommittedLayer> = model
-        .layers
-        .iter()
-        .map(|_| CommittedLayer::default())
-        .collect();
-    let mut packed = Vec::with_capacity(elements.len());
-    for element in &elements {
-        let values = element
+impl<'a> Committed<'a> {
+    /// Assigns, range-checks and packs `model`'s biases (values known when `known`, else
+    /// unknown: key generation); the weights come with the forward pass.
+    pub(super) fn new(
+        config: &HashedConfig,
+        layouter: &mut impl Layouter<Fp>,
+        model: &'a QuantisedModel,
+        widths: WeightWidths,
+        known: bool,
+    ) -> Result<Self, Error> {
+        let base = &config.base;
+        let matrix = config.matrix.clone().ok_or(Error::Synthesis)?;
+        let zero = layouter.assign_region(
+            || "sponge padding 0",
+            |mut region| region.assign_advice_from_constant(|| "0", base.a[0], 0, Fp::ZERO),
+        )?;
+        let mut layers: Vec<CommittedLayer> = model
+            .layers
             .iter()
-            .map(|&item| {
-                if known_values {
-                    offset_value(model, item)
-                        .map(|u| Value::known(i128::from(u)))
-                        .map_err(|_| Error::Synthesis)
-                } else {
-                    Ok(Value::unknown())
-                }
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
-        let (cells, sum) = pack(base, layouter, element, &values)?;
-        for ((item, cell), value) in element.iter().zip(cells).zip(values) {
-            let signal = Signal { cell, value };
-            range_check(base, layouter, &signal, item.bits as usize)?;
-            let layer = &mut layers[item.layer];
-            if item.bias {
-                layer.bias.push(signal);
+            .map(|_| CommittedLayer::default())
+            .collect();
+        let value = |item: Item| -> Result<Value<i128>, Error> {
+            if known {
+                offset_value(model, item)
+                    .map(|u| Value::known(i128::from(u)))
+                    .map_err(|_| Error::Synthesis)
             } else {
-                layer.weights.push(signal);
+                Ok(Value::unknown())
             }
+        };
+        let bias_elements = elements(model, widths).map_err(|_| Error::Synthesis)?;
+        for element in bias_elements.iter().filter(|e| e[0].bias) {
+            let values = element
+                .iter()
+                .map(|&item| value(item))
+                .collect::<Result<Vec<_>, Error>>()?;
+            let (cells, packed) = pack_items(base, layouter, element, &values)?;
+            let layer = &mut layers[element[0].layer];
+            for ((item, cell), value) in element.iter().zip(cells).zip(values) {
+                let signal = Signal { cell, value };
+                range_check(base, layouter, &signal, item.bits as usize)?;
+                layer.bias.push(signal);
+            }
+            layer.bias_elements.push(packed);
         }
-        packed.push(sum);
+        Ok(Self {
+            model,
+            widths,
+            known,
+            matrix,
+            layers,
+            zero,
+        })
     }
-    let commitment = sponge_cells(&config.poseidon, layouter, zero.cell.clone(), packed)?;
-    Ok(Committed {
-        layers,
-        widths,
-        mac: MacSelectors {
-            mac: config.mac,
-            mac_chain: config.mac_chain,
-        },
-        zero,
-        one,
-        commitment,
-    })
+
+    /// The commitment's cell: the sponge of every element, after the forward pass.
+    pub(super) fn commitment(
+        self,
+        config: &HashedConfig,
+        layouter: &mut impl Layouter<Fp>,
+    ) -> Result<AssignedCell<Fp, Fp>, Error> {
+        let mut all = Vec::new();
+        for layer in self.layers {
+            all.extend(layer.weight_elements.into_inner());
+            all.extend(layer.bias_elements);
+        }
+        sponge_cells(&config.poseidon, layouter, self.zero, all)
+    }
+
+    fn weight_offset(&self) -> i128 {
+        pow2(self.widths.weight_bits as usize - 1)
+    }
+
+    fn bias_offset(&self) -> i128 {
+        pow2(self.widths.bias_bits as usize - 1)
+    }
+
+    /// The unsigned forms of output `o`'s weights in dense layer `layer` of `inputs` inputs.
+    fn weight_row(&self, layer: usize, o: usize, inputs: usize) -> Result<Vec<Value<u64>>, Error> {
+        (0..inputs)
+            .map(|i| {
+                if !self.known {
+                    return Ok(Value::unknown());
+                }
+                let item = Item {
+                    layer,
+                    bias: false,
+                    index: o * inputs + i,
+                    bits: self.widths.weight_bits,
+                };
+                offset_value(self.model, item)
+                    .map(Value::known)
+                    .map_err(|_| Error::Synthesis)
+            })
+            .collect()
+    }
 }
 
 /// A packed element's cells: its items', and the element's.
@@ -123,10 +192,10 @@ type PackedCells = (Vec<AssignedCell<Fp, Fp>>, AssignedCell<Fp, Fp>);
 
 /// One packed element: its items' unsigned values in the `a` columns, `W` a row, with
 /// `coeff = 2^shift`; returns the items' cells and the element's (the last row's `out`).
-fn pack(
+fn pack_items(
     config: &InferenceConfig,
     layouter: &mut impl Layouter<Fp>,
-    element: &[crate::inference::hashed::Item],
+    element: &[Item],
     values: &[Value<i128>],
 ) -> Result<PackedCells, Error> {
     layouter.assign_region(
@@ -174,96 +243,67 @@ fn pack(
     )
 }
 
-impl Committed {
-    /// `Σ (u − offset)·x` over `terms` in chained `mac` rows, `P` terms a row.
-    fn mac(
-        &self,
-        config: &InferenceConfig,
-        layouter: &mut impl Layouter<Fp>,
-        terms: &[(&Signal, i128, &Signal)],
-    ) -> Result<Signal, Error> {
-        layouter.assign_region(
-            || "multiply-accumulate",
-            |mut region| {
-                let mut acc = Value::known(0i128);
-                let mut out = None;
-                let pairs = config.shape.mac_pairs();
-                for r in 0..terms.len().div_ceil(pairs) {
-                    let selector = if r == 0 {
-                        self.mac.mac
-                    } else {
-                        self.mac.mac_chain
-                    };
-                    selector.enable(&mut region, r)?;
-                    for j in 0..pairs {
-                        let (u, x) = (config.a[2 * j], config.a[2 * j + 1]);
-                        let offset = match terms.get(r * pairs + j) {
-                            Some(&(weight, offset, input)) => {
-                                weight.cell.copy_advice(|| "u", &mut region, u, r)?;
-                                input.cell.copy_advice(|| "x", &mut region, x, r)?;
-                                acc = acc
-                                    .zip(weight.value)
-                                    .zip(input.value)
-                                    .map(|((acc, u), x)| acc + (u - offset) * x);
-                                offset
-                            }
-                            None => {
-                                region.assign_advice(
-                                    || "unused",
-                                    u,
-                                    r,
-                                    || Value::known(Fp::ZERO),
-                                )?;
-                                self.zero.cell.copy_advice(|| "0", &mut region, x, r)?;
-                                0
-                            }
-                        };
-                        region.assign_fixed(
-                            || "offset",
-                            config.coeff[2 * j],
-                            r,
-                            || Value::known(to_field(offset)),
-                        )?;
-                    }
-                    out = Some(region.assign_advice(|| "acc", config.out, r, || known(acc))?);
-                }
-                Ok(Signal {
-                    cell: out.expect("at least one term"),
-                    value: acc,
-                })
-            },
-        )
-    }
-
-    fn weight_offset(&self) -> i128 {
-        pow2(self.widths.weight_bits as usize - 1)
-    }
-
-    fn bias_offset(&self) -> i128 {
-        pow2(self.widths.bias_bits as usize - 1)
-    }
-}
-
-impl LayerParameters for Committed {
-    fn dense_sum<L: Layouter<Fp>>(
+impl LayerParameters for Committed<'_> {
+    fn dense_layer<L: Layouter<Fp>>(
         &self,
         config: &InferenceConfig,
         layouter: &mut L,
         layer: usize,
-        o: usize,
         x: &[Signal],
-    ) -> Result<Signal, Error> {
+        then: &mut impl FnMut(&mut L, Signal) -> Result<Signal, Error>,
+    ) -> Result<Vec<Signal>, Error> {
+        let QuantisedLayer::Dense {
+            inputs, outputs, ..
+        } = &self.model.layers[layer]
+        else {
+            return Err(Error::Synthesis);
+        };
+        let (inputs, outputs) = (*inputs, *outputs);
+        if x.len() != inputs {
+            return Err(Error::Synthesis);
+        }
+        let bits = self.widths.weight_bits;
+        let element_ranges = pack(repeat_n(bits, inputs));
+        let mut sums = Vec::with_capacity(outputs);
         let committed = &self.layers[layer];
-        let inputs = x.len();
-        let row = committed
-            .weights
-            .get(o * inputs..(o + 1) * inputs)
-            .ok_or(Error::Synthesis)?;
-        let bias = committed.bias.get(o).ok_or(Error::Synthesis)?;
+        for block in (0..outputs).collect::<Vec<_>>().chunks(BLOCK) {
+            let weights = block
+                .iter()
+                .map(|&o| self.weight_row(layer, o, inputs))
+                .collect::<Result<Vec<_>, Error>>()?;
+            let assigned =
+                self.matrix
+                    .assign_block(layouter, x, &weights, bits as usize, &element_ranges)?;
+            for output in assigned {
+                committed
+                    .weight_elements
+                    .borrow_mut()
+                    .extend(output.elements);
+                sums.push(output.sum);
+            }
+        }
+        // Σx once for the layer, then each output's `acc − 2^(Ww−1)·Σx + u_b − 2^(Wb−1)`.
+        let input_sum = weighted_sum(config, layouter, &vec![1; inputs], x, 0)?;
         let (w_offset, b_offset) = (self.weight_offset(), self.bias_offset());
-        let mut terms = vec![(bias, b_offset, &self.one)];
-        terms.extend(row.iter().zip(x).map(|(w, x)| (w, w_offset, x)));
-        self.mac(config, layouter, &terms)
+        sums.into_iter()
+            .enumerate()
+            .map(|(o, sum)| {
+                let bias = committed.bias.get(o).ok_or(Error::Synthesis)?;
+                let value = sum
+                    .value
+                    .zip(input_sum.value)
+                    .zip(bias.value)
+                    .map(|((s, x), b)| s - w_offset * x + b - b_offset);
+                let acc = linear(
+                    config,
+                    layouter,
+                    &[(&sum, 1), (&input_sum, -w_offset), (bias, 1)],
+                    -b_offset,
+                    value,
+                )?;
+                then(layouter, acc)
+            })
+            .collect()
     }
 
     fn add_bias<L: Layouter<Fp>>(
@@ -275,10 +315,8 @@ impl LayerParameters for Committed {
         x: &Signal,
     ) -> Result<Signal, Error> {
         let bias = self.layers[layer].bias.get(i).ok_or(Error::Synthesis)?;
-        self.mac(
-            config,
-            layouter,
-            &[(x, 0, &self.one), (bias, self.bias_offset(), &self.one)],
-        )
+        let offset = self.bias_offset();
+        let value = x.value.zip(bias.value).map(|(x, b)| x + b - offset);
+        linear(config, layouter, &[(x, 1), (bias, 1)], -offset, value)
     }
 }

@@ -1,6 +1,8 @@
 //! The columns, gates and lookup of the halo2 inference circuit.
 //!
-//! Two groups of columns that never share a region, so the floor planner lays them side by side:
+//! Two groups of columns that never share a region, so the floor planner lays them side by side
+//! (the circuits that hash add the Poseidon chip's, and the hashed binding the weight matrix's:
+//! [`HashedConfig`]):
 //!
 //! - **linear rows**: advice `a[0..W]` and `out`, fixed `coeff[0..W]` and `constant`. Gate
 //!   `linear`: `out = constant + Σ_j coeff[j]·a[j]`; gate `linear_chain`: the same plus the
@@ -21,7 +23,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use halo2_proofs::arithmetic::Field;
 use halo2_proofs::circuit::{Layouter, Value};
 use halo2_proofs::pasta::Fp;
 use halo2_proofs::plonk::{
@@ -29,7 +30,8 @@ use halo2_proofs::plonk::{
 };
 use halo2_proofs::poly::Rotation;
 
-use super::permutation::SpongeConfig;
+use super::matrix::MatrixConfig;
+use super::permutation::{RowRounds, SpongeConfig};
 
 /// `L`: bits per limb of a range check.
 pub const LIMB_BITS: usize = 8;
@@ -39,7 +41,7 @@ pub const LIMB_BITS: usize = 8;
 /// both cost memory: each circuit has its own shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shape {
-    /// `W`: inputs of a dense layer a linear row (and `W/2` products a multiply-accumulate row).
+    /// `W`: inputs of a dense layer a linear row.
     pub linear_width: usize,
     /// Lanes of range rows, side by side: a range check takes the rows of one.
     pub range_lanes: usize,
@@ -53,19 +55,20 @@ impl Shape {
         range_lanes: 1,
     };
 
-    /// The hashed binding's, and the fixed binding's with a hashed input or output
-    /// ([`HashedConfig`]): 12 inputs a linear row (6 products a multiply-accumulate row) and
-    /// three range lanes, for the weights' range checks; the 784-56-10 MLP's hashed circuit fits
-    /// `2^14` rows.
-    pub const HASHED: Self = Self {
+    /// The fixed binding's with a hashed input or output ([`HashedConfig::configure_sections`]):
+    /// 12 inputs a linear row and three range lanes.
+    pub const SECTIONS: Self = Self {
         linear_width: 12,
         range_lanes: 3,
     };
 
-    /// Products `w·x` a multiply-accumulate row: the `a` columns taken in pairs.
-    pub fn mac_pairs(self) -> usize {
-        self.linear_width / 2
-    }
+    /// The hashed binding's ([`HashedConfig::configure_weights`]): 4 inputs a linear row, in
+    /// columns shared with the Poseidon chip, and one range lane (the weights are range-checked
+    /// in the [`matrix`](super::matrix)).
+    pub const WEIGHTS: Self = Self {
+        linear_width: 4,
+        range_lanes: 1,
+    };
 
     /// At most the rows of the busiest lane, for range checks of `total` rows in all, none
     /// longer than `longest`: each check goes to the least-loaded lane, so the busiest lane had,
@@ -108,17 +111,55 @@ pub struct InferenceConfig {
     pub(super) public: Column<Instance>,
 }
 
+/// The columns of the linear rows: `W` advice `a` and the advice `out`, `W` fixed `coeff` and the
+/// fixed `constant`.
+#[derive(Debug, Clone)]
+pub struct LinearColumns {
+    pub(super) a: Vec<Column<Advice>>,
+    pub(super) out: Column<Advice>,
+    pub(super) coeff: Vec<Column<Fixed>>,
+    pub(super) constant: Column<Fixed>,
+}
+
+impl LinearColumns {
+    /// The linear columns of `shape` from the front of `advice` and `fixed` (which must be long
+    /// enough): `a` then `out`, `coeff` then `constant`.
+    pub fn take(shape: Shape, advice: &[Column<Advice>], fixed: &[Column<Fixed>]) -> Self {
+        let w = shape.linear_width;
+        Self {
+            a: advice[..w].to_vec(),
+            out: advice[w],
+            coeff: fixed[..w].to_vec(),
+            constant: fixed[w],
+        }
+    }
+}
+
 impl InferenceConfig {
     /// Declares the columns, gates and lookups of a circuit of `shape`.
     pub fn configure(meta: &mut ConstraintSystem<Fp>, shape: Shape) -> Self {
-        let a: Vec<_> = (0..shape.linear_width)
+        let advice: Vec<_> = (0..=shape.linear_width)
             .map(|_| meta.advice_column())
             .collect();
-        let coeff = (0..shape.linear_width)
+        let fixed: Vec<_> = (0..=shape.linear_width)
             .map(|_| meta.fixed_column())
             .collect();
-        let out = meta.advice_column();
-        let constant = meta.fixed_column();
+        Self::configure_in(meta, shape, LinearColumns::take(shape, &advice, &fixed))
+    }
+
+    /// [`Self::configure`] with the linear rows in `linear` (columns other regions may share:
+    /// linear rows only take rows of their own).
+    pub fn configure_in(
+        meta: &mut ConstraintSystem<Fp>,
+        shape: Shape,
+        linear: LinearColumns,
+    ) -> Self {
+        let LinearColumns {
+            a,
+            out,
+            coeff,
+            constant,
+        } = linear;
         let lanes: Vec<_> = (0..shape.range_lanes)
             .map(|_| RangeLane {
                 running: meta.advice_column(),
@@ -260,60 +301,54 @@ impl InferenceConfig {
     }
 }
 
-/// The hashed binding's columns: the fixed circuit's ([`InferenceConfig`]), the
-/// multiply-accumulate gates over them, and the Poseidon chip's.
-///
-/// - Gate `mac` (`P = W/2` pairs, [`Shape::mac_pairs`]): `out = Σ_{j<P} (a[2j] − coeff[2j])·a[2j+1]`; gate `mac_chain`: the same plus
-///   the previous row's `out`. `a[2j]` holds a committed weight's unsigned form `u = w + 2^(Ww−1)`
-///   and `coeff[2j]` the offset `2^(Ww−1)`, so each term is `w·x`. Every `a[2j+1]` is a copy (of
-///   an input, or of the constant 1 for a bias term, or of the constant 0 in an unused slot),
-///   so no term is free.
-/// - Poseidon: ramjet's chip for `P128Pow5T3` ([`SpongeConfig`]), in its own columns.
-/// - `constants`: a fixed column for the constants copied into advice cells (0 and 1; 0 also
-///   pads an odd count of elements for the sponge).
+/// The columns of the circuits that hash: the fixed circuit's ([`InferenceConfig`]), ramjet's
+/// Poseidon chip's ([`SpongeConfig`]), a fixed column for the constants copied into advice
+/// cells (the sponge's padding 0), and with the hashed binding the weight
+/// [`matrix`](super::matrix).
 #[derive(Debug, Clone)]
 pub struct HashedConfig {
     pub(super) base: InferenceConfig,
-    pub(super) mac: Selector,
-    pub(super) mac_chain: Selector,
     pub(super) poseidon: SpongeConfig,
+    pub(super) matrix: Option<MatrixConfig>,
 }
 
 impl HashedConfig {
-    /// Declares the fixed circuit's columns, gates and lookups, then the hashed binding's.
-    pub fn configure(meta: &mut ConstraintSystem<Fp>) -> Self {
-        let base = InferenceConfig::configure(meta, Shape::HASHED);
+    /// The fixed binding with a hashed input or output: [`Shape::SECTIONS`], and the chip
+    /// ([`RowRounds::NARROW`]) in columns of its own.
+    pub fn configure_sections(meta: &mut ConstraintSystem<Fp>) -> Self {
+        let base = InferenceConfig::configure(meta, Shape::SECTIONS);
         let constants = meta.fixed_column();
         meta.enable_constant(constants);
-        let poseidon = SpongeConfig::configure(meta);
-        let config = Self {
+        let poseidon = SpongeConfig::configure(meta, RowRounds::NARROW);
+        Self {
             base,
-            mac: meta.selector(),
-            mac_chain: meta.selector(),
             poseidon,
-        };
-        let products = |meta: &mut halo2_proofs::plonk::VirtualCells<'_, Fp>| {
-            let base = &config.base;
-            let mut sum = Expression::Constant(Fp::ZERO);
-            for j in 0..base.shape.mac_pairs() {
-                let u = meta.query_advice(base.a[2 * j], Rotation::cur());
-                let offset = meta.query_fixed(base.coeff[2 * j]);
-                let x = meta.query_advice(base.a[2 * j + 1], Rotation::cur());
-                sum = sum + (u - offset) * x;
-            }
-            sum
-        };
-        meta.create_gate("mac", |meta| {
-            let q = meta.query_selector(config.mac);
-            let out = meta.query_advice(config.base.out, Rotation::cur());
-            vec![q * (products(meta) - out)]
-        });
-        meta.create_gate("mac_chain", |meta| {
-            let q = meta.query_selector(config.mac_chain);
-            let previous = meta.query_advice(config.base.out, Rotation::prev());
-            let out = meta.query_advice(config.base.out, Rotation::cur());
-            vec![q * (previous + products(meta) - out)]
-        });
-        config
+            matrix: None,
+        }
+    }
+
+    /// The hashed binding: [`Shape::WEIGHTS`], its linear rows in the first columns of the chip
+    /// ([`RowRounds::WIDE`]), and the weight matrix. The 784-56-10 MLP fits `2^13` rows: its
+    /// matrix takes 7,952, its sponge and linear rows about 7,600 in the shared columns.
+    pub fn configure_weights(meta: &mut ConstraintSystem<Fp>) -> Self {
+        let rounds = RowRounds::WIDE;
+        let shape = Shape::WEIGHTS;
+        let advice: Vec<_> = (0..rounds.advice_columns().max(shape.linear_width + 1))
+            .map(|_| meta.advice_column())
+            .collect();
+        let fixed: Vec<_> = (0..rounds.fixed_columns().max(shape.linear_width + 1))
+            .map(|_| meta.fixed_column())
+            .collect();
+        let base =
+            InferenceConfig::configure_in(meta, shape, LinearColumns::take(shape, &advice, &fixed));
+        let constants = meta.fixed_column();
+        meta.enable_constant(constants);
+        let poseidon = SpongeConfig::configure_in(meta, rounds, &advice, &fixed);
+        let matrix = MatrixConfig::configure(meta, base.table_bits, base.table_value);
+        Self {
+            base,
+            poseidon,
+            matrix: Some(matrix),
+        }
     }
 }

@@ -20,7 +20,7 @@ use halo2_proofs::poly::commitment::Params;
 
 use super::circuit::{Halo2HashedIoCircuit, Halo2InferenceCircuit, hashed_io_rows, k_for_rows};
 use super::hashed::{self, Halo2HashedCircuit, weights_commitment};
-use super::io::{io_instance, section_rows};
+use super::io::io_instance;
 use super::layout::rows as fixed_rows;
 use super::proof::{check_proof, create_proof_bytes};
 use crate::Result;
@@ -118,11 +118,7 @@ impl Design {
         Ok(match self.widths {
             None if self.visibility == IoVisibility::PUBLIC => fixed_rows(model),
             None => hashed_io_rows(model, self.visibility),
-            Some(widths) => {
-                let mut rows = hashed::rows(model, widths)?;
-                rows.sections = section_rows(model, self.visibility);
-                rows.total()
-            }
+            Some(widths) => hashed::rows_with_sections(model, widths, self.visibility)?.total(),
         })
     }
 

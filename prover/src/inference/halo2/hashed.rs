@@ -3,12 +3,14 @@
 //!
 //! # The commitment, exactly
 //!
-//! 1. **Items and packing**: those of the Groth16 hashed binding
-//!    ([`inference::hashed`](crate::inference::hashed)): layer by layer a dense layer's weights
-//!    (row-major) then its bias, a bias layer's bias; a weight stored as `w + 2^(Ww−1)` in `Ww`
-//!    bits, a bias as `b + 2^(Wb−1)` in `Wb` bits ([`WeightWidths`]); items packed greedily,
-//!    least significant bits first, at most 248 bits an element: `e = Σ u·2^shift`, here in
-//!    Vesta's scalar field `Fp`.
+//! 1. **Items and packing**: layer by layer, a dense layer's weights output by output (each
+//!    output's in input order), then its biases; a bias layer's biases. A weight is stored as
+//!    `w + 2^(Ww−1)` in `Ww` bits, a bias as `b + 2^(Wb−1)` in `Wb` bits ([`WeightWidths`]).
+//!    Each output's weights, and each layer's biases, are packed into elements of their own:
+//!    greedily, least significant bits first, at most 248 bits an element,
+//!    `e = Σ u·2^shift` in Vesta's scalar field `Fp`. (The Groth16 binding packs the same items
+//!    in the same order, but across outputs: [`inference::hashed`](crate::inference::hashed).
+//!    Starting each output afresh lets the circuit pack a block of outputs side by side.)
 //! 2. **Hash**: the `L` elements in order hashed with `halo2_gadgets`' Poseidon
 //!    (`P128Pow5T3`: width 3, rate 2, x⁵ S-box, 8 full and 56 partial rounds) as a
 //!    `ConstantLength<L>` hash: a sponge from the state `[0, 0, L·2^64]`, absorbing two
@@ -24,11 +26,12 @@
 //! the values, or with [`Halo2HashedCircuit::with_visibility`] a section's hash
 //! ([`io`](super::io); [`hashed_instance`], [`prove`] and [`verify`] are the all-public case,
 //! [`Design`](super::Design) the general one). The circuit is the fixed
-//! one's ([`layout`](super::layout)) with the weights read from committed cells
-//! ([`committed`](super::committed)): each item range-checked to its width by the limb lookup,
-//! packed in linear rows, hashed in ramjet's Poseidon chip's columns
-//! ([`permutation`](super::permutation)), and each dense output's
-//! `b + Σ w·x` in multiply-accumulate rows (`W/2` products a row). Nothing in the fixed columns
+//! one's ([`layout`](super::layout)) with the weights and biases read from committed cells
+//! ([`committed`](super::committed)): the weights in the [`matrix`](super::matrix), where each
+//! weight's cells are range-checked by lookup, packed and multiplied by its input at once; the
+//! biases packed in linear rows and range-checked in the range lane; the elements hashed in
+//! ramjet's Poseidon chip ([`permutation`](super::permutation)), whose columns the linear rows
+//! share ([`HashedConfig::configure_weights`]). Nothing in the fixed columns
 //! depends on the weights, so the keys depend only on the architecture, the quantisation and
 //! the widths: a verifier rebuilds them from a zero-weight model of the same shape
 //! ([`shape::zero_weights`](crate::inference::shape::zero_weights)).
@@ -44,22 +47,23 @@ use halo2_proofs::plonk::{
 use halo2_proofs::poly::commitment::Params;
 
 use super::circuit::{instance, k_for_rows};
-use super::committed::commit;
+use super::committed::{Committed, elements};
 use super::config::{HashedConfig, LIMB_BITS, Shape, TABLE_ROWS};
-use super::io::{SectionRows, forward_with_sections};
+use super::io::{SectionRows, forward_with_sections, section_rows};
 use super::layout::{ForwardRows, forward_rows};
-use super::permutation::sponge_rows;
+use super::matrix::{BLOCK, block_rows};
+use super::permutation::RowRounds;
 use super::poseidon::{pack_fp, sponge_hash};
 use super::proof::{check_proof, create_proof_bytes};
 use crate::Result;
 use crate::inference::IoVisibility;
-use crate::inference::hashed::{WeightWidths, check_accumulator_bounds, layout, offset_value};
-use crate::inference::quantise::QuantisedModel;
+use crate::inference::hashed::{WeightWidths, check_accumulator_bounds, offset_value};
+use crate::inference::quantise::{QuantisedLayer, QuantisedModel};
 
 /// The packed elements of `model`'s weights and biases in `Fp` ([module docs](self)); fails if
 /// one does not fit its width.
 pub fn packed_elements(model: &QuantisedModel, widths: WeightWidths) -> Result<Vec<Fp>> {
-    layout(model, widths)?
+    elements(model, widths)?
         .iter()
         .map(|element| {
             let values = element
@@ -99,7 +103,7 @@ impl Halo2HashedCircuit {
     /// the widths allow accumulators too large to rescale soundly.
     pub fn blank(model: Arc<QuantisedModel>, widths: WeightWidths) -> Result<Self> {
         check_accumulator_bounds(&model, widths)?;
-        layout(&model, widths)?;
+        elements(&model, widths)?;
         Ok(Self {
             model,
             widths,
@@ -139,7 +143,7 @@ impl Circuit<Fp> for Halo2HashedCircuit {
     }
 
     fn configure(meta: &mut ConstraintSystem<Fp>) -> Self::Config {
-        HashedConfig::configure(meta)
+        HashedConfig::configure_weights(meta)
     }
 
     fn synthesize(
@@ -149,8 +153,7 @@ impl Circuit<Fp> for Halo2HashedCircuit {
     ) -> Result<(), Error> {
         config.base.load_table(&mut layouter)?;
         let known = self.input.is_some();
-        let committed = commit(&config, &mut layouter, &self.model, self.widths, known)?;
-        layouter.constrain_instance(committed.commitment.cell(), config.base.public, 0)?;
+        let committed = Committed::new(&config, &mut layouter, &self.model, self.widths, known)?;
         forward_with_sections(
             &config,
             &mut layouter,
@@ -159,7 +162,9 @@ impl Circuit<Fp> for Halo2HashedCircuit {
             self.visibility,
             1,
             &committed,
-        )
+        )?;
+        let commitment = committed.commitment(&config, &mut layouter)?;
+        layouter.constrain_instance(commitment.cell(), config.base.public, 0)
     }
 }
 
@@ -167,36 +172,45 @@ impl Circuit<Fp> for Halo2HashedCircuit {
 /// planner); the circuit takes the largest group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HashedRows {
-    /// The forward pass (linear rows with multiply-accumulate sums, and its range checks).
+    /// The forward pass (linear rows, with a dense output's sum in one, and its range checks).
     pub forward: ForwardRows,
-    /// Packing rows: `⌈items/W⌉` per element ([`Shape::HASHED`]).
-    pub packing: usize,
-    /// Range rows of the weights' and biases' checks (in all lanes): `⌈width/8⌉` per item.
-    pub weight_range: usize,
-    /// Rows of the longest of the weights' and biases' range checks.
-    pub longest_item: usize,
-    /// Poseidon rows: one call per pair of elements.
+    /// Linear rows of each dense layer's sum of inputs: `⌈inputs/W⌉`.
+    pub input_sums: usize,
+    /// Rows of the weight matrices: `⌈outputs/6⌉` blocks a dense layer, a row for each chunk
+    /// of each input's weight.
+    pub matrix: usize,
+    /// Packing rows of the biases: `⌈items/W⌉` per element.
+    pub bias_packing: usize,
+    /// Range rows of the biases' checks: `⌈Wb/8⌉` per bias.
+    pub bias_range: usize,
+    /// Rows of one bias's check (0 without biases).
+    pub longest_bias: usize,
+    /// Poseidon rows: one call per pair of elements, in the linear rows' columns.
     pub poseidon: usize,
     /// Packed elements (two a Poseidon call).
     pub elements: usize,
-    /// Rows of the constants column: 0 and 1.
-    pub constants: usize,
     /// What hashed input and output add ([`section_rows`]; nothing when both are public).
     pub sections: SectionRows,
 }
 
 impl HashedRows {
-    /// Rows the layout takes: the largest group (the linear one has the two rows of the
-    /// constants 0 and 1 too; the range lanes' is at most [`Shape::lane_rows`]), at least the lookup
-    /// table's.
+    /// Rows the layout takes: the largest group (the linear rows and the chip's share columns;
+    /// the range lane), at least the lookup table's.
     pub fn total(&self) -> usize {
-        let linear = self.forward.linear + self.packing + 2 + self.sections.linear;
-        let longest = self.forward.longest_range.max(self.longest_item);
-        let range = Shape::HASHED.lane_rows(self.forward.range + self.weight_range, longest);
-        linear
+        // The sponge's padding 0 is a linear row, and a constant.
+        let shared = self.forward.linear
+            + self.input_sums
+            + self.bias_packing
+            + 1
+            + self.poseidon
+            + self.sections.linear
+            + self.sections.poseidon;
+        let longest = self.forward.longest_range.max(self.longest_bias);
+        let range = Shape::WEIGHTS.lane_rows(self.forward.range + self.bias_range, longest);
+        shared
             .max(range)
-            .max(self.poseidon + self.sections.poseidon)
-            .max(self.constants + self.sections.constants)
+            .max(self.matrix)
+            .max(1 + self.sections.constants)
             .max(TABLE_ROWS)
     }
 }
@@ -204,23 +218,45 @@ impl HashedRows {
 /// The rows of `model`'s hashed circuit with `widths`, input and output public (see
 /// [`HashedRows::sections`] for hashed ones).
 pub fn rows(model: &QuantisedModel, widths: WeightWidths) -> Result<HashedRows> {
-    let elements = layout(model, widths)?;
-    let shape = Shape::HASHED;
-    let forward = forward_rows(model, |inputs| (inputs + 1).div_ceil(shape.mac_pairs()));
-    let items = elements.iter().flatten();
+    let elements = elements(model, widths)?;
+    let shape = Shape::WEIGHTS;
+    let forward = forward_rows(model, |_| 1);
+    let (mut input_sums, mut matrix) = (0, 0);
+    for layer in &model.layers {
+        if let QuantisedLayer::Dense {
+            inputs, outputs, ..
+        } = layer
+        {
+            input_sums += inputs.div_ceil(shape.linear_width).max(1);
+            matrix += outputs.div_ceil(BLOCK) * block_rows(*inputs, widths.weight_bits as usize);
+        }
+    }
+    let bias_elements = elements.iter().filter(|e| e[0].bias);
     Ok(HashedRows {
         forward,
-        packing: elements
-            .iter()
+        input_sums,
+        matrix,
+        bias_packing: bias_elements
+            .clone()
             .map(|e| e.len().div_ceil(shape.linear_width))
             .sum(),
-        weight_range: items.clone().map(item_limbs).sum(),
-        longest_item: items.map(item_limbs).max().unwrap_or(0),
-        poseidon: sponge_rows(elements.len()),
+        bias_range: bias_elements.clone().flatten().map(item_limbs).sum(),
+        longest_bias: bias_elements.flatten().map(item_limbs).max().unwrap_or(0),
+        poseidon: RowRounds::WIDE.sponge_rows(elements.len()),
         elements: elements.len(),
-        constants: 2,
         sections: SectionRows::default(),
     })
+}
+
+/// [`rows`] with the input and output as `visibility` says.
+pub fn rows_with_sections(
+    model: &QuantisedModel,
+    widths: WeightWidths,
+    visibility: IoVisibility,
+) -> Result<HashedRows> {
+    let mut rows = rows(model, widths)?;
+    rows.sections = section_rows(model, visibility, Shape::WEIGHTS, RowRounds::WIDE);
+    Ok(rows)
 }
 
 /// Range rows of one item's check.

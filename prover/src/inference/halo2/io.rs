@@ -11,8 +11,8 @@
 //! In the circuit every input is bounded to `B` bits when it is assigned and every output when
 //! it is computed, so a section's packing is injective. An element is one or more linear rows
 //! whose operands are copies of the values' cells, with `coeff = 2^shift` and the constant
-//! `Σ 2^(B−1+shift)`: the packing costs a row per `W` values ([`Shape::HASHED`]) and the hash
-//! one Poseidon call per element, no range check.
+//! `Σ 2^(B−1+shift)`: the packing costs a row per `W` values (the circuit's [`Shape`]) and the
+//! hash one Poseidon call per pair of elements, no range check.
 //!
 //! The hash has no blinding: whoever can guess the values can check a guess against it.
 
@@ -23,7 +23,7 @@ use halo2_proofs::plonk::Error;
 
 use super::config::{HashedConfig, InferenceConfig, Shape};
 use super::layout::{InputCells, LayerParameters, Signal, assign_inputs, forward, known, to_field};
-use super::permutation::sponge_rows;
+use super::permutation::RowRounds;
 use super::poseidon::{field_pow2, pack_fp, sponge_cells, sponge_hash};
 use crate::Result;
 use crate::inference::commit::pack;
@@ -195,8 +195,14 @@ pub struct SectionRows {
     pub constants: usize,
 }
 
-/// The rows hashing the sections `visibility` hashes take, for `model`.
-pub fn section_rows(model: &QuantisedModel, visibility: IoVisibility) -> SectionRows {
+/// The rows hashing the sections `visibility` hashes take, for `model`, in a circuit of `shape`
+/// whose chip has `rounds` a row.
+pub fn section_rows(
+    model: &QuantisedModel,
+    visibility: IoVisibility,
+    shape: Shape,
+    rounds: RowRounds,
+) -> SectionRows {
     let bits = model.params.value_bits;
     let mut rows = SectionRows::default();
     for (section, len) in [
@@ -207,9 +213,9 @@ pub fn section_rows(model: &QuantisedModel, visibility: IoVisibility) -> Section
             let elements = pack(std::iter::repeat_n(bits, len));
             rows.linear += 1 + elements
                 .iter()
-                .map(|e| e.len().div_ceil(Shape::HASHED.linear_width))
+                .map(|e| e.len().div_ceil(shape.linear_width))
                 .sum::<usize>();
-            rows.poseidon += sponge_rows(elements.len());
+            rows.poseidon += rounds.sponge_rows(elements.len());
             rows.constants += 1;
         }
     }

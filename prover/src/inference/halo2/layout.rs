@@ -39,15 +39,16 @@ pub(super) fn pow2(n: usize) -> i128 {
 /// the fixed binding) or committed advice cells (the hashed binding,
 /// [`committed`](super::committed)).
 pub(super) trait LayerParameters {
-    /// `acc = b[o] + Σ_i W[o][i]·x[i]` of dense layer `layer`, output `o`.
-    fn dense_sum<L: Layouter<Fp>>(
+    /// Dense layer `layer` on `x`: for each output `o`, `acc = b[o] + Σ_i W[o][i]·x[i]`, passed
+    /// to `then` (the rescaling), whose results are returned in order.
+    fn dense_layer<L: Layouter<Fp>>(
         &self,
         config: &InferenceConfig,
         layouter: &mut L,
         layer: usize,
-        o: usize,
         x: &[Signal],
-    ) -> Result<Signal, Error>;
+        then: &mut impl FnMut(&mut L, Signal) -> Result<Signal, Error>,
+    ) -> Result<Vec<Signal>, Error>;
 
     /// `x + b[i]` of bias layer `layer` (not yet bounded).
     fn add_bias<L: Layouter<Fp>>(
@@ -65,25 +66,31 @@ pub(super) trait LayerParameters {
 pub(super) struct FixedParameters<'a>(pub(super) &'a QuantisedModel);
 
 impl LayerParameters for FixedParameters<'_> {
-    fn dense_sum<L: Layouter<Fp>>(
+    /// Each output's sum, then its rescaling, output by output.
+    fn dense_layer<L: Layouter<Fp>>(
         &self,
         config: &InferenceConfig,
         layouter: &mut L,
         layer: usize,
-        o: usize,
         x: &[Signal],
-    ) -> Result<Signal, Error> {
+        then: &mut impl FnMut(&mut L, Signal) -> Result<Signal, Error>,
+    ) -> Result<Vec<Signal>, Error> {
         let QuantisedLayer::Dense {
             inputs,
+            outputs,
             weights,
             bias,
-            ..
         } = &self.0.layers[layer]
         else {
             return Err(Error::Synthesis);
         };
-        let row = &weights[o * inputs..(o + 1) * inputs];
-        weighted_sum(config, layouter, row, x, bias[o])
+        (0..*outputs)
+            .map(|o| {
+                let row = &weights[o * inputs..(o + 1) * inputs];
+                let acc = weighted_sum(config, layouter, row, x, bias[o])?;
+                then(layouter, acc)
+            })
+            .collect()
     }
 
     fn add_bias<L: Layouter<Fp>>(
@@ -112,7 +119,8 @@ pub(super) enum InputCells {
 }
 
 /// Assigns the input values (`input`, unknown during key generation) from `source`, each bounded
-/// to `B` bits.
+/// to `B` bits: one `linear` row an input, `a[0] = x` and `out = x + 2^(B−1)`, whose `out` is
+/// range-checked to `B` bits.
 pub(super) fn assign_inputs(
     config: &InferenceConfig,
     layouter: &mut impl Layouter<Fp>,
@@ -121,15 +129,17 @@ pub(super) fn assign_inputs(
     source: InputCells,
 ) -> Result<Vec<Signal>, Error> {
     let b = model.params.value_bits as usize;
+    let offset = pow2(b - 1);
     (0..model.input_len)
         .map(|i| {
             let value = match input {
                 Some(input) => Value::known(i128::from(input[i])),
                 None => Value::unknown(),
             };
-            let signal = layouter.assign_region(
+            let (signal, shifted) = layouter.assign_region(
                 || format!("input {i}"),
                 |mut region| {
+                    config.linear.enable(&mut region, 0)?;
                     let cell = match source {
                         InputCells::Instance(first) => region.assign_advice_from_instance(
                             || "x",
@@ -142,10 +152,33 @@ pub(super) fn assign_inputs(
                             region.assign_advice(|| "x", config.a[0], 0, || known(value))?
                         }
                     };
-                    Ok(Signal { cell, value })
+                    for (j, column) in config.a.iter().enumerate() {
+                        if j > 0 {
+                            region.assign_advice(
+                                || "unused",
+                                *column,
+                                0,
+                                || Value::known(Fp::ZERO),
+                            )?;
+                        }
+                        let coeff = Value::known(to_field(i128::from(j == 0)));
+                        region.assign_fixed(|| "coeff", config.coeff[j], 0, || coeff)?;
+                    }
+                    let constant = Value::known(to_field(offset));
+                    region.assign_fixed(|| "2^(B−1)", config.constant, 0, || constant)?;
+                    let sum = value.map(|v| v + offset);
+                    let out =
+                        region.assign_advice(|| "x + 2^(B−1)", config.out, 0, || known(sum))?;
+                    Ok((
+                        Signal { cell, value },
+                        Signal {
+                            cell: out,
+                            value: sum,
+                        },
+                    ))
                 },
             )?;
-            bounded(config, layouter, &signal, b)?;
+            range_check(config, layouter, &shifted, b)?;
             Ok(signal)
         })
         .collect()
@@ -165,12 +198,11 @@ pub(super) fn forward(
     let s = model.params.scale as usize;
     for (index, layer) in model.layers.iter().enumerate() {
         x = match layer {
-            QuantisedLayer::Dense { outputs, .. } => (0..*outputs)
-                .map(|o| {
-                    let acc = parameters.dense_sum(config, layouter, index, o, &x)?;
+            QuantisedLayer::Dense { .. } => {
+                parameters.dense_layer(config, layouter, index, &x, &mut |layouter, acc| {
                     rescale(config, layouter, &acc, b, s)
-                })
-                .collect::<Result<_, Error>>()?,
+                })?
+            }
             QuantisedLayer::Bias(_) => x
                 .iter()
                 .enumerate()
@@ -191,7 +223,7 @@ pub(super) fn forward(
 
 /// One `linear` row: `out = constant + Σ coeff·operand`, the operands copied in, `out` assigned
 /// `value`.
-fn linear(
+pub(super) fn linear(
     config: &InferenceConfig,
     layouter: &mut impl Layouter<Fp>,
     terms: &[(&Signal, i128)],
@@ -236,7 +268,7 @@ fn linear(
 }
 
 /// `acc = bias + Σ_i row[i]·x[i]`, `W` inputs a row, chained through `out`.
-fn weighted_sum(
+pub(super) fn weighted_sum(
     config: &InferenceConfig,
     layouter: &mut impl Layouter<Fp>,
     row: &[i64],
@@ -476,8 +508,8 @@ pub(super) fn forward_rows(
     let b = model.params.value_bits as usize;
     let s = model.params.scale as usize;
     let range = |bits: usize| bits.div_ceil(LIMB_BITS);
-    // Each bounded value: one linear row and a B-bit range check.
-    let (mut linear, mut ranged) = (model.input_len * 2, model.input_len * range(b));
+    // Each input: one linear row and a B-bit range check.
+    let (mut linear, mut ranged) = (model.input_len, model.input_len * range(b));
     let mut width = model.input_len;
     for layer in &model.layers {
         match layer {
@@ -566,7 +598,11 @@ mod tests {
         }
 
         fn configure(meta: &mut ConstraintSystem<Fp>) -> Self::Config {
-            let shape = if HASHED { Shape::HASHED } else { Shape::FIXED };
+            let shape = if HASHED {
+                Shape::SECTIONS
+            } else {
+                Shape::FIXED
+            };
             InferenceConfig::configure(meta, shape)
         }
 

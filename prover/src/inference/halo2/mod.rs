@@ -11,7 +11,7 @@
 //! - [`proof`]: parameters, keys, proving, verifying;
 //! - [`hashed`]: the *hashed* binding — the weights private advice under a Poseidon commitment
 //!   (`halo2_gadgets`' `P128Pow5T3`), the first instance value; one verifying key per
-//!   architecture. Its layout of the committed weights is in `committed`;
+//!   architecture. Its layout of the committed weights is in `committed` and [`matrix`];
 //! - [`permutation`]: ramjet's Poseidon chip, the same hash as `halo2_gadgets`' in gates of
 //!   degree 4 and several rounds a row;
 //! - [`io`]: hashed input and output (a section's values private, their Poseidon hash in the
@@ -35,6 +35,7 @@ pub mod design;
 pub mod hashed;
 pub mod io;
 pub mod layout;
+pub mod matrix;
 pub mod permutation;
 mod poseidon;
 pub mod proof;

@@ -7,7 +7,7 @@
 //! - **degree 4, not 6**: the x⁵ S-box is two constraints, `x2 = a²` and `s = x2²·a`, each
 //!   under a selector, so no gate is of degree above 4 and the circuit keeps halo2's extended
 //!   domain at 4 times its rows (with the range lookup, itself of degree 4), not 8;
-//! - **several rounds a row**: a row holds [`FULL_PER_ROW`] full rounds or [`PARTIAL_PER_ROW`]
+//! - **several rounds a row**: a row holds [`RowRounds::full`] full rounds or [`RowRounds::partial`]
 //!   partial ones. Between S-boxes everything is linear, so every S-box input and every word of
 //!   the row's output state is an affine form of the previous row's state and the S-box outputs
 //!   before it in the row. The forms' coefficients (from the MDS matrix) are the same for every
@@ -18,11 +18,12 @@
 //! `P128Pow5T3` ([`sponge`]): the state starts as `[0, 0, L·2^64]`; the elements are absorbed
 //! two at a time (`L` odd: the last with a 0), each pair added to the state's first two words
 //! and followed by a permutation; the hash is the first word of the last state. It takes one
-//! region of [`ROWS_PER_CALL`] rows for each pair (a *call*), whose elements are copied into
+//! region of [`RowRounds::rows_per_call`] rows for each pair (a *call*), whose elements are copied into
 //! the `input` columns of the call's first row; the hash is the last row's `state[0]`.
 //!
-//! Columns: advice `state[0..3]`, `helper[0..2·S]` (`x2` and `s` of each of the row's at most
-//! `S` S-boxes) and `input[0..2]`; fixed `sbox_constant[0..S]` and `out_constant[0..3]`;
+//! Columns, in this order: advice `state[0..3]`, `input[0..2]` and `helper[0..2·S]` (`x2` and
+//! `s` of each of the row's at most `S` S-boxes); fixed `out_constant[0..3]` and
+//! `sbox_constant[0..S]`;
 //! selectors `first` (the first call's first row: the state `[input[0], input[1], L·2^64]`, the
 //! capacity word a constant of the row's forms, so in the fixed columns), `absorb` (a later
 //! call's first row: the row above's state plus `[input[0], input[1], 0]`), `full` and
@@ -43,47 +44,72 @@ const WIDTH: usize = 3;
 /// Elements absorbed by a permutation.
 const RATE: usize = 2;
 
-/// Full rounds in a row. With [`PARTIAL_PER_ROW`], the narrowest rows (fewest columns, so the
-/// least memory) that keep the 784-56-10 MLP's sponge (544 calls) within its circuit's `2^14`
-/// rows; `docs/inference.md` ("Not done yet") has the memory model behind the choice.
-pub const FULL_PER_ROW: usize = 1;
-
-/// Partial rounds in a row (see [`FULL_PER_ROW`]).
-pub const PARTIAL_PER_ROW: usize = 4;
-
 /// Full rounds of `P128Pow5T3`, half before the partial rounds and half after.
 const FULL_ROUNDS: usize = 8;
 
 /// Partial rounds of `P128Pow5T3`.
 const PARTIAL_ROUNDS: usize = 56;
 
-const _: () = assert!(
-    (FULL_ROUNDS / 2).is_multiple_of(FULL_PER_ROW)
-        && PARTIAL_ROUNDS.is_multiple_of(PARTIAL_PER_ROW)
-);
+/// How many rounds a row of the chip holds: fewer rounds a row means fewer columns but more
+/// rows, and halo2's prover memory grows with both (`docs/inference.md`, "Memory").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowRounds {
+    /// Full rounds in a full row (a divisor of 4).
+    pub full: usize,
+    /// Partial rounds in a partial row (a divisor of 56).
+    pub partial: usize,
+}
 
-/// S-boxes in a row, at most.
-const SBOXES: usize = if WIDTH * FULL_PER_ROW > PARTIAL_PER_ROW {
-    WIDTH * FULL_PER_ROW
-} else {
-    PARTIAL_PER_ROW
-};
+impl RowRounds {
+    /// 1 full or 4 partial rounds a row: 22 rows a call, 13 advice and 7 fixed columns. The
+    /// hashed input and output sections' chip, in columns of its own.
+    pub const NARROW: Self = Self {
+        full: 1,
+        partial: 4,
+    };
 
-/// Rows of one call: the full rounds, then the partial ones, then the full ones.
-pub const ROWS_PER_CALL: usize = FULL_ROUNDS / FULL_PER_ROW + PARTIAL_ROUNDS / PARTIAL_PER_ROW;
+    /// 2 full or 8 partial rounds a row: 11 rows a call, 21 advice and 11 fixed columns. The
+    /// hashed binding's chip, whose columns the linear rows share, so that the 784-56-10 MLP's
+    /// sponge fits `2^13` rows.
+    pub const WIDE: Self = Self {
+        full: 2,
+        partial: 8,
+    };
 
-/// Rows of the hash of `elements` elements: a call for each pair.
-pub fn sponge_rows(elements: usize) -> usize {
-    elements.div_ceil(RATE) * ROWS_PER_CALL
+    /// S-boxes in a row, at most.
+    fn sboxes(self) -> usize {
+        (WIDTH * self.full).max(self.partial)
+    }
+
+    /// Rows of one call: the full rounds, then the partial ones, then the full ones.
+    pub fn rows_per_call(self) -> usize {
+        FULL_ROUNDS / self.full + PARTIAL_ROUNDS / self.partial
+    }
+
+    /// Rows of the hash of `elements` elements: a call for each pair.
+    pub fn sponge_rows(self, elements: usize) -> usize {
+        elements.div_ceil(RATE) * self.rows_per_call()
+    }
+
+    /// Advice columns of the chip: `state`, `input`, then `helper` ([module docs](self)).
+    pub fn advice_columns(self) -> usize {
+        WIDTH + RATE + 2 * self.sboxes()
+    }
+
+    /// Fixed columns of the chip: `out_constant`, then `sbox_constant`.
+    pub fn fixed_columns(self) -> usize {
+        WIDTH + self.sboxes()
+    }
 }
 
 /// The chip's columns and selectors.
 #[derive(Debug, Clone)]
 pub struct SpongeConfig {
+    rounds: RowRounds,
     state: [Column<Advice>; WIDTH],
-    helper: [Column<Advice>; 2 * SBOXES],
+    helper: Vec<Column<Advice>>,
     input: [Column<Advice>; RATE],
-    sbox_constant: [Column<Fixed>; SBOXES],
+    sbox_constant: Vec<Column<Fixed>>,
     out_constant: [Column<Fixed>; WIDTH],
     first: Selector,
     absorb: Selector,
@@ -103,9 +129,13 @@ struct Affine {
 /// Variables before the S-box outputs.
 const INPUTS: usize = WIDTH;
 
+/// The most variables of a row: the inputs and the widest row's S-box outputs. A form's
+/// coefficients past a row's own variables are 0.
+const MAX_VARIABLES: usize = INPUTS + 8 * WIDTH;
+
 impl Affine {
     fn variable(index: usize) -> Self {
-        let mut coefficients = vec![Fp::ZERO; INPUTS + SBOXES];
+        let mut coefficients = vec![Fp::ZERO; MAX_VARIABLES];
         coefficients[index] = Fp::ONE;
         Self {
             coefficients,
@@ -115,7 +145,7 @@ impl Affine {
 
     fn constant(constant: Fp) -> Self {
         Self {
-            coefficients: vec![Fp::ZERO; INPUTS + SBOXES],
+            coefficients: vec![Fp::ZERO; MAX_VARIABLES],
             constant,
         }
     }
@@ -192,16 +222,29 @@ struct RowForms {
     output: [Affine; WIDTH],
 }
 
-/// The round constants and MDS matrix of `P128Pow5T3`.
+/// The round constants and MDS matrix of `P128Pow5T3`, and the rounds a row.
 struct Constants {
     rounds: Vec<[Fp; WIDTH]>,
     mds: [[Fp; WIDTH]; WIDTH],
+    per_row: RowRounds,
 }
 
 impl Constants {
-    fn new() -> Self {
+    fn new(per_row: RowRounds) -> Self {
+        assert!(
+            (1..=FULL_ROUNDS / 2).contains(&per_row.full)
+                && (FULL_ROUNDS / 2).is_multiple_of(per_row.full)
+                && (1..=PARTIAL_ROUNDS).contains(&per_row.partial)
+                && PARTIAL_ROUNDS.is_multiple_of(per_row.partial)
+                && per_row.sboxes() <= MAX_VARIABLES - INPUTS,
+            "{per_row:?}: rounds a row must divide 4 full and 56 partial rounds"
+        );
         let (rounds, mds, _) = <P128Pow5T3 as Spec<Fp, WIDTH, 2>>::constants();
-        Self { rounds, mds }
+        Self {
+            rounds,
+            mds,
+            per_row,
+        }
     }
 
     /// The forms of a row of `kind` running rounds `first_round..` (its kind's count); a
@@ -216,8 +259,8 @@ impl Constants {
             Kind::Absorb | Kind::Full | Kind::Partial => std::array::from_fn(Affine::variable),
         };
         let (rounds, full) = match kind {
-            Kind::First | Kind::Absorb | Kind::Full => (FULL_PER_ROW, true),
-            Kind::Partial => (PARTIAL_PER_ROW, false),
+            Kind::First | Kind::Absorb | Kind::Full => (self.per_row.full, true),
+            Kind::Partial => (self.per_row.partial, false),
         };
         let mut sbox_inputs = Vec::new();
         for round in first_round..first_round + rounds {
@@ -238,22 +281,19 @@ impl Constants {
     }
 
     /// The rows of a call (the first if `first`): `(kind, first round)` in order.
-    fn call_rows(first: bool) -> Vec<(Kind, usize)> {
+    fn call_rows(&self, first: bool) -> Vec<(Kind, usize)> {
         let half = FULL_ROUNDS / 2;
+        let RowRounds { full, partial } = self.per_row;
         let mut rows = vec![(if first { Kind::First } else { Kind::Absorb }, 0)];
-        rows.extend(
-            (FULL_PER_ROW..half)
-                .step_by(FULL_PER_ROW)
-                .map(|r| (Kind::Full, r)),
-        );
+        rows.extend((full..half).step_by(full).map(|r| (Kind::Full, r)));
         rows.extend(
             (half..half + PARTIAL_ROUNDS)
-                .step_by(PARTIAL_PER_ROW)
+                .step_by(partial)
                 .map(|r| (Kind::Partial, r)),
         );
         rows.extend(
             (half + PARTIAL_ROUNDS..FULL_ROUNDS + PARTIAL_ROUNDS)
-                .step_by(FULL_PER_ROW)
+                .step_by(full)
                 .map(|r| (Kind::Full, r)),
         );
         rows
@@ -292,7 +332,8 @@ pub fn sponge(elements: &[Fp]) -> Fp {
     if elements.is_empty() {
         return Fp::ZERO;
     }
-    let constants = Constants::new();
+    // Any rounds a row: the permutation is computed round by round.
+    let constants = Constants::new(RowRounds::NARROW);
     let mut state = [Fp::ZERO, Fp::ZERO, capacity(elements.len())];
     for pair in elements.chunks(RATE) {
         for (word, e) in state.iter_mut().zip(pair) {
@@ -304,14 +345,39 @@ pub fn sponge(elements: &[Fp]) -> Fp {
 }
 
 impl SpongeConfig {
-    /// Declares the chip's columns and gates.
-    pub fn configure(meta: &mut ConstraintSystem<Fp>) -> Self {
+    /// Declares the chip's columns and gates, `rounds` a row.
+    pub fn configure(meta: &mut ConstraintSystem<Fp>, rounds: RowRounds) -> Self {
+        let advice: Vec<_> = (0..rounds.advice_columns())
+            .map(|_| meta.advice_column())
+            .collect();
+        let fixed: Vec<_> = (0..rounds.fixed_columns())
+            .map(|_| meta.fixed_column())
+            .collect();
+        Self::configure_in(meta, rounds, &advice, &fixed)
+    }
+
+    /// Declares the chip's gates over columns given (at least [`RowRounds::advice_columns`] and
+    /// [`RowRounds::fixed_columns`], taken in the order of the [module docs](self)), which other
+    /// regions may share: the chip's regions only take rows of their own.
+    pub fn configure_in(
+        meta: &mut ConstraintSystem<Fp>,
+        rounds: RowRounds,
+        advice: &[Column<Advice>],
+        fixed: &[Column<Fixed>],
+    ) -> Self {
+        let constants = Constants::new(rounds);
+        let sboxes = rounds.sboxes();
+        assert!(
+            advice.len() >= rounds.advice_columns() && fixed.len() >= rounds.fixed_columns(),
+            "too few columns for the Poseidon chip"
+        );
         let config = Self {
-            state: std::array::from_fn(|_| meta.advice_column()),
-            helper: std::array::from_fn(|_| meta.advice_column()),
-            input: std::array::from_fn(|_| meta.advice_column()),
-            sbox_constant: std::array::from_fn(|_| meta.fixed_column()),
-            out_constant: std::array::from_fn(|_| meta.fixed_column()),
+            rounds,
+            state: std::array::from_fn(|w| advice[w]),
+            input: std::array::from_fn(|i| advice[WIDTH + i]),
+            helper: advice[WIDTH + RATE..WIDTH + RATE + 2 * sboxes].to_vec(),
+            out_constant: std::array::from_fn(|w| fixed[w]),
+            sbox_constant: fixed[WIDTH..WIDTH + sboxes].to_vec(),
             first: meta.selector(),
             absorb: meta.selector(),
             full: meta.selector(),
@@ -321,7 +387,6 @@ impl SpongeConfig {
         for column in config.input {
             meta.enable_equality(column);
         }
-        let constants = Constants::new();
         let half = FULL_ROUNDS / 2;
         for (kind, selector, round, name) in [
             (Kind::First, config.first, 0, "poseidon first row"),
@@ -374,7 +439,8 @@ impl SpongeConfig {
                 .collect(),
         };
         variables.extend(
-            (0..SBOXES).map(|t| meta.query_advice(self.helper[2 * t + 1], Rotation::cur())),
+            (0..self.rounds.sboxes())
+                .map(|t| meta.query_advice(self.helper[2 * t + 1], Rotation::cur())),
         );
         let mut constraints = Vec::new();
         for (t, form) in forms.sbox_inputs.iter().enumerate() {
@@ -415,9 +481,10 @@ impl SpongeConfig {
             return Ok(zero);
         }
         // The same forms for every call after the first: computed once, not for each row.
-        let constants = Constants::new();
+        let constants = Constants::new(self.rounds);
         let forms = |first: bool| -> Vec<(Kind, RowForms)> {
-            Constants::call_rows(first)
+            constants
+                .call_rows(first)
                 .into_iter()
                 .map(|(kind, round)| (kind, constants.row(kind, round, capacity(elements.len()))))
                 .collect()
@@ -482,9 +549,10 @@ impl SpongeConfig {
             Kind::Partial => self.partial,
         };
         selector.enable(region, offset)?;
+        let sboxes = self.rounds.sboxes();
         let mut variables: Vec<Value<Fp>> = inputs.to_vec();
-        variables.resize(INPUTS + SBOXES, Value::known(Fp::ZERO));
-        for t in 0..SBOXES {
+        variables.resize(INPUTS + sboxes, Value::known(Fp::ZERO));
+        for t in 0..sboxes {
             let (constant, a) = match forms.sbox_inputs.get(t) {
                 Some(form) => (form.constant, form.evaluate(&variables)),
                 None => (Fp::ZERO, Value::known(Fp::ZERO)),
@@ -543,12 +611,20 @@ mod tests {
     /// The hash of three elements (two calls, the second padded), constrained to the instance,
     /// with `fault`.
     #[derive(Clone)]
-    struct TwoCalls {
+    struct TwoCalls<const WIDE: bool> {
         elements: [Fp; 3],
         fault: Option<(usize, Fault)>,
     }
 
-    impl Circuit<Fp> for TwoCalls {
+    const fn rounds(wide: bool) -> RowRounds {
+        if wide {
+            RowRounds::WIDE
+        } else {
+            RowRounds::NARROW
+        }
+    }
+
+    impl<const WIDE: bool> Circuit<Fp> for TwoCalls<WIDE> {
         type Config = (SpongeConfig, Column<Advice>, Column<Instance>);
         type FloorPlanner = SimpleFloorPlanner;
 
@@ -561,7 +637,7 @@ mod tests {
             meta.enable_equality(values);
             let public = meta.instance_column();
             meta.enable_equality(public);
-            (SpongeConfig::configure(meta), values, public)
+            (SpongeConfig::configure(meta, rounds(WIDE)), values, public)
         }
 
         fn synthesize(
@@ -592,40 +668,51 @@ mod tests {
     /// The chip's hash equals the library's, and the instance binds it.
     #[test]
     fn the_hash_in_the_circuit_is_the_library_hash() {
-        let elements = [Fp::from(5), Fp::from(11), -Fp::from(2)];
-        let circuit = TwoCalls {
-            elements,
-            fault: None,
-        };
-        let expected = library_hash(elements);
-        let prover = MockProver::run(K, &circuit, vec![vec![expected]]).unwrap();
-        assert_eq!(prover.verify(), Ok(()));
-        let prover = MockProver::run(K, &circuit, vec![vec![expected + Fp::ONE]]).unwrap();
-        assert!(prover.verify().is_err(), "another hash was accepted");
+        fn check<const WIDE: bool>() {
+            let elements = [Fp::from(5), Fp::from(11), -Fp::from(2)];
+            let circuit = TwoCalls::<WIDE> {
+                elements,
+                fault: None,
+            };
+            let expected = library_hash(elements);
+            let prover = MockProver::run(K, &circuit, vec![vec![expected]]).unwrap();
+            assert_eq!(prover.verify(), Ok(()), "{:?}", rounds(WIDE));
+            let prover = MockProver::run(K, &circuit, vec![vec![expected + Fp::ONE]]).unwrap();
+            assert!(prover.verify().is_err(), "another hash was accepted");
+        }
+        check::<false>();
+        check::<true>();
     }
 
     /// A wrong square, S-box output or state word, with every later row computed from it, is
     /// caught by the gate of its own row, in every kind of row.
     #[test]
     fn a_forged_row_is_caught_by_its_gate() {
+        forged_rows_are_caught::<false>();
+        forged_rows_are_caught::<true>();
+    }
+
+    fn forged_rows_are_caught<const WIDE: bool>() {
+        let constants = Constants::new(rounds(WIDE));
+        let rows_per_call = rounds(WIDE).rows_per_call();
         let rows: Vec<Kind> = [true, false]
             .into_iter()
-            .flat_map(Constants::call_rows)
+            .flat_map(|first| constants.call_rows(first))
             .map(|(kind, _)| kind)
             .collect();
         for kind in [Kind::First, Kind::Absorb, Kind::Full, Kind::Partial] {
             // In the first call and in the second (Full and Partial rows are in both).
-            let forged: Vec<usize> = [0, ROWS_PER_CALL]
+            let forged: Vec<usize> = [0, rows_per_call]
                 .into_iter()
                 .filter_map(|call| {
                     let row = rows[call..].iter().position(|&k| k == kind)?;
-                    Some(call + row).filter(|&row| row < call + ROWS_PER_CALL)
+                    Some(call + row).filter(|&row| row < call + rows_per_call)
                 })
                 .collect();
             assert!(!forged.is_empty(), "no {kind:?} row");
             for row in forged {
                 for fault in [Fault::Square, Fault::Sbox, Fault::State] {
-                    let circuit = TwoCalls {
+                    let circuit = TwoCalls::<WIDE> {
                         elements: [Fp::from(5), Fp::from(11), Fp::from(12)],
                         fault: Some((row, fault)),
                     };
@@ -652,7 +739,13 @@ mod tests {
     /// The rows' forms, evaluated natively over a call, are the permutation.
     #[test]
     fn rows_compute_the_permutation() {
-        let constants = Constants::new();
+        for per_row in [RowRounds::NARROW, RowRounds::WIDE] {
+            rows_compute_the_permutation_with(per_row);
+        }
+    }
+
+    fn rows_compute_the_permutation_with(per_row: RowRounds) {
+        let constants = Constants::new(per_row);
         for start in [
             [Fp::ZERO, Fp::ZERO, Fp::ZERO],
             [Fp::from(7), Fp::from(u64::MAX), capacity(2)],
@@ -661,10 +754,10 @@ mod tests {
             for first in [true, false] {
                 let mut state = start.map(Value::known);
                 let mut sboxes = 0;
-                for (kind, round) in Constants::call_rows(first) {
+                for (kind, round) in constants.call_rows(first) {
                     let forms = constants.row(kind, round, start[2]);
                     let mut variables = state.to_vec();
-                    variables.resize(INPUTS + SBOXES, Value::known(Fp::ZERO));
+                    variables.resize(INPUTS + per_row.sboxes(), Value::known(Fp::ZERO));
                     for (t, form) in forms.sbox_inputs.iter().enumerate() {
                         variables[INPUTS + t] =
                             form.evaluate(&variables).map(|a| a.pow_vartime([5]));
@@ -682,7 +775,7 @@ mod tests {
                 assert_eq!(sboxes, WIDTH * FULL_ROUNDS + PARTIAL_ROUNDS);
             }
         }
-        assert_eq!(Constants::call_rows(true).len(), ROWS_PER_CALL);
+        assert_eq!(constants.call_rows(true).len(), per_row.rows_per_call());
     }
 
     /// The native sponge is the library's `ConstantLength<L>` hash, for odd and even `L`.
