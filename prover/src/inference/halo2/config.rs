@@ -62,11 +62,12 @@ impl Shape {
         range_lanes: 3,
     };
 
-    /// The hashed binding's ([`HashedConfig::configure_weights`]): 4 inputs a linear row, in
-    /// columns shared with the Poseidon chip, and one range lane (the weights are range-checked
-    /// in the [`matrix`](super::matrix)).
+    /// The hashed binding's ([`HashedConfig::configure_weights`]): 10 inputs a linear row, in
+    /// columns shared with the Poseidon chip (its 11 fixed columns are `coeff` and `constant`),
+    /// and one range lane (the weights are range-checked in the [`matrix`](super::matrix)). The
+    /// width keeps the 784-56-10 MLP at `2^13` rows with both its sections hashed.
     pub const WEIGHTS: Self = Self {
-        linear_width: 4,
+        linear_width: 10,
         range_lanes: 1,
     };
 
