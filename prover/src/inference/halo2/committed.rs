@@ -110,20 +110,11 @@ impl<'a> Committed<'a> {
             .iter()
             .map(|_| CommittedLayer::default())
             .collect();
-        let value = |item: Item| -> Result<Value<i128>, Error> {
-            if known {
-                offset_value(model, item)
-                    .map(|u| Value::known(i128::from(u)))
-                    .map_err(|_| Error::Synthesis)
-            } else {
-                Ok(Value::unknown())
-            }
-        };
         let bias_elements = elements(model, widths).map_err(|_| Error::Synthesis)?;
         for element in bias_elements.iter().filter(|e| e[0].bias) {
             let values = element
                 .iter()
-                .map(|&item| value(item))
+                .map(|&item| Ok(unsigned(model, item, known)?.map(i128::from)))
                 .collect::<Result<Vec<_>, Error>>()?;
             let (cells, packed) = pack_items(base, layouter, element, &values)?;
             let layer = &mut layers[element[0].layer];
@@ -170,21 +161,26 @@ impl<'a> Committed<'a> {
     fn weight_row(&self, layer: usize, o: usize, inputs: usize) -> Result<Vec<Value<u64>>, Error> {
         (0..inputs)
             .map(|i| {
-                if !self.known {
-                    return Ok(Value::unknown());
-                }
                 let item = Item {
                     layer,
                     bias: false,
                     index: o * inputs + i,
                     bits: self.widths.weight_bits,
                 };
-                offset_value(self.model, item)
-                    .map(Value::known)
-                    .map_err(|_| Error::Synthesis)
+                unsigned(self.model, item, self.known)
             })
             .collect()
     }
+}
+
+/// `item`'s unsigned form in `model` when the values are `known`, else unknown (key generation).
+fn unsigned(model: &QuantisedModel, item: Item, known: bool) -> Result<Value<u64>, Error> {
+    if !known {
+        return Ok(Value::unknown());
+    }
+    offset_value(model, item)
+        .map(Value::known)
+        .map_err(|_| Error::Synthesis)
 }
 
 /// A packed element's cells: its items', and the element's.

@@ -330,7 +330,8 @@ impl HashedConfig {
 
     /// The hashed binding: [`Shape::WEIGHTS`], its linear rows in the first columns of the chip
     /// ([`RowRounds::WIDE`]), and the weight matrix. The 784-56-10 MLP fits `2^13` rows: its
-    /// matrix takes 7,952, its sponge and linear rows about 7,600 in the shared columns.
+    /// matrix takes 7,952, its sponge and linear rows 7,423 in the shared columns (8,166 with both
+    /// sections hashed).
     pub fn configure_weights(meta: &mut ConstraintSystem<Fp>) -> Self {
         let rounds = RowRounds::WIDE;
         let shape = Shape::WEIGHTS;
