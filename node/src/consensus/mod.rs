@@ -23,8 +23,9 @@ mod wire;
 
 pub use votes::{Ingested, VoteBook};
 pub use wire::{
-    EVIDENCE_ID_DOMAIN, KIND_EVIDENCE, KIND_ROOTS, KIND_TX, Message, MessageId, SIGNED_ROOT_LEN,
-    decode_inclusion_proofs, encode_inclusion_proofs,
+    EVIDENCE_ID_DOMAIN, KIND_EVIDENCE, KIND_ROOTS, KIND_TX, KIND_TX_BATCH, MAX_TX_BATCH,
+    MIN_TX_BATCH, Message, MessageId, SIGNED_ROOT_LEN, decode_inclusion_proofs, decode_tx_batch,
+    encode_inclusion_proofs, encode_tx_batch,
 };
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -16,6 +16,12 @@ pub const KIND_TX: u8 = 0;
 pub const KIND_ROOTS: u8 = 1;
 /// Kind tag of [`Message::Evidence`].
 pub const KIND_EVIDENCE: u8 = 2;
+/// Kind tag of a transaction batch on the transaction topic ([`encode_tx_batch`]).
+pub const KIND_TX_BATCH: u8 = 3;
+/// Fewest transactions in a batch frame: a single transaction travels as [`Message::Tx`].
+pub const MIN_TX_BATCH: usize = 2;
+/// Most transactions in a batch frame.
+pub const MAX_TX_BATCH: usize = 1024;
 /// Domain tag hashed before an evidence message's body to form its id.
 pub const EVIDENCE_ID_DOMAIN: &[u8] = b"ramjet/evidence/v1";
 /// Length of a signed root's encoding: header then signature (the observation buffer's).
@@ -176,6 +182,57 @@ pub fn decode_inclusion_proofs(bytes: &[u8]) -> Result<Vec<InclusionProof>, Cons
         return Err(ConsensusError::Malformed("trailing bytes"));
     }
     Ok(proofs)
+}
+
+/// Encodes transactions gossiped together, each already in its canonical encoding
+/// ([`Transaction::encode`]): `KIND_TX_BATCH` ‖ `count: u16` LE ‖ `count` times
+/// (`length: u32` LE ‖ the encoding). A node publishes the transactions that turn Pending in
+/// one step as one such frame instead of one [`Message::Tx`] each (`docs/consensus.md`,
+/// "Messages").
+///
+/// # Panics
+/// With fewer than [`MIN_TX_BATCH`] or more than [`MAX_TX_BATCH`] transactions.
+pub fn encode_tx_batch(encoded: &[Vec<u8>]) -> Vec<u8> {
+    assert!(
+        (MIN_TX_BATCH..=MAX_TX_BATCH).contains(&encoded.len()),
+        "a transaction batch holds {MIN_TX_BATCH} to {MAX_TX_BATCH} transactions"
+    );
+    let body: usize = encoded.iter().map(|tx| 4 + tx.len()).sum();
+    let mut out = Vec::with_capacity(3 + body);
+    out.push(KIND_TX_BATCH);
+    out.extend_from_slice(&(encoded.len() as u16).to_le_bytes());
+    for tx in encoded {
+        out.extend_from_slice(&(tx.len() as u32).to_le_bytes());
+        out.extend_from_slice(tx);
+    }
+    out
+}
+
+/// Decodes [`encode_tx_batch`]'s output into its transactions, in order. Rejected: another
+/// kind, a count outside [`MIN_TX_BATCH`]..=[`MAX_TX_BATCH`], a length past the frame's end,
+/// a transaction that does not decode (its length must be exactly its encoding's) and trailing
+/// bytes. The transactions are decoded, not validated, and a transaction repeated within the
+/// batch is returned twice (a duplicate like any other).
+pub fn decode_tx_batch(bytes: &[u8]) -> Result<Vec<Transaction>, ConsensusError> {
+    let mut r = Reader { bytes };
+    if r.byte()? != KIND_TX_BATCH {
+        return Err(ConsensusError::Malformed("not a transaction batch"));
+    }
+    let count = usize::from(u16::from_le_bytes(r.array::<2>()?));
+    if !(MIN_TX_BATCH..=MAX_TX_BATCH).contains(&count) {
+        return Err(ConsensusError::Malformed(
+            "transaction batch count out of range",
+        ));
+    }
+    let mut txs = Vec::with_capacity(count);
+    for _ in 0..count {
+        let length = u32::from_le_bytes(r.array::<4>()?) as usize;
+        txs.push(Transaction::decode(r.take(length)?)?);
+    }
+    if !r.bytes.is_empty() {
+        return Err(ConsensusError::Malformed("trailing bytes"));
+    }
+    Ok(txs)
 }
 
 fn encode_signed_root(root: &SignedRoot, out: &mut Vec<u8>) {

@@ -18,10 +18,12 @@ use tokio_util::sync::CancellationToken;
 use super::backpressure::{Announcer, PeersBehind};
 use super::handle::{Command, QueryView, StampedEvent, SubmitOutcome};
 use super::meta::{ANNOUNCE_INTERVAL, PeerMeta};
+use super::txgossip::{self, Verdicts};
 use super::{fetch, now_ms};
 use crate::Result;
 use crate::config::Mode;
-use crate::consensus::{Message, MessageId};
+use crate::consensus::{KIND_TX_BATCH, Message, decode_tx_batch};
+use crate::identity::NodeId;
 use crate::metrics::NodeMetrics;
 use crate::net::{self, NetClient, NetError, NetEvent, PeerId, Request, Response, Topic};
 use crate::protocol::{Acceptance, Action, ProtocolNode};
@@ -62,12 +64,6 @@ pub(crate) fn topic_of(message: &Message) -> Topic {
         Message::Tx(_) => Topic::Tx,
         Message::Roots { .. } | Message::Evidence(_) => Topic::Obs,
     }
-}
-
-/// A gossip message whose verdict waits for its signature batch.
-struct Deferred {
-    gossip_id: GossipId,
-    source: PeerId,
 }
 
 /// This node's own load ([`Driver::own_load`]).
@@ -127,7 +123,10 @@ pub(crate) struct Driver {
     commands_open: bool,
     events: broadcast::Sender<StampedEvent>,
     shutdown: CancellationToken,
-    deferred: HashMap<MessageId, Deferred>,
+    /// Gossip verdicts waiting on signature batches.
+    verdicts: Verdicts,
+    /// The largest transaction batch frame ([`txgossip::frame_limit`]).
+    max_gossip_bytes: usize,
     meta: HashMap<PeerId, PeerMeta>,
     submitted: u64,
     metrics: Option<NodeMetrics>,
@@ -160,6 +159,7 @@ impl Driver {
         channels: Channels,
         shutdown: CancellationToken,
         metrics: Option<NodeMetrics>,
+        max_gossip_bytes: usize,
     ) -> Self {
         let Channels {
             net_events,
@@ -176,7 +176,8 @@ impl Driver {
             commands_open: true,
             events,
             shutdown,
-            deferred: HashMap::new(),
+            verdicts: Verdicts::default(),
+            max_gossip_bytes,
             meta: HashMap::new(),
             submitted: 0,
             metrics,
@@ -528,6 +529,9 @@ impl Driver {
                 .await;
             return Ok(());
         }
+        if topic == Topic::Tx && data.first() == Some(&KIND_TX_BATCH) {
+            return self.on_tx_batch(from, source, gossip_id, &data, now).await;
+        }
         let message = match Message::decode(&data) {
             Ok(m) if topic_of(&m) == topic => m,
             Ok(_) | Err(_) => {
@@ -549,10 +553,70 @@ impl Driver {
             self.note_lateness(root.header.time_ms);
         }
         match acceptance {
-            Acceptance::Deferred => {
-                self.deferred.insert(id, Deferred { gossip_id, source });
-            }
+            Acceptance::Deferred => self.verdicts.wait(gossip_id, source, vec![id], false),
             other => self.report(gossip_id, source, to_net(&other)).await,
+        }
+        self.carry_out(actions, now, Some(source)).await;
+        Ok(())
+    }
+
+    /// A batch frame on the transaction topic (`txgossip`): each transaction is handed to the
+    /// node as if gossiped alone, up to the first invalid one (the frame is then rejected and
+    /// the rest not looked at). The frame's verdict is `Reject` if one is invalid, else it
+    /// waits on those queued for verification, else `Accept` if one was accepted and `Ignore`
+    /// if none was.
+    async fn on_tx_batch(
+        &mut self,
+        from: NodeId,
+        source: PeerId,
+        gossip_id: GossipId,
+        data: &[u8],
+        now: u64,
+    ) -> Result<()> {
+        let topic = Topic::Tx;
+        let txs = match decode_tx_batch(data) {
+            Ok(txs) => txs,
+            Err(e) => {
+                tracing::debug!(%source, "malformed transaction batch dropped: {e}");
+                self.node.record_malformed(from, now);
+                self.count_malformed(topic, data.len());
+                self.report(gossip_id, source, net::Acceptance::Reject)
+                    .await;
+                return Ok(());
+            }
+        };
+        let (mut deferred, mut accepted, mut rejected) = (Vec::new(), false, None);
+        let mut actions = Vec::new();
+        for tx in txs {
+            let message = Message::Tx(tx);
+            let id = message.id();
+            let (acceptance, more) = self.node.on_message_with_id(from, id, &message, now)?;
+            actions.extend(more);
+            match acceptance {
+                Acceptance::Deferred => deferred.push(id),
+                Acceptance::Accept => accepted = true,
+                Acceptance::Ignore => {}
+                reject @ Acceptance::Reject(_) => {
+                    rejected = Some(reject);
+                    break;
+                }
+            }
+        }
+        let verdict = match rejected {
+            Some(reject) => reject,
+            None if !deferred.is_empty() => Acceptance::Deferred,
+            None if accepted => Acceptance::Accept,
+            None => Acceptance::Ignore,
+        };
+        self.count_in(topic, data.len(), &verdict);
+        match verdict {
+            Acceptance::Deferred => self.verdicts.wait(gossip_id, source, deferred, accepted),
+            other => {
+                if let Acceptance::Reject(invalid) = &other {
+                    tracing::debug!(%source, ?topic, "invalid gossip: {invalid}");
+                }
+                self.report(gossip_id, source, to_net(&other)).await;
+            }
         }
         self.carry_out(actions, now, Some(source)).await;
         Ok(())
@@ -664,10 +728,15 @@ impl Driver {
     /// repairs are fetched from).
     async fn carry_out(&mut self, actions: Vec<Action>, now: u64, source: Option<PeerId>) {
         let mut wanted = Vec::new();
+        let mut txs = Vec::new();
         for action in actions {
             match action {
+                // Published together, as few frames as fit, before any other message (roots
+                // name them) and at the end.
+                Action::Publish(Message::Tx(tx)) => txs.push(tx.encode()),
                 Action::Publish(message) => {
-                    if self.mode != Mode::Validator && !matches!(message, Message::Tx(_)) {
+                    self.publish_txs(std::mem::take(&mut txs)).await;
+                    if self.mode != Mode::Validator {
                         // Observers and light nodes sign nothing (evidence they relay as
                         // received, which the network already did).
                         continue;
@@ -687,20 +756,21 @@ impl Driver {
                     }
                 }
                 Action::Verdict { id, acceptance } => {
-                    if let Some(d) = self.deferred.remove(&id) {
+                    if let Some((gossip_id, source, verdict)) =
+                        self.verdicts.settle(&id, &acceptance)
+                    {
                         if let Acceptance::Reject(invalid) = &acceptance {
-                            tracing::debug!(source = %d.source, "invalid gossip: {invalid}");
+                            tracing::debug!(%source, "invalid gossip: {invalid}");
                             if let Some(m) = &self.metrics {
                                 m.on_invalid(NodeMetrics::topic_label(Topic::Tx), invalid);
                             }
-                            if let Some(from) = net::node_id_of(&d.source) {
+                            if let Some(from) = net::node_id_of(&source) {
                                 // The node does not remember who relayed a queued transaction:
                                 // the penalty for a bad signature is recorded here.
                                 self.node.record_malformed(from, now);
                             }
                         }
-                        self.report(d.gossip_id, d.source, to_net(&acceptance))
-                            .await;
+                        self.report(gossip_id, source, verdict).await;
                     }
                 }
                 Action::Fetch(tx) => wanted.push(tx),
@@ -716,10 +786,26 @@ impl Driver {
                 }
             }
         }
+        self.publish_txs(txs).await;
         if let Some(peer) = source
             && !wanted.is_empty()
         {
             self.repair(wanted, peer);
+        }
+    }
+
+    /// Publishes transactions (canonical encodings), in order, packed into frames
+    /// ([`txgossip::frames`]).
+    async fn publish_txs(&self, txs: Vec<Vec<u8>>) {
+        for data in txgossip::frames(txs, self.max_gossip_bytes) {
+            if let Some(m) = &self.metrics {
+                m.on_publish(NodeMetrics::topic_label(Topic::Tx), data.len());
+            }
+            if let Err(e) = self.net.publish_detached(Topic::Tx, data).await {
+                // No peer yet: the transactions are not lost to the node, and their state
+                // spreads through later roots.
+                tracing::debug!("publish transactions: {e}");
+            }
         }
     }
 

@@ -24,6 +24,7 @@ mod driver;
 mod fetch;
 mod handle;
 mod meta;
+mod txgossip;
 
 pub use fetch::FinalityBundle;
 pub use handle::{
@@ -145,6 +146,7 @@ pub async fn start(setup: NodeSetup) -> Result<RunningNode> {
     }
     let chain = net_config.chain.clone();
     let request_timeout = net_config.request_timeout();
+    let max_gossip_bytes = txgossip::frame_limit(net_config.max_message_size);
     let (net, net_events) = net::start_with_keypair(keypair, net_config).await?;
     let (commands_tx, commands_rx) = mpsc::channel(COMMAND_CAPACITY);
     let (events, _) = broadcast::channel(EVENT_CAPACITY);
@@ -176,6 +178,7 @@ pub async fn start(setup: NodeSetup) -> Result<RunningNode> {
         },
         shutdown,
         metrics,
+        max_gossip_bytes,
     );
     let driver = tokio::spawn(driver.run());
     Ok(RunningNode { handle, driver })

@@ -2,9 +2,10 @@
 //! reaches every node and the UTXO sets converge, a finality proof gathers several nodes'
 //! signatures, a double spend is decided the same way everywhere, an observer signs nothing,
 //! a validator that is behind holds back its peers' clients, one held by its own work pauses
-//! and refuses its clients for a while (`stall`), and malformed gossip (garbage, a wrong topic, bad signatures, replays) is dropped and costs
-//! its sender trust without disturbing the node. Every test runs under a timeout; none asserts
-//! on durations.
+//! and refuses its clients for a while (`stall`), transactions verified together travel as one
+//! batch frame, and malformed gossip (garbage, a wrong topic, bad signatures, malformed or
+//! forged batches, replays) is dropped and costs its sender trust without disturbing the node.
+//! Every test runs under a timeout; none asserts on durations.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use ed25519_consensus::SigningKey;
 use ramjet_accel::Accelerator;
 use ramjet_node::config::Mode;
-use ramjet_node::consensus::Message;
+use ramjet_node::consensus::{KIND_TX_BATCH, Message, decode_tx_batch, encode_tx_batch};
 use ramjet_node::identity::Identity;
 use ramjet_node::ledger::{Genesis, LedgerConfig};
 use ramjet_node::metrics::NodeMetrics;
@@ -308,6 +309,50 @@ async fn an_observer_validates_and_relays_but_signs_nothing() {
     .await;
 }
 
+/// Transactions that turn Pending in one step travel as one batch frame, and a batch frame
+/// from a peer has each of its transactions handled as if it came alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transactions_verified_together_travel_in_one_frame() {
+    within(async {
+        let node = start_node(1, Mode::Validator, None).await;
+        let h = node.handle();
+        let identity = Identity::from_secret([73; 32], 0).unwrap();
+        let (peer, mut events) = net::start(&identity, net_config(Some(address_of(&h).await)))
+            .await
+            .unwrap();
+        wait_for(|| async { !peer.mesh_peers(Topic::Tx).await.unwrap().is_empty() }).await;
+        wait_meshed(&h).await;
+
+        let mut sent = vec![transfer(1, 5), transfer(2, 6)];
+        h.submit_many(sent.clone()).await.unwrap();
+        let frame = loop {
+            match events.recv().await.expect("the peer's events") {
+                NetEvent::Gossip {
+                    topic: Topic::Tx,
+                    data,
+                    ..
+                } => break data,
+                _ => continue,
+            }
+        };
+        assert_eq!(frame[0], KIND_TX_BATCH);
+        let mut received = decode_tx_batch(&frame).unwrap();
+        received.sort_by_key(Transaction::hash);
+        sent.sort_by_key(Transaction::hash);
+        assert_eq!(received, sent);
+
+        let (c, d) = (transfer(3, 5), transfer(4, 6));
+        peer.publish(Topic::Tx, encode_tx_batch(&[c.encode(), d.encode()]))
+            .await
+            .unwrap();
+        wait_state(&h, c.hash(), TxState::Accepted).await;
+        wait_state(&h, d.hash(), TxState::Accepted).await;
+        peer.shutdown().await.unwrap();
+        node.shutdown().await.unwrap();
+    })
+    .await;
+}
+
 /// A bare network peer (no node behind it) that publishes whatever it is told to.
 async fn attacker(secret: u8, boot: String) -> (NetClient, mpsc::Receiver<NetEvent>, Identity) {
     let identity = Identity::from_secret([secret; 32], 0).unwrap();
@@ -531,6 +576,16 @@ enum Misbehaviour {
     Raw(Topic, Vec<u8>),
     /// A message on the right topic whose transaction's signature does not verify.
     ForgedSignature,
+    /// A batch frame of a valid transaction and one whose signature does not verify.
+    ForgedInBatch,
+}
+
+/// Wallet 1's transfer to `to`, its amount changed after signing: the signature does not
+/// verify.
+fn forged(to: u8) -> Transaction {
+    let mut forged = transfer(1, to);
+    forged.outputs[0].amount = 999;
+    forged
 }
 
 /// Starts a fresh attacker, waits until it is in the node's mesh, has it misbehave once, and
@@ -540,7 +595,7 @@ async fn misbehave_once(h: &NodeHandle, boot: &str, secret: u8, what: Misbehavio
     let bad_node = bad_identity.node_id();
     let topic = match &what {
         Misbehaviour::Raw(t, _) => *t,
-        Misbehaviour::ForgedSignature => Topic::Tx,
+        Misbehaviour::ForgedSignature | Misbehaviour::ForgedInBatch => Topic::Tx,
     };
     wait_for(|| async { !bad.mesh_peers(topic).await.unwrap().is_empty() }).await;
     let trust = || async {
@@ -554,14 +609,30 @@ async fn misbehave_once(h: &NodeHandle, boot: &str, secret: u8, what: Misbehavio
             bad.publish(topic, bytes).await.unwrap();
         }
         Misbehaviour::ForgedSignature => {
-            let mut forged = transfer(1, 9);
-            forged.outputs[0].amount = 999;
+            let forged = forged(9);
             let forged_hash = forged.hash();
             bad.publish(Topic::Tx, Message::Tx(forged).encode())
                 .await
                 .unwrap();
             wait_for(|| async { trust().await < initial }).await;
             assert_ne!(h.state(forged_hash).await.unwrap(), Some(TxState::Accepted));
+        }
+        Misbehaviour::ForgedInBatch => {
+            // The frame is rejected, but each transaction in it was handled on its own: the
+            // valid one is accepted. (A forgery of its own: the one above is known here.)
+            let (good, forged) = (transfer(4, 8), forged(8));
+            bad.publish(
+                Topic::Tx,
+                encode_tx_batch(&[good.encode(), forged.encode()]),
+            )
+            .await
+            .unwrap();
+            wait_state(h, good.hash(), TxState::Accepted).await;
+            wait_for(|| async { trust().await < initial }).await;
+            assert_ne!(
+                h.state(forged.hash()).await.unwrap(),
+                Some(TxState::Accepted)
+            );
         }
     }
     wait_for(|| async { trust().await < initial }).await;
@@ -595,6 +666,13 @@ async fn malformed_gossip_is_dropped_and_costs_the_sender_trust() {
             Misbehaviour::Raw(Topic::Obs, Message::Tx(transfer(4, 9)).encode()),
             Misbehaviour::Raw(Topic::Meta, b"{\"mode\":\"king\"}".to_vec()),
             Misbehaviour::ForgedSignature,
+            // A batch frame whose second transaction's length runs past the frame's end.
+            Misbehaviour::Raw(Topic::Tx, {
+                let mut cut = encode_tx_batch(&[transfer(2, 9).encode(), transfer(3, 9).encode()]);
+                cut.pop();
+                cut
+            }),
+            Misbehaviour::ForgedInBatch,
         ];
         for (i, case) in cases.into_iter().enumerate() {
             misbehave_once(&h, &boot, 60 + i as u8, case).await;

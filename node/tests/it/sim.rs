@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use ed25519_consensus::SigningKey;
 use ramjet_accel::Accelerator;
-use ramjet_node::consensus::{Ingested, Message, VoteBook};
+use ramjet_node::consensus::{
+    Ingested, KIND_TX_BATCH, MAX_TX_BATCH, Message, VoteBook, decode_tx_batch, encode_tx_batch,
+};
 use ramjet_node::identity::Identity;
 use ramjet_node::ledger::Genesis;
 use ramjet_node::observe::{Evidence, Observation, ObservationBuffer, TxState, verify_evidence};
@@ -551,6 +553,56 @@ fn messages_round_trip_through_their_canonical_encoding() {
         assert!(Message::decode(&bytes[..bytes.len() - 1]).is_err());
     }
     assert_eq!(Message::Tx(tx.clone()).id().0, tx.hash().0);
+
+    // A transaction batch: count, then each transaction with its length.
+    let other = Transaction {
+        fee: Fee {
+            amount: 1,
+            ..tx.fee
+        },
+        ..tx.clone()
+    };
+    let (a, b) = (tx.encode(), other.encode());
+    let bytes = encode_tx_batch(&[a.clone(), b.clone()]);
+    let mut expected = vec![KIND_TX_BATCH, 2, 0];
+    for t in [&a, &b] {
+        expected.extend_from_slice(&(t.len() as u32).to_le_bytes());
+        expected.extend_from_slice(t);
+    }
+    assert_eq!(bytes, expected);
+    assert_eq!(decode_tx_batch(&bytes).unwrap(), vec![tx.clone(), other]);
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(decode_tx_batch(&longer).is_err(), "trailing bytes");
+    assert!(
+        decode_tx_batch(&bytes[..bytes.len() - 1]).is_err(),
+        "cut short"
+    );
+    // A length one byte longer than its transaction: that transaction has trailing bytes.
+    let mut padded = vec![KIND_TX_BATCH, 2, 0];
+    padded.extend_from_slice(&(a.len() as u32 + 1).to_le_bytes());
+    padded.extend_from_slice(&a);
+    padded.push(0);
+    padded.extend_from_slice(&(b.len() as u32).to_le_bytes());
+    padded.extend_from_slice(&b);
+    assert!(
+        decode_tx_batch(&padded).is_err(),
+        "a length past its transaction"
+    );
+    // Counts outside 2..=MAX_TX_BATCH, and another kind.
+    let one = [
+        &[KIND_TX_BATCH, 1, 0][..],
+        &(a.len() as u32).to_le_bytes(),
+        &a,
+    ]
+    .concat();
+    assert!(decode_tx_batch(&one).is_err(), "a batch of one");
+    let too_many = [KIND_TX_BATCH, 0x01, 0x04]; // 1,025
+    assert_eq!(u16::from_le_bytes([0x01, 0x04]) as usize, MAX_TX_BATCH + 1);
+    assert!(decode_tx_batch(&too_many).is_err());
+    assert!(decode_tx_batch(&Message::Tx(tx.clone()).encode()).is_err());
+    // A batch is no message of the state machine.
+    assert!(Message::decode(&bytes).is_err());
 }
 
 // ---------------------------------------------------------------- reproducibility
